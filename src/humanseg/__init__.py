@@ -1,0 +1,9 @@
+"""humanseg: self-hosted human image segmentation."""
+
+from humanseg.errors import HumansegError
+from humanseg.pipeline import Output, OutputType, Pipeline
+from humanseg.settings import Settings
+
+__version__ = "0.1.0"
+
+__all__ = ["HumansegError", "Output", "OutputType", "Pipeline", "Settings", "__version__"]

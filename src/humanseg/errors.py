@@ -1,0 +1,65 @@
+"""The one exception type of humanseg: a stable code, an HTTP status and a sentence for people.
+
+Front ends render it in their own shape (the seed API as ``{"error": {...}}``, the CLI as a line
+on stderr and an exit code); the core only raises it.
+"""
+
+from __future__ import annotations
+
+
+class HumansegError(Exception):
+    """A failure the caller can act on. ``code`` is stable; ``message`` is for people."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+    def __repr__(self) -> str:
+        return f"HumansegError({self.status}, {self.code!r}, {self.message!r})"
+
+
+# Every code the service can answer with, and its HTTP status. Documented in README and OpenAPI.
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    "invalid_json": (400, "The request body is not a JSON object."),
+    "invalid_request": (400, "A field has the wrong type or value."),
+    "missing_input": (400, "Neither `img` nor `url` was given."),
+    "conflicting_input": (400, "Both `img` and `url` were given."),
+    "invalid_base64": (400, "`img` is not valid base64."),
+    "invalid_type": (400, "`type` is not a known output type."),
+    "invalid_url": (400, "`url` is malformed or uses an unsupported scheme."),
+    "url_forbidden": (400, "`url` points at a loopback, private or otherwise non-public address."),
+    "unknown_model": (400, "The model named is not in the catalog."),
+    "not_found": (404, "No such path."),
+    "method_not_allowed": (405, "The path does not accept this HTTP method."),
+    "request_too_large": (413, "The request body is larger than the limit."),
+    "download_too_large": (413, "The image behind `url` is larger than the download limit."),
+    "image_too_large": (413, "The image is wider, taller or has more pixels than the limit."),
+    "unsupported_format": (415, "The bytes are not a JPEG, PNG or BMP image."),
+    "invalid_image": (422, "The bytes look like an image but cannot be decoded."),
+    "fetch_failed": (502, "The remote server or S3 store answered with an error."),
+    "model_unavailable": (503, "The model could not be loaded."),
+    "not_ready": (503, "The model is still loading; retry shortly."),
+    "fetch_timeout": (504, "The remote server or S3 store did not answer in time."),
+    "internal_error": (500, "An unexpected failure; it has been logged."),
+}
+
+
+def error(
+    code: str, message: str | None = None, *, headers: dict[str, str] | None = None
+) -> HumansegError:
+    """Build the error for ``code`` with its registered status."""
+    status, default_message = ERROR_CODES[code]
+    return HumansegError(status, code, message or default_message, headers=headers)

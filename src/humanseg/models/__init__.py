@@ -1,0 +1,1 @@
+"""Model catalog, store (pull, verify, cache) and runtimes."""

