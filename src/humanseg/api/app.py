@@ -1,0 +1,67 @@
+"""The FastAPI application: thin adapters over the core pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from humanseg import __version__
+from humanseg.api import health, seed
+from humanseg.api.errors import BodyLimitMiddleware, install_error_handlers
+from humanseg.api.schemas import SeedRequest
+from humanseg.api.service import Service
+from humanseg.settings import Settings, get_settings
+
+DESCRIPTION = """
+Self-hosted human image segmentation. Send a photo, get the person's alpha matte or a
+cut-out with a transparent background. Compatible with the `human_image_segmentation` API.
+
+Every error is JSON: `{"error": {"code": "<stable_code>", "message": "<sentence>"}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, service: Service | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    service = service or Service(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not service.ready:
+            service.start_loading()
+        yield
+
+    app = FastAPI(
+        title="humanseg",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
+    )
+    app.state.service = service
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.include_router(seed.router)
+    app.include_router(health.router)
+    _register_request_schema(app)
+    return app
+
+
+def _register_request_schema(app: FastAPI) -> None:
+    """The seed route reads its body itself (any content type); publish its schema anyway."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["SeedRequest"] = SeedRequest.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,94 @@
+"""``POST /human_image_segmentation``: the seed-compatible endpoint."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+
+from humanseg.api.examples import SEED_REQUEST_EXAMPLES
+from humanseg.api.schemas import ErrorResponse, SeedRequest, SeedResponse
+from humanseg.api.service import Service
+from humanseg.errors import ERROR_CODES, error
+from humanseg.pipeline import parse_output_type
+from humanseg.sources import decode_base64, fetch
+
+router = APIRouter(tags=["segmentation"])
+
+
+def _error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
+    responses: dict[int | str, dict[str, object]] = {}
+    for status in statuses:
+        codes = [code for code, (code_status, _) in ERROR_CODES.items() if code_status == status]
+        responses[status] = {
+            "model": ErrorResponse,
+            "description": "Error codes: " + ", ".join(f"`{code}`" for code in codes),
+        }
+    return responses
+
+
+def parse_seed_request(body: bytes) -> SeedRequest:
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise error("invalid_json", "The request body is not valid JSON.") from None
+    if not isinstance(payload, dict):
+        raise error("invalid_json", "The request body must be a JSON object.")
+    try:
+        return SeedRequest.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise error("invalid_request", f"Field `{field}`: {first['msg']}.") from None
+
+
+def read_input(request: SeedRequest, service: Service) -> bytes:
+    if request.img and request.url:
+        raise error("conflicting_input", "`url` and `img` cannot be used at the same time.")
+    if request.img:
+        return decode_base64(request.img)
+    if request.url:
+        return fetch(request.url, service.settings)
+    raise error("missing_input", "Give the image as `img` (base64) or `url`.")
+
+
+def segment(body: bytes, service: Service) -> bytes:
+    """The whole request, off the event loop: parse, read the image, run the core, encode."""
+    request = parse_seed_request(body)
+    output_type = parse_output_type(request.type)
+    service.require_ready()
+    data = read_input(request, service)
+    output = service.pipeline.process(data, output_type)
+    return b'{"result":"' + base64.b64encode(output.data) + b'"}'
+
+
+@router.post(
+    "/human_image_segmentation",
+    summary="Segment the person in a photo",
+    description=(
+        "Send one image as `img` (base64) or `url` (`http(s)://` or `s3://bucket/key`). "
+        'Returns `{"result": base64 PNG}`: the alpha matte by default, or with '
+        '`"type": "foreground"` the photo with a transparent background. Both are at the '
+        "input's width and height. Accepted formats: JPEG, PNG, BMP; longest side ≤ 4096 px."
+    ),
+    response_model=SeedResponse,
+    responses=_error_responses(400, 413, 415, 422, 502, 503, 504),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/SeedRequest"},
+                    "examples": SEED_REQUEST_EXAMPLES,
+                }
+            },
+        }
+    },
+)
+async def human_image_segmentation(request: Request) -> Response:
+    service: Service = request.app.state.service
+    body = await request.body()
+    result = await service.run(segment, body, service)
+    return Response(result, media_type="application/json")

@@ -1,0 +1,160 @@
+"""The ``humanseg`` command line: serve the API and manage models."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from humanseg import __version__
+from humanseg.errors import HumansegError
+from humanseg.settings import Settings
+
+
+def _apply_overrides(**overrides: Any) -> Settings:
+    """CLI flags win over HUMANSEG_* variables; exported so worker processes see them too."""
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[f"HUMANSEG_{name.upper()}"] = str(value)
+    from humanseg.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        return get_settings()
+    except Exception as exc:  # pydantic's ValidationError: show it as one readable line
+        raise click.ClickException(f"invalid setting: {exc}") from None
+
+
+def _fail(exc: HumansegError) -> None:
+    click.echo(f"error [{exc.code}]: {exc.message}", err=True)
+    sys.exit(1)
+
+
+def _model_dir_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--model-dir",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Model cache folder [env: HUMANSEG_MODEL_DIR].",
+    )(function)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="humanseg")
+def main() -> None:
+    """Human image segmentation: alpha mattes and transparent cut-outs."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address [env: HUMANSEG_HOST; 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [env: HUMANSEG_PORT; 8000].")
+@click.option(
+    "--workers", type=int, default=None, help="Worker processes [env: HUMANSEG_WORKERS; 1]."
+)
+@click.option("--model", default=None, help="Default model [env: HUMANSEG_MODEL; selfie].")
+@_model_dir_option
+@click.option("--log-level", default=None, help="Log level [env: HUMANSEG_LOG_LEVEL; info].")
+def serve(
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    model: str | None,
+    model_dir: str | None,
+    log_level: str | None,
+) -> None:
+    """Run the HTTP API (docs at /docs). The default model is pulled on first use."""
+    import uvicorn
+
+    from humanseg.models.catalog import get_spec
+    from humanseg.models.store import ModelStore
+
+    settings = _apply_overrides(
+        host=host,
+        port=port,
+        workers=workers,
+        model=model,
+        model_dir=model_dir,
+        log_level=log_level,
+    )
+    try:  # pull here, with a progress bar, rather than silently in each worker
+        ModelStore(settings.model_dir, progress=True).ensure(get_spec(settings.model))
+    except HumansegError as exc:
+        _fail(exc)
+    click.echo(
+        f"humanseg {__version__}: serving on http://{settings.host}:{settings.port} "
+        f"(docs at /docs, model {settings.model!r}, {settings.workers} worker(s))",
+        err=True,
+    )
+    uvicorn.run(
+        "humanseg.api.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=30,
+    )
+
+
+@main.group()
+def models() -> None:
+    """List and pull models."""
+
+
+@models.command("list")
+@_model_dir_option
+def models_list(model_dir: str | None) -> None:
+    """Show every model in the catalog and whether it is pulled."""
+    from humanseg.models.catalog import CATALOG
+    from humanseg.models.store import ModelStore
+
+    settings = _apply_overrides(model_dir=model_dir)
+    store = ModelStore(settings.model_dir)
+    rows = [("NAME", "LICENCE", "KIND", "RUNTIME", "PULLED", "SOURCE")]
+    for spec in CATALOG.values():
+        pulled = store.is_pulled(spec)
+        size = store.path_for(spec).stat().st_size if pulled else 0
+        rows.append(
+            (
+                spec.name + (" (opt-in)" if spec.opt_in else ""),
+                spec.license,
+                "person" if spec.person_specific else "general",
+                spec.runtime,
+                f"yes, {size / 1e6:.1f} MB" if pulled else "no",
+                spec.sources[0].describe(),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        click.echo(line.rstrip())
+    click.echo(f"\nmodel folder: {store.directory}")
+
+
+@models.command("pull")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--force", is_flag=True, help="Pull again even if a verified copy is cached.")
+@_model_dir_option
+def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> None:
+    """Pull models into the cache and verify their checksums."""
+    from humanseg.models.catalog import get_spec
+    from humanseg.models.store import ModelStore
+
+    settings = _apply_overrides(model_dir=model_dir)
+    store = ModelStore(settings.model_dir, progress=True)
+    failed = False
+    for name in names:
+        try:
+            path = store.pull(get_spec(name), force=force)
+            click.echo(f"{name}: {path}")
+        except HumansegError as exc:
+            click.echo(f"error [{exc.code}]: {exc.message}", err=True)
+            failed = True
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

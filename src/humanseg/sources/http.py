@@ -1,0 +1,122 @@
+"""Fetch an image from an http(s) URL, safely.
+
+Every hop (the first URL and each redirect) is resolved and checked by ``netguard`` and the
+connection goes to the very address that was checked, so DNS rebinding cannot slip past the
+check. Connect, read and total timeouts apply; the body is capped while it streams.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from humanseg.errors import error
+from humanseg.settings import Settings
+from humanseg.sources.netguard import Allowlist, IPAddress, checked_addresses
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+_CHUNK = 64 * 1024
+_USER_AGENT = "humanseg (+image fetch)"
+
+
+def _parse(url: str) -> tuple[str, str, int]:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise error("invalid_url", f"The url {url[:200]!r} is malformed.") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise error(
+            "invalid_url",
+            f"The url scheme {scheme or '(none)'!r} is not supported; use http, https or s3.",
+        )
+    if not parts.hostname:
+        raise error("invalid_url", f"The url {url[:200]!r} has no host.")
+    return scheme, parts.hostname, port or (443 if scheme == "https" else 80)
+
+
+def _pinned_url(url: str, address: IPAddress) -> str:
+    """``url`` with its host replaced by the checked address."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _host_header(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return host if parts.port is None else f"{host}:{parts.port}"
+
+
+def fetch_url(url: str, settings: Settings) -> bytes:
+    allowlist = Allowlist.parse(settings.url_allowlist)
+    deadline = time.monotonic() + settings.url_total_timeout
+    timeout = httpx.Timeout(
+        connect=settings.url_connect_timeout,
+        read=settings.url_read_timeout,
+        write=settings.url_read_timeout,
+        pool=settings.url_connect_timeout,
+    )
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        for _hop in range(settings.url_max_redirects + 1):
+            scheme, host, port = _parse(url)
+            address = checked_addresses(host, port, allowlist)[0]
+            extensions = {"sni_hostname": host} if scheme == "https" else {}
+            request = client.build_request(
+                "GET",
+                _pinned_url(url, address),
+                headers={"Host": _host_header(url), "User-Agent": _USER_AGENT, "Accept": "image/*"},
+                extensions=extensions,
+            )
+            try:
+                response = client.send(request, stream=True)
+            except httpx.TimeoutException:
+                message = f"The server at {host!r} did not answer in time."
+                raise error("fetch_timeout", message) from None
+            except httpx.HTTPError as exc:
+                message = f"Could not fetch the url from {host!r}: {exc}."
+                raise error("fetch_failed", message) from None
+            try:
+                if response.status_code in _REDIRECTS and "location" in response.headers:
+                    url = urljoin(url, response.headers["location"])
+                    continue
+                if response.status_code != 200:
+                    raise error(
+                        "fetch_failed",
+                        f"The server at {host!r} answered HTTP {response.status_code}.",
+                    )
+                return _read_capped(response, settings.max_download_bytes, deadline, host)
+            finally:
+                response.close()
+    raise error("fetch_failed", f"The url redirected more than {settings.url_max_redirects} times.")
+
+
+def _read_capped(response: httpx.Response, cap: int, deadline: float, host: str) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        raise error(
+            "download_too_large",
+            f"The image at the url is {int(declared)} bytes; at most {cap} are downloaded.",
+        )
+    body = bytearray()
+    try:
+        for chunk in response.iter_bytes(_CHUNK):
+            body += chunk
+            if len(body) > cap:
+                raise error(
+                    "download_too_large", f"The image at the url is larger than {cap} bytes."
+                )
+            if time.monotonic() > deadline:
+                raise error("fetch_timeout", f"Downloading from {host!r} took too long.")
+    except httpx.TimeoutException:
+        raise error("fetch_timeout", f"The server at {host!r} stopped sending data.") from None
+    except httpx.HTTPError as exc:
+        raise error("fetch_failed", f"The download from {host!r} failed: {exc}.") from None
+    return bytes(body)
