@@ -18,7 +18,6 @@ from humanseg.settings import Settings
 from humanseg.sources.netguard import Allowlist, IPAddress, checked_addresses
 
 _REDIRECTS = {301, 302, 303, 307, 308}
-_CHUNK = 64 * 1024
 _USER_AGENT = "humanseg (+image fetch)"
 
 
@@ -107,7 +106,7 @@ def _read_capped(response: httpx.Response, cap: int, deadline: float, host: str)
         )
     body = bytearray()
     try:
-        for chunk in response.iter_bytes(_CHUNK):
+        for chunk in response.iter_bytes():
             body += chunk
             if len(body) > cap:
                 raise error(

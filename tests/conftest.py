@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import images  # noqa: E402
+import servers  # noqa: E402
+
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+BUCKET = "photos"
+
+# Small limits so every limit can be provoked cheaply.
+SERVER_LIMITS = {
+    "HUMANSEG_MAX_BODY_BYTES": str(6 * 1024 * 1024),
+    "HUMANSEG_MAX_DOWNLOAD_BYTES": str(2 * 1024 * 1024),
+    "HUMANSEG_URL_READ_TIMEOUT": "1.5",
+    "HUMANSEG_URL_TOTAL_TIMEOUT": "4",
+    "HUMANSEG_URL_MAX_REDIRECTS": "3",
+}
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = Path(__file__).parent.parent / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def file_server() -> Iterator[str]:
+    files = {
+        "astronaut.jpg": images.astronaut_jpeg(),
+        "astronaut.png": images.encode(images.astronaut(), "PNG"),
+        "not-an-image.txt": b"hello, this is text\n",
+        "big.jpg": images.astronaut_jpeg() + b"\0" * (3 * 1024 * 1024),
+    }
+    with servers.file_server(files) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    with servers.moto_s3_server() as url:
+        client = boto3.client("s3", endpoint_url=url, **_boto_kwargs())
+        client.create_bucket(Bucket=BUCKET)
+        client.put_object(Bucket=BUCKET, Key="people/astronaut.jpg", Body=images.astronaut_jpeg())
+        client.put_object(Bucket=BUCKET, Key="text.txt", Body=b"not an image")
+        yield url
+
+
+def _boto_kwargs() -> dict[str, str]:
+    return {
+        "aws_access_key_id": AWS_ENV["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        "region_name": AWS_ENV["AWS_DEFAULT_REGION"],
+    }
+
+
+@pytest.fixture(scope="session")
+def server(s3_server: str, artifacts_dir: Path) -> Iterator[str]:
+    """humanseg under uvicorn on a loopback port, reading S3 from the moto server."""
+    env = {
+        **AWS_ENV,
+        **SERVER_LIMITS,
+        "HUMANSEG_URL_ALLOWLIST": "127.0.0.1/32",
+        "HUMANSEG_S3_ENDPOINT_URL": s3_server,
+    }
+    with servers.humanseg_server(env, artifacts_dir / "server.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def client(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=60) as http:
+        yield http
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_proxies() -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        os.environ.pop(name, None)

@@ -1,0 +1,52 @@
+"""Real test images, made with real codecs from scikit-image's bundled photos."""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+
+import numpy as np
+from PIL import Image
+from skimage import data
+
+
+@cache
+def astronaut() -> Image.Image:
+    """NASA's public-domain portrait: a person filling most of the frame."""
+    return Image.fromarray(data.astronaut())
+
+
+@cache
+def coffee() -> Image.Image:
+    """A cup of coffee: no person at all."""
+    return Image.fromarray(data.coffee())
+
+
+def encode(image: Image.Image, fmt: str = "JPEG", **params: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **params)
+    return buffer.getvalue()
+
+
+def astronaut_jpeg() -> bytes:
+    return encode(astronaut(), "JPEG", quality=90)
+
+
+def decode(png: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG"
+    image.load()
+    return image
+
+
+def person_region_alpha(alpha: np.ndarray) -> tuple[float, float]:
+    """Mean opacity in [0, 1] of the astronaut's head and of the two top corners.
+
+    The boxes are relative to the image size, so they hold for any scale. (The bottom
+    corners hold her suit and helmet, which are rightly part of the person.)
+    """
+    height, width = alpha.shape
+    head = alpha[int(0.10 * height) : int(0.40 * height), int(0.33 * width) : int(0.55 * width)]
+    patch_h, patch_w = max(2, height // 8), max(2, width // 8)
+    corners = np.concatenate([alpha[:patch_h, :patch_w].ravel(), alpha[:patch_h, -patch_w:].ravel()])
+    return float(head.mean()) / 255.0, float(corners.mean()) / 255.0
