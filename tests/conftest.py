@@ -11,8 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import images  # noqa: E402
-import servers  # noqa: E402
+import images
+import servers
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from functools import cache
 
 import numpy as np
@@ -48,5 +50,26 @@ def person_region_alpha(alpha: np.ndarray) -> tuple[float, float]:
     height, width = alpha.shape
     head = alpha[int(0.10 * height) : int(0.40 * height), int(0.33 * width) : int(0.55 * width)]
     patch_h, patch_w = max(2, height // 8), max(2, width // 8)
-    corners = np.concatenate([alpha[:patch_h, :patch_w].ravel(), alpha[:patch_h, -patch_w:].ravel()])
+    corners = np.concatenate(
+        [alpha[:patch_h, :patch_w].ravel(), alpha[:patch_h, -patch_w:].ravel()]
+    )
     return float(head.mean()) / 255.0, float(corners.mean()) / 255.0
+
+
+def raw_png(width: int, height: int, *, bit_depth: int, color_type: int, pixels: bytes) -> bytes:
+    """A PNG written chunk by chunk, for what Pillow will not write (48-bit RGB, lying headers).
+
+    ``pixels`` is the filtered scanline data (each row prefixed with its filter byte).
+    """
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(pixels))
+        + chunk(b"IEND", b"")
+    )

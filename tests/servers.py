@@ -152,8 +152,17 @@ def humanseg_server(env: dict[str, str], log_path: Path, args: list[str] = ()) -
     full_env = {**os.environ, **env}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "humanseg", "serve", "--host", "127.0.0.1", "--port", str(port),
-             *args],
+            [
+                sys.executable,
+                "-m",
+                "humanseg",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *args,
+            ],
             env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,

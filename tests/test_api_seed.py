@@ -5,11 +5,10 @@ from __future__ import annotations
 import base64
 
 import httpx
+import images
 import numpy as np
 import pytest
 from conftest import BUCKET
-
-import images
 
 
 def segment(client: httpx.Client, **body: object) -> httpx.Response:
@@ -48,7 +47,9 @@ def test_empty_type_is_the_matte(client: httpx.Client) -> None:
 def test_foreground_returns_rgba_cutout_without_background_colour(client: httpx.Client) -> None:
     photo = images.astronaut()
     cutout = result_image(
-        segment(client, img=base64.b64encode(images.encode(photo, "PNG")).decode(), type="foreground")
+        segment(
+            client, img=base64.b64encode(images.encode(photo, "PNG")).decode(), type="foreground"
+        )
     )
     assert cutout.mode == "RGBA"
     assert cutout.size == photo.size
@@ -91,7 +92,9 @@ def test_url_redirect_is_followed(client: httpx.Client, file_server: str) -> Non
 
 
 def test_s3_input(client: httpx.Client, s3_server: str) -> None:
-    cutout = result_image(segment(client, url=f"s3://{BUCKET}/people/astronaut.jpg", type="foreground"))
+    cutout = result_image(
+        segment(client, url=f"s3://{BUCKET}/people/astronaut.jpg", type="foreground")
+    )
     assert cutout.mode == "RGBA" and cutout.size == (512, 512)
     assert_person_matte(np.asarray(cutout)[..., 3])
 
@@ -142,7 +145,11 @@ def test_openapi_and_docs(client: httpx.Client) -> None:
     operation = schema["paths"]["/human_image_segmentation"]["post"]
     request = operation["requestBody"]["content"]["application/json"]
     assert set(request["examples"]) >= {"img", "url", "s3", "foreground"}
-    assert set(schema["components"]["schemas"]["SeedRequest"]["properties"]) == {"img", "url", "type"}
+    assert set(schema["components"]["schemas"]["SeedRequest"]["properties"]) == {
+        "img",
+        "url",
+        "type",
+    }
     for status in ("200", "400", "413", "415", "422", "502", "503", "504"):
         assert status in operation["responses"], status
     assert operation["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].endswith(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from humanseg import __version__
 from humanseg.errors import HumansegError
@@ -24,8 +25,12 @@ def _apply_overrides(**overrides: Any) -> Settings:
     get_settings.cache_clear()
     try:
         return get_settings()
-    except Exception as exc:  # pydantic's ValidationError: show it as one readable line
-        raise click.ClickException(f"invalid setting: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"HUMANSEG_{'.'.join(map(str, e['loc'])).upper()}={e.get('input')!r}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise click.ClickException(f"invalid setting: {problems}") from None
 
 
 def _fail(exc: HumansegError) -> None:
@@ -48,37 +53,31 @@ def main() -> None:
     """Human image segmentation: alpha mattes and transparent cut-outs."""
 
 
+def settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A ``--flag`` for every setting, so the CLI and HUMANSEG_* cover the same settings."""
+    for name, field in reversed(Settings.model_fields.items()):
+        annotation = field.annotation
+        kind: Any = click.INT if annotation is int else click.FLOAT if annotation is float else None
+        function = click.option(
+            f"--{name.replace('_', '-')}",
+            name,
+            type=kind,
+            default=None,
+            help=f"{field.description} [env: HUMANSEG_{name.upper()}]",
+        )(function)
+    return function
+
+
 @main.command()
-@click.option("--host", default=None, help="Bind address [env: HUMANSEG_HOST; 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="Port [env: HUMANSEG_PORT; 8000].")
-@click.option(
-    "--workers", type=int, default=None, help="Worker processes [env: HUMANSEG_WORKERS; 1]."
-)
-@click.option("--model", default=None, help="Default model [env: HUMANSEG_MODEL; selfie].")
-@_model_dir_option
-@click.option("--log-level", default=None, help="Log level [env: HUMANSEG_LOG_LEVEL; info].")
-def serve(
-    host: str | None,
-    port: int | None,
-    workers: int | None,
-    model: str | None,
-    model_dir: str | None,
-    log_level: str | None,
-) -> None:
+@settings_options
+def serve(**overrides: Any) -> None:
     """Run the HTTP API (docs at /docs). The default model is pulled on first use."""
     import uvicorn
 
     from humanseg.models.catalog import get_spec
     from humanseg.models.store import ModelStore
 
-    settings = _apply_overrides(
-        host=host,
-        port=port,
-        workers=workers,
-        model=model,
-        model_dir=model_dir,
-        log_level=log_level,
-    )
+    settings = _apply_overrides(**overrides)
     try:  # pull here, with a progress bar, rather than silently in each worker
         ModelStore(settings.model_dir, progress=True).ensure(get_spec(settings.model))
     except HumansegError as exc:

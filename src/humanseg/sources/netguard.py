@@ -47,8 +47,6 @@ class Allowlist:
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
     if address.sixtofour is not None:
         return address.sixtofour
     if address.teredo is not None:
@@ -61,6 +59,8 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
 def is_public(address: IPAddress) -> bool:
     """True for globally routable unicast addresses only."""
     if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # ::ffff:a.b.c.d is the IPv4 address itself
+            return is_public(address.ipv4_mapped)
         embedded = _embedded_ipv4(address)
         if embedded is not None and not is_public(embedded):
             return False

@@ -1,0 +1,82 @@
+"""The `humanseg` command as a user runs it."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import images
+import servers
+
+
+def humanseg(*args: str, env: dict[str, str] | None = None, timeout: float = 300):
+    return subprocess.run(
+        [sys.executable, "-m", "humanseg", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
+
+
+def test_help_lists_commands() -> None:
+    result = humanseg("--help")
+    assert result.returncode == 0
+    assert "serve" in result.stdout and "models" in result.stdout
+    serve_help = humanseg("serve", "--help").stdout
+    for flag in ("--host", "--port", "--workers", "--url-allowlist", "HUMANSEG_MAX_IMAGE_SIDE"):
+        assert flag in serve_help
+
+
+def test_models_pull_and_list(tmp_path: Path) -> None:
+    before = humanseg("models", "list", "--model-dir", str(tmp_path))
+    assert before.returncode == 0
+    selfie_row = next(line for line in before.stdout.splitlines() if line.startswith("selfie "))
+    assert "Apache-2.0" in selfie_row and " no " in f"{selfie_row} "
+    pulled = humanseg("models", "pull", "selfie", "--model-dir", str(tmp_path))
+    assert pulled.returncode == 0, pulled.stderr
+    assert "verified" in pulled.stderr
+    assert (tmp_path / "selfie_segmentation.tflite").stat().st_size == 249505
+    after = humanseg("models", "list", "--model-dir", str(tmp_path))
+    assert "yes" in next(line for line in after.stdout.splitlines() if line.startswith("selfie "))
+
+
+def test_unknown_model_fails_with_one_line(tmp_path: Path) -> None:
+    result = humanseg("models", "pull", "nope", "--model-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert "unknown_model" in result.stderr and "selfie" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_without_reachable_index_says_how_to_get_the_model(tmp_path: Path) -> None:
+    env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": "", "HUMANSEG_MODEL_DIR": str(tmp_path)}
+    result = humanseg("serve", "--port", str(servers.free_port()), env=env, timeout=120)
+    assert result.returncode == 1
+    assert "model_unavailable" in result.stderr
+    assert "humanseg models pull selfie" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_setting_is_one_clear_line() -> None:
+    result = humanseg("serve", "--port", "99999")
+    assert result.returncode == 1
+    assert "HUMANSEG_PORT" in result.stderr and "Traceback" not in result.stderr
+    result = humanseg("serve", env={"HUMANSEG_MAX_IMAGE_SIDE": "big"})
+    assert result.returncode == 1 and "HUMANSEG_MAX_IMAGE_SIDE" in result.stderr
+
+
+def test_serve_with_two_workers(artifacts_dir: Path) -> None:
+    with servers.humanseg_server(
+        {}, artifacts_dir / "server-2-workers.log", ["--workers", "2"]
+    ) as url:
+        photo = base64.b64encode(images.astronaut_jpeg()).decode()
+        with httpx.Client(base_url=url, timeout=60) as client:
+            for _ in range(6):
+                response = client.post("/human_image_segmentation", json={"img": photo})
+                assert response.status_code == 200
+        log = (artifacts_dir / "server-2-workers.log").read_text()
+        assert log.count("Started server process") == 2

