@@ -57,7 +57,8 @@ def settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """A ``--flag`` for every setting, so the CLI and HUMANSEG_* cover the same settings."""
     for name, field in reversed(Settings.model_fields.items()):
         annotation = field.annotation
-        kind: Any = click.INT if annotation is int else click.FLOAT if annotation is float else None
+        kinds: dict[Any, Any] = {int: click.INT, float: click.FLOAT, bool: click.BOOL}
+        kind = kinds.get(annotation)
         function = click.option(
             f"--{name.replace('_', '-')}",
             name,

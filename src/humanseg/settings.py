@@ -88,7 +88,12 @@ class Settings(BaseSettings):
 
     # output
     png_compress_level: int = Field(
-        1, ge=0, le=9, description="zlib level of PNG outputs (1: fast, 9: smallest)."
+        1, ge=0, le=9, description="zlib level of zlib-encoded PNG outputs (1: fast, 9: smallest)."
+    )
+    png_fast: bool = Field(
+        True,
+        description="Encode RGB(A) PNGs with fpng (several times faster, ~2 % larger); "
+        "false: zlib at HUMANSEG_PNG_COMPRESS_LEVEL.",
     )
 
     _split = field_validator("url_allowlist", "s3_allowed_buckets", mode="before")(_split_csv)
