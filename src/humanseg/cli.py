@@ -156,5 +156,9 @@ def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> N
     sys.exit(1 if failed else 0)
 
 
+from humanseg.cut import cut  # noqa: E402  (cut uses this module's helpers)
+
+main.add_command(cut)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
