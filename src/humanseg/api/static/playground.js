@@ -199,6 +199,7 @@ function setup() {
   $("slider").addEventListener("input", (event) => {
     $("compare").style.setProperty("--pos", event.target.value + "%");
   });
+  $("options").addEventListener("submit", (event) => event.preventDefault());
   for (const id of ["type", "model"]) $(id).addEventListener("change", segment);
   const key = $("api-key");
   key.value = sessionStorage.getItem(KEY_STORAGE) || "";
