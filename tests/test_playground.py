@@ -56,9 +56,9 @@ def page(browser, server: str) -> Iterator[object]:
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.on(
         "console",
-        lambda message: problems.append(f"console: {message.text}")
-        if message.type == "error"
-        else None,
+        lambda message: (
+            problems.append(f"console: {message.text}") if message.type == "error" else None
+        ),
     )
     page.goto(f"{server}/")
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)

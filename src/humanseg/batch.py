@@ -8,9 +8,10 @@ re-implements a step of the core.
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -55,11 +56,25 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
+def _excluder(root: Path, out_dir: Path) -> Callable[[Path], bool]:
+    """Skip the output folder when it lies below an input root, so outputs are not read back."""
+    if _inside(root, out_dir):  # the input is the output folder or below it: read it all
+        return lambda _path: False
+    return lambda path: _inside(path, out_dir)
+
+
+def _glob_root(pattern: str) -> Path:
+    parts = Path(pattern).parts
+    literal = [part for part in itertools.takewhile(lambda p: not _GLOB_CHARS & set(p), parts)]
+    return Path(*literal) if literal else Path(".")
+
+
 def _folder_files(folder: Path, out_dir: Path) -> Iterator[tuple[Path, Path]]:
     """(file, its path relative to ``folder``) for every image below it, outputs excluded."""
+    excluded = _excluder(folder, out_dir)
     for root, dirs, files in os.walk(folder):
         root_path = Path(root)
-        dirs[:] = sorted(d for d in dirs if not _inside(root_path / d, out_dir))
+        dirs[:] = sorted(d for d in dirs if not excluded(root_path / d))
         for name in sorted(files):
             path = root_path / name
             if _is_image_name(path) and not name.startswith("."):
@@ -104,12 +119,13 @@ def plan(inputs: Sequence[str], out: Path) -> Plan:
             matches = sorted(glob.glob(item, recursive=True))
             if not matches:
                 problems.append(f"{item}: no file matches")
+            excluded = _excluder(_glob_root(item), out)
             for match in matches:
                 match_path = Path(match)
                 if match_path.is_dir():
                     for source, relative in _folder_files(match_path, out):
                         add(source, relative)
-                elif match_path.is_file() and not _inside(match_path, out):
+                elif match_path.is_file() and not excluded(match_path):
                     add(match_path, Path(match_path.name))
         else:
             problems.append(f"{item}: no such file or folder")
