@@ -17,6 +17,8 @@ from humanseg.errors import HumansegError
 from humanseg.pipeline import OutputType, Pipeline, parse_output_type
 from humanseg.settings import Settings
 
+SMALL_BATCH = 32
+
 
 def _output_type(_ctx: click.Context, _param: click.Parameter, value: str) -> OutputType:
     try:
@@ -52,8 +54,8 @@ def _fail(message: str) -> None:
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Images processed in parallel [default: the CPU count; processes locally, "
-    "connections with --server].",
+    help="Images processed in parallel: processes locally, connections with --server "
+    f"[default: the CPU count, or 1 for fewer than {SMALL_BATCH} images].",
 )
 @click.option("--overwrite", is_flag=True, help="Replace outputs that already exist.")
 @click.option("--server", default=None, help="Send images to this humanseg server instead.")
@@ -97,7 +99,9 @@ def cut(
     skipped = len(plan.jobs) - len(todo)
     if not plan.jobs and not plan.problems:
         _fail("no images found in the inputs (JPEG, PNG or BMP files).")
-    workers = min(workers or os.cpu_count() or 1, max(1, len(todo)))
+    if workers is None:  # starting worker processes only pays off for a longer batch
+        workers = (os.cpu_count() or 1) if len(todo) >= SMALL_BATCH else 1
+    workers = min(workers, max(1, len(todo)))
 
     started = time.monotonic()
     failed = 0
@@ -112,9 +116,11 @@ def cut(
             progress.update(1)
     seconds = time.monotonic() - started
     failed += len(plan.problems)
+    done = len(todo) - failed + len(plan.problems)
+    rate = f", {len(todo) / seconds:.1f} img/s" if todo and seconds > 0 else ""
     click.echo(
-        f"{len(todo) - failed + len(plan.problems)} written, {skipped} skipped "
-        f"(already there; --overwrite to redo), {failed} failed, in {seconds:.1f} s",
+        f"{done} written, {skipped} skipped (already there; --overwrite to redo), "
+        f"{failed} failed, in {seconds:.1f} s{rate}",
         err=True,
     )
     sys.exit(1 if failed else 0)
