@@ -198,7 +198,10 @@ def _cut_stdin(
     except HumansegError as exc:
         _fail(f"-: [{exc.code}] {exc.message}")
     if out and out != "-":
-        batch.write_atomic(Path(out), result)
+        try:
+            batch.write_atomic(Path(out), result)
+        except OSError as exc:
+            _fail(f"{out}: {exc.strerror or exc}")
     else:
         sys.stdout.buffer.write(result)
         sys.stdout.buffer.flush()

@@ -185,6 +185,12 @@ function setup() {
   for (const name of ["dragleave", "drop"]) {
     drop.addEventListener(name, () => drop.classList.remove("over"));
   }
+  drop.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      $("file").click();
+    }
+  });
   drop.addEventListener("drop", (event) => {
     event.preventDefault();
     const file = event.dataTransfer && event.dataTransfer.files[0];
@@ -203,7 +209,16 @@ function setup() {
   for (const id of ["type", "model"]) $(id).addEventListener("change", segment);
   const key = $("api-key");
   key.value = sessionStorage.getItem(KEY_STORAGE) || "";
-  key.addEventListener("change", () => sessionStorage.setItem(KEY_STORAGE, key.value.trim()));
+  key.addEventListener("change", () => {
+    sessionStorage.setItem(KEY_STORAGE, key.value.trim());
+    if (document.body.dataset.ready !== "true") {
+      // the lists may have been refused for want of a key: try again with it
+      showError("");
+      $("type").replaceChildren();
+      $("model").replaceChildren();
+      loadOptions();
+    }
+  });
   loadOptions();
 }
 
