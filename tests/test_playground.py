@@ -150,7 +150,7 @@ def test_pasted_url_is_fetched_by_the_server(page, file_server: str) -> None:
     assert page.eval_on_selector("#after", "img => img.naturalWidth") == 512
 
 
-def test_errors_are_sentences(page, tmp_path: Path, server: str) -> None:
+def test_errors_are_sentences(page, tmp_path: Path, server: str, artifacts_dir: Path) -> None:
     text = tmp_path / "notes.txt"
     text.write_text("not a photo")
     page.set_input_files("#file", str(text))
@@ -161,6 +161,7 @@ def test_errors_are_sentences(page, tmp_path: Path, server: str) -> None:
     ).json()["error"]["message"]
     assert page.inner_text("#error") == expected
     assert "{" not in expected and expected.endswith(".")
+    page.screenshot(path=str(artifacts_dir / "playground-error.png"))
 
     page.fill("#url", "ftp://example.invalid/photo.jpg")
     page.click("#url-form button")

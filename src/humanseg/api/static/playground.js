@@ -135,6 +135,7 @@ async function segment() {
 
 function finish(state, status) {
   document.body.dataset.state = state;
+  if (state === "error") $("result").hidden = true; // an older result would mislead
   setStatus(status);
 }
 
