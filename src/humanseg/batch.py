@@ -188,9 +188,13 @@ def worker_settings(settings: Settings, workers: int) -> Settings:
 def local_executor(
     settings: Settings, workers: int, output_type: OutputType, model: str | None
 ) -> Executor:
+    # forkserver: workers fork from a clean single-threaded process that has already imported
+    # the core, so they start fast without forking this (threaded) process
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["humanseg.batch"])
     return ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=get_context("spawn"),  # no fork of a process that holds threads
+        mp_context=context,
         initializer=_init_worker,
         initargs=(worker_settings(settings, workers), output_type, model),
     )
