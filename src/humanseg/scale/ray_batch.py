@@ -1,10 +1,9 @@
 """The ``--ray`` runner: a Ray Data pipeline over the keys, through a pool of actors.
 
 Each actor holds one ``Worker`` (one Pipeline, one model session) for its life and is given
-``ray_num_cpus`` / ``ray_num_gpus``. An actor that dies is restarted and its batch is retried;
-outputs are written atomically, so a retried batch overwrites whole files with whole files.
-A batch that keeps killing its actor is given up after ``MAX_TASK_RETRIES`` and its keys are
-recorded as failed, so the job still finishes.
+``ray_num_cpus`` / ``ray_num_gpus``. An actor that dies is restarted and its batch is retried on
+it (Ray Data's defaults for actor pools: unlimited restarts and retries); outputs are written
+atomically, so a retried batch overwrites whole files with whole files.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from humanseg.scale.job import BatchJob, Worker
 from humanseg.scale.manifest import Entry
 
 BATCH_SIZE = 8  # small, so a retried batch redoes little work
-MAX_TASK_RETRIES = 3
 _FIELDS = ("key", "status", "output", "code", "message")
 
 
@@ -47,7 +45,6 @@ def run_ray(job: BatchJob, keys: list[str], *, workers: int) -> Iterator[Entry]:
     settings = job.build_settings()
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the caller shows one bar for the whole job
-    context.max_errored_blocks = -1  # a batch given up on must not stop the others
     dataset = ray.data.from_items([{"key": key} for key in keys]).map_batches(
         SegmentActor,
         fn_constructor_kwargs={
@@ -56,21 +53,12 @@ def run_ray(job: BatchJob, keys: list[str], *, workers: int) -> Iterator[Entry]:
         },
         batch_size=BATCH_SIZE,
         batch_format="numpy",
-        concurrency=workers,
+        compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=settings.ray_num_cpus,
         num_gpus=settings.ray_num_gpus,
-        max_restarts=-1,
-        max_task_retries=MAX_TASK_RETRIES,
     )
-    seen: set[str] = set()
     for row in dataset.iter_rows():
-        values = {name: str(row[name]) or None for name in _FIELDS}
-        seen.add(str(values["key"]))
-        yield Entry(**values)  # type: ignore[arg-type]
-    for key in keys:
-        if key not in seen:
-            message = f"Ray workers died {MAX_TASK_RETRIES + 1} times while processing its batch."
-            yield Entry(key, "failed", code="internal_error", message=message)
+        yield Entry(**{name: str(row[name]) or None for name in _FIELDS})  # type: ignore[arg-type]
 
 
 def init_ray(address: str | None) -> bool:
@@ -80,4 +68,5 @@ def init_ray(address: str | None) -> bool:
     if ray.is_initialized():
         return False
     ray.init(address=address or None, logging_level=logging.WARNING, log_to_driver=False)
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
     return True
