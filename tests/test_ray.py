@@ -40,6 +40,7 @@ def local_ray(s3_server: str) -> Iterator[None]:
             num_cpus=2,
             object_store_memory=200 * 1024**2,
             include_dashboard=False,
+            _node_ip_address="127.0.0.1",  # keep Ray's own traffic on loopback
             logging_level="WARNING",
             log_to_driver=False,
         )

@@ -45,6 +45,7 @@ def run_ray(job: BatchJob, keys: list[str], *, workers: int) -> Iterator[Entry]:
     settings = job.build_settings()
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the caller shows one bar for the whole job
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
     dataset = ray.data.from_items([{"key": key} for key in keys]).map_batches(
         SegmentActor,
         fn_constructor_kwargs={
@@ -68,5 +69,4 @@ def init_ray(address: str | None) -> bool:
     if ray.is_initialized():
         return False
     ray.init(address=address or None, logging_level=logging.WARNING, log_to_driver=False)
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
     return True
