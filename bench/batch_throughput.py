@@ -114,7 +114,8 @@ def main() -> None:
                     f"{runner_name:<8}{workers:>8}{result['startup_s']:>12.1f}"
                     f"{result['steady_ips']:>14.1f}{result['overall_ips']:>11.1f}"
                 )
-            print(f"manifest: {manifest_rate(folder):.0f} lines/s")
+        rate = manifest_rate(folder)
+    print(f"manifest: {rate:.0f} lines/s")
     if "ray" in runners:
         import ray
 

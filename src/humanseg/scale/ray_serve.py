@@ -72,3 +72,12 @@ def start(overrides: dict[str, Any], *, blocking: bool = True) -> None:
     init_ray(settings.ray_address)
     serve.start(http_options={"host": settings.host, "port": settings.port})
     serve.run(build_application(overrides), name=APP_NAME, route_prefix="/", blocking=blocking)
+
+
+def app(args: dict[str, Any] | None = None) -> Any:
+    """Application builder for Serve configs and ``serve run humanseg.scale.ray_serve:app``.
+
+    ``args`` are settings by field name (``{"ray_max_replicas": "8"}``); the rest come from the
+    HUMANSEG_* environment where the application is built.
+    """
+    return build_application(dict(args or {}))
