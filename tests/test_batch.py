@@ -134,6 +134,14 @@ def test_killed_worker_loses_nothing(tmp_path: Path) -> None:
     assert done == set(photos)
 
 
+def test_help_shows_batch_and_ray_flags() -> None:
+    batch_help = humanseg("batch", "--help").stdout
+    for flag in ("--type", "--workers", "--ray", "--overwrite", "--manifest"):
+        assert flag in batch_help
+    serve_help = humanseg("serve", "--help").stdout
+    assert "--ray " in serve_help and "--ray-max-replicas" in serve_help
+
+
 def test_manifest_survives_a_torn_line(tmp_path: Path) -> None:
     path = tmp_path / "m.jsonl"
     with Manifest(path) as manifest:

@@ -50,6 +50,26 @@ def local_ray(s3_server: str) -> Iterator[None]:
             ray.shutdown()
 
 
+def test_replicas_fixed_or_autoscaled() -> None:
+    from ray.serve import Application
+
+    from humanseg.scale.ray_serve import app, deployment_options
+    from humanseg.settings import Settings
+
+    fixed = deployment_options(Settings(ray_min_replicas=3, ray_max_replicas=3))
+    assert fixed["num_replicas"] == 3 and "autoscaling_config" not in fixed
+    scaled = deployment_options(
+        Settings(ray_min_replicas=0, ray_max_replicas=8, ray_num_gpus=1, ray_num_cpus=2)
+    )
+    assert scaled["autoscaling_config"] == {
+        "min_replicas": 0,
+        "max_replicas": 8,
+        "target_ongoing_requests": 2.0,
+    }
+    assert scaled["ray_actor_options"] == {"num_cpus": 2.0, "num_gpus": 1.0}
+    assert isinstance(app({"ray_max_replicas": "4"}), Application)  # the Serve config builder
+
+
 def test_serve_on_ray_answers_the_seed_endpoint(local_ray: None) -> None:
     from ray import serve
 

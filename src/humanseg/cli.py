@@ -91,7 +91,7 @@ def serve(on_ray: bool, **overrides: Any) -> None:
     except HumansegError as exc:
         _fail(exc)
     if on_ray:
-        from humanseg.scale.ray_serve import start
+        start = _ray_module("humanseg.scale.ray_serve").start
 
         click.echo(
             f"humanseg {__version__}: deploying on Ray Serve, HTTP on "
@@ -116,6 +116,19 @@ def serve(on_ray: bool, **overrides: Any) -> None:
     )
 
 
+def _ray_module(name: str) -> Any:
+    """A module of ours that needs Ray, or one clear sentence if the extra is missing."""
+    import importlib
+
+    try:
+        importlib.import_module("ray")
+    except ImportError:
+        raise click.ClickException(
+            "--ray needs the [ray] extra: pip install 'humanseg[ray]'."
+        ) from None
+    return importlib.import_module(name)
+
+
 @main.command()
 @click.argument("source")
 @click.argument("destination")
@@ -129,7 +142,11 @@ def serve(on_ray: bool, **overrides: Any) -> None:
 )
 @click.option("--model", default=None, help="Model name [env: HUMANSEG_MODEL].")
 @click.option(
-    "--workers", type=click.IntRange(min=1), default=None, help="Parallel workers [default: CPUs]."
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes, or Ray actors with --ray [default: one per CPU, or per "
+    "HUMANSEG_RAY_NUM_CPUS (_GPUS) of the Ray cluster].",
 )
 @click.option(
     "--ray",
@@ -164,6 +181,7 @@ def batch(
 
     Outputs are PNGs at the same relative paths. Resumable: a re-run skips what is done.
     """
+    from functools import partial
     from pathlib import Path
 
     from humanseg.pipeline import parse_output_type
@@ -178,29 +196,23 @@ def batch(
         output=parse_output_type(output_type),
         settings=settings.model_dump(exclude_unset=True),
     )
-    workers = workers or default_workers()
     try:
         if ray_address is None:
             from humanseg.models.catalog import get_spec
             from humanseg.models.store import ModelStore
 
             ModelStore(settings.model_dir, progress=True).ensure(get_spec(settings.model))
-            summary = run_batch(
-                job,
-                lambda job, keys: run_local(job, keys, workers=workers),
-                manifest_path=Path(manifest) if manifest else None,
-                overwrite=overwrite,
-            )
+            pool_size = workers or default_workers()
+            runner = partial(run_local, workers=pool_size)
         else:
-            from humanseg.scale.ray_batch import init_ray, run_ray
-
-            init_ray(ray_address or settings.ray_address)
-            summary = run_batch(
-                job,
-                lambda job, keys: run_ray(job, keys, workers=workers),
-                manifest_path=Path(manifest) if manifest else None,
-                overwrite=overwrite,
+            ray_batch = _ray_module("humanseg.scale.ray_batch")
+            ray_batch.init_ray(ray_address or settings.ray_address)
+            runner = partial(
+                ray_batch.run_ray, workers=workers or ray_batch.default_actors(settings)
             )
+        summary = run_batch(
+            job, runner, manifest_path=Path(manifest) if manifest else None, overwrite=overwrite
+        )
     except HumansegError as exc:
         _fail(exc)
     click.echo(

@@ -16,6 +16,7 @@ import numpy as np
 
 from humanseg.scale.job import BatchJob, Worker
 from humanseg.scale.manifest import Entry
+from humanseg.settings import Settings
 
 BATCH_SIZE = 8  # small, so a retried batch redoes little work
 _FIELDS = ("key", "status", "output", "code", "message")
@@ -60,6 +61,16 @@ def run_ray(job: BatchJob, keys: list[str], *, workers: int) -> Iterator[Entry]:
     )
     for row in dataset.iter_rows():
         yield Entry(**{name: str(row[name]) or None for name in _FIELDS})  # type: ignore[arg-type]
+
+
+def default_actors(settings: Settings) -> int:
+    """As many actors as the cluster's CPUs (or GPUs, for GPU actors) hold right now."""
+    import ray
+
+    resources = ray.cluster_resources()
+    if settings.ray_num_gpus > 0:
+        return max(1, int(resources.get("GPU", 0) / settings.ray_num_gpus))
+    return max(1, int(resources.get("CPU", 1) / settings.ray_num_cpus))
 
 
 def init_ray(address: str | None) -> bool:
