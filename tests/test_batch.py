@@ -72,6 +72,8 @@ def test_colliding_outputs_and_bad_locations_fail_clearly(tmp_path: Path) -> Non
     assert {line["key"] for line in lines} == {"a.jpg", "a.png"}
     assert all("would all be written to a.png" in line["message"] for line in lines)
 
+    same = humanseg("batch", str(source), str(source))
+    assert same.returncode == 1 and "error [invalid_request]" in same.stderr
     missing = humanseg("batch", str(tmp_path / "nope"), str(tmp_path / "out"))
     assert missing.returncode == 1 and "error [invalid_request]" in missing.stderr
     assert "Traceback" not in missing.stderr
@@ -132,6 +134,16 @@ def test_killed_worker_loses_nothing(tmp_path: Path) -> None:
     assert not (destination / ".humanseg-tmp").exists()
     done = {line["key"] for line in manifest_lines(destination / ".humanseg-batch.jsonl")}
     assert done == set(photos)
+
+
+def test_outputs_inside_the_source_are_not_read_back(tmp_path: Path) -> None:
+    photos = photo_set(2)
+    write_folder(tmp_path, photos)
+    first = humanseg("batch", str(tmp_path), str(tmp_path / "mattes"), "--workers", "1")
+    assert first.returncode == 0 and "2 done, 0 failed, 0 already done (of 2" in first.stderr
+    again = humanseg("batch", str(tmp_path), str(tmp_path / "mattes"), "--workers", "1")
+    assert again.returncode == 0 and "0 done, 0 failed, 2 already done (of 2" in again.stderr
+    assert not (tmp_path / "mattes" / "mattes").exists()
 
 
 def test_help_shows_batch_and_ray_flags() -> None:

@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 from tqdm import tqdm
 
+from humanseg.errors import error
 from humanseg.scale.job import BatchJob
 from humanseg.scale.manifest import Entry, Manifest
-from humanseg.scale.storage import open_storage, output_key
+from humanseg.scale.storage import LocalStorage, S3Storage, Storage, open_storage, output_key
 
 Runner = Callable[[BatchJob, list[str]], Iterator[Entry]]
 
@@ -61,7 +63,12 @@ def run_batch(
     destination = open_storage(job.destination)
     settings = job.build_settings()
     summary = Summary(manifest=manifest_path or job.default_manifest())
-    keys = list(source.list_keys(settings))
+    inside = nested_prefix(source, destination)
+    if inside == "":
+        raise error(
+            "invalid_request", "The destination is the source; write the results elsewhere."
+        )
+    keys = [key for key in source.list_keys(settings) if not (inside and key.startswith(inside))]
     summary.listed = len(keys)
     with Manifest(summary.manifest) as manifest:
         todo, collisions = plan(keys, manifest, overwrite=overwrite)
@@ -74,7 +81,7 @@ def run_batch(
             smoothing=0.1,
         )
         try:
-            for entry in _chain(collisions, runner(job, todo) if todo else iter(())):
+            for entry in chain(collisions, runner(job, todo) if todo else ()):
                 manifest.record(entry)
                 if entry.status == "done":
                     summary.done += 1
@@ -88,6 +95,19 @@ def run_batch(
     return summary
 
 
-def _chain(first: list[Entry], rest: Iterator[Entry]) -> Iterator[Entry]:
-    yield from first
-    yield from rest
+def nested_prefix(source: Storage, destination: Storage) -> str | None:
+    """Where the destination lies inside the source, as a key prefix ("" if it is the source),
+    so that earlier outputs are never listed as inputs; None if it lies elsewhere."""
+    if isinstance(source, LocalStorage) and isinstance(destination, LocalStorage):
+        if not destination.root.is_relative_to(source.root):
+            return None
+        relative = destination.root.relative_to(source.root).as_posix()
+        return "" if relative == "." else f"{relative}/"
+    if (
+        isinstance(source, S3Storage)
+        and isinstance(destination, S3Storage)
+        and source.bucket == destination.bucket
+        and destination.prefix.startswith(source.prefix)
+    ):
+        return destination.prefix[len(source.prefix) :]
+    return None

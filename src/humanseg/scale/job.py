@@ -63,13 +63,9 @@ class Worker:
             self.destination.write(target, result.data, self.settings)
         except HumansegError as exc:
             return Entry(key, "failed", code=exc.code, message=exc.message)
-        except OSError as exc:
-            return Entry(
-                key, "failed", code="internal_error", message=f"{type(exc).__name__}: {exc}"
-            )
         except Exception as exc:  # one bad key must not stop the job
-            log.exception("unexpected failure on %s", key)
-            return Entry(
-                key, "failed", code="internal_error", message=f"{type(exc).__name__}: {exc}"
-            )
+            if not isinstance(exc, OSError):  # unreadable files need no traceback
+                log.exception("unexpected failure on %s", key)
+            message = f"{type(exc).__name__}: {exc}"
+            return Entry(key, "failed", code="internal_error", message=message)
         return Entry(key, "done", output=target)
