@@ -13,7 +13,8 @@ import pytest
 import servers
 from PIL import Image
 
-from humanseg.batch import plan, write_atomic
+from humanseg.cut_jobs import plan
+from humanseg.fileio import write_atomic
 
 
 def cut(*args: str, stdin: bytes | None = None, cwd: Path | None = None):

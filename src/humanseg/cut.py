@@ -12,8 +12,9 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from humanseg import batch
+from humanseg import cut_jobs
 from humanseg.errors import HumansegError
+from humanseg.fileio import write_atomic
 from humanseg.pipeline import OutputType, Pipeline, parse_output_type
 from humanseg.settings import Settings
 
@@ -92,7 +93,7 @@ def cut(
         raise click.UsageError("Give an output folder with -o/--output.")
 
     out_path = Path(out)
-    plan = batch.plan(inputs, out_path)
+    plan = cut_jobs.plan(inputs, out_path)
     for problem in plan.problems:
         click.echo(f"error: {problem}", err=True)
     todo = [job for job in plan.jobs if overwrite or not job.target.exists()]
@@ -127,33 +128,35 @@ def cut(
 
 
 def _run(
-    jobs: list[batch.Job],
+    jobs: list[cut_jobs.Job],
     output_type: OutputType,
     model: str | None,
     workers: int,
     server: str | None,
     api_key: str | None,
     model_dir: str | None,
-) -> Iterable[batch.Outcome]:
+) -> Iterable[cut_jobs.Outcome]:
     if not jobs:
         return
     if server:
         from humanseg.client import Client
 
         with Client(server, api_key) as client, ThreadPoolExecutor(workers) as executor:
-            yield from _completed(batch.submit_remote(executor, jobs, client, output_type, model))
+            yield from _completed(
+                cut_jobs.submit_remote(executor, jobs, client, output_type, model)
+            )
         return
     settings = _local_settings(model, model_dir)
     if workers == 1:
-        yield from batch.run_local_inline(
-            jobs, batch.worker_settings(settings, 1), output_type, model
+        yield from cut_jobs.run_local_inline(
+            jobs, cut_jobs.worker_settings(settings, 1), output_type, model
         )
         return
-    with batch.local_executor(settings, workers, output_type, model) as executor:
-        yield from _completed(batch.submit_local(executor, jobs))
+    with cut_jobs.local_executor(settings, workers, output_type, model) as executor:
+        yield from _completed(cut_jobs.submit_local(executor, jobs))
 
 
-def _completed(futures: list[Future[batch.Outcome]]) -> Iterable[batch.Outcome]:
+def _completed(futures: list[Future[cut_jobs.Outcome]]) -> Iterable[cut_jobs.Outcome]:
     try:
         for future in as_completed(futures):
             yield future.result()
@@ -191,15 +194,15 @@ def _cut_stdin(
             from humanseg.client import Client
 
             with Client(server, api_key) as client:
-                result = client.segment(data, batch.wire_type(output_type), model=model)
+                result = client.segment(data, cut_jobs.wire_type(output_type), model=model)
         else:
-            settings = batch.worker_settings(_local_settings(model, model_dir), 1)
+            settings = cut_jobs.worker_settings(_local_settings(model, model_dir), 1)
             result = Pipeline(settings).process(data, output_type, model=model).data
     except HumansegError as exc:
         _fail(f"-: [{exc.code}] {exc.message}")
     if out and out != "-":
         try:
-            batch.write_atomic(Path(out), result)
+            write_atomic(Path(out), result)
         except OSError as exc:
             _fail(f"{out}: {exc.strerror or exc}")
     else:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,14 +16,10 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from humanseg.errors import error
+from humanseg.fileio import is_image_name, write_atomic
 from humanseg.settings import Settings
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp"})
 TEMP_DIR = ".humanseg-tmp"  # local partial writes live here, on the output's filesystem
-
-
-def is_image_key(key: str) -> bool:
-    return PurePosixPath(key).suffix.lower() in IMAGE_SUFFIXES
 
 
 def output_key(key: str) -> str:
@@ -47,7 +42,7 @@ class LocalStorage:
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             relative = Path(folder).relative_to(self.root)
             for name in sorted(files):
-                if not name.startswith(".") and is_image_key(name):
+                if not name.startswith(".") and is_image_name(name):
                     yield (relative / name).as_posix()
 
     def read(self, key: str, settings: Settings) -> bytes:
@@ -55,20 +50,7 @@ class LocalStorage:
 
     def write(self, key: str, data: bytes, settings: Settings) -> None:
         """Write a temporary file, fsync it, then rename it over the target in one step."""
-        target = self.root / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp_dir = self.root / TEMP_DIR
-        temp_dir.mkdir(exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=temp_dir, suffix=".part")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temp_name, target)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
+        write_atomic(self.root / key, data, temp_dir=self.root / TEMP_DIR, durable=True)
 
     def clean_temporaries(self) -> None:
         """Remove partial files left by workers that died mid-write (call when none is running)."""
@@ -90,7 +72,7 @@ class S3Storage:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
                 for item in page.get("Contents", ()):
                     key = item["Key"][len(self.prefix) :]
-                    if key and not key.endswith("/") and is_image_key(key):
+                    if key and not key.endswith("/") and is_image_name(key):
                         yield key
 
     def read(self, key: str, settings: Settings) -> bytes:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import itertools
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,13 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from humanseg.errors import HumansegError
+from humanseg.fileio import is_image_name, write_atomic
 from humanseg.pipeline import OutputType, Pipeline
 from humanseg.settings import Settings
 
 if TYPE_CHECKING:
     from humanseg.client import Client
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp"})
 OUTPUT_SUFFIX = {"image/png": ".png"}
 _GLOB_CHARS = frozenset("*?[")
 
@@ -46,10 +45,6 @@ class Outcome:
 class Plan:
     jobs: list[Job]
     problems: list[str]  # inputs that name nothing, or collide with another input's output
-
-
-def _is_image_name(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -77,7 +72,7 @@ def _folder_files(folder: Path, out_dir: Path) -> Iterator[tuple[Path, Path]]:
         dirs[:] = sorted(d for d in dirs if not excluded(root_path / d))
         for name in sorted(files):
             path = root_path / name
-            if _is_image_name(path) and not name.startswith("."):
+            if is_image_name(path) and not name.startswith("."):
                 yield path, path.relative_to(folder)
 
 
@@ -132,22 +127,6 @@ def plan(inputs: Sequence[str], out: Path) -> Plan:
     return Plan(jobs, problems)
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and a rename: never a half-written file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, HumansegError):
         return f"[{exc.code}] {exc.message}"
@@ -191,7 +170,7 @@ def local_executor(
     # forkserver: workers fork from a clean single-threaded process that has already imported
     # the core, so they start fast without forking this (threaded) process
     context = get_context("forkserver")
-    context.set_forkserver_preload(["humanseg.batch"])
+    context.set_forkserver_preload(["humanseg.cut_jobs"])
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
