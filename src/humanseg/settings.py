@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         1, ge=0, le=9, description="zlib level of PNG outputs (1: fast, 9: smallest)."
     )
 
+    refine_edges: bool = Field(
+        True,
+        description="Refine the matte's edges against the full-resolution photo (guided filter).",
+    )
+
     _split = field_validator("url_allowlist", "s3_allowed_buckets", mode="before")(_split_csv)
 
 
