@@ -42,7 +42,7 @@ def decode(
 
     The 16 values are: x_min, y_min, x_max, y_max, then six (x, y) key points.
     """
-    probabilities = 1.0 / (1.0 + np.exp(-np.clip(scores, -100, 100)))
+    probabilities = 1.0 / (1.0 + np.exp(-np.clip(scores.astype(np.float64), -100, 100)))
     keep = np.flatnonzero(probabilities >= min_score)
     if keep.size == 0:
         return []
