@@ -41,8 +41,10 @@ def main() -> None:
     pipeline = Pipeline(Settings(inference_threads=2, max_concurrency=1))
     segmenter = pipeline.registry.get("selfie")
     print(f"CPU cores visible: {os.cpu_count()}; OpenCV threads: {cv2.getNumThreads()}")
-    print(f"{'size':>10} {'refine ms':>10} {'fg colour ms':>13} {'alpha off/on ms':>16} "
-          f"{'foreground off/on ms':>21}")
+    print(
+        f"{'size':>10} {'refine ms':>10} {'fg colour ms':>13} {'alpha off/on ms':>16} "
+        f"{'foreground off/on ms':>21}"
+    )
     for side in (1000, 4000):
         photo = Image.fromarray(data.astronaut()).resize((side, side), Image.Resampling.BICUBIC)
         rgb = np.asarray(photo)
@@ -60,10 +62,11 @@ def main() -> None:
             for kind in (OutputType.ALPHA, OutputType.FOREGROUND)
             for refine_on in (False, True)
         }
+        alpha_off, alpha_on = whole[OutputType.ALPHA, False], whole[OutputType.ALPHA, True]
+        fg_off, fg_on = whole[OutputType.FOREGROUND, False], whole[OutputType.FOREGROUND, True]
         print(
             f"{side}×{side:<5} {refine:>10.1f} {colour:>13.1f} "
-            f"{whole[OutputType.ALPHA, False]:>7.0f}/{whole[OutputType.ALPHA, True]:<8.0f} "
-            f"{whole[OutputType.FOREGROUND, False]:>10.0f}/{whole[OutputType.FOREGROUND, True]:<8.0f}"
+            f"{alpha_off:>7.0f}/{alpha_on:<8.0f} {fg_off:>10.0f}/{fg_on:<8.0f}"
         )
 
 

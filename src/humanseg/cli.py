@@ -120,8 +120,11 @@ def models_list(model_dir: str | None) -> None:
             (
                 spec.name + (" (opt-in)" if spec.opt_in else ""),
                 spec.license,
-                "face" if spec.task == "face_detection" else
-                "person" if spec.person_specific else "general",
+                "face"
+                if spec.task == "face_detection"
+                else "person"
+                if spec.person_specific
+                else "general",
                 spec.runtime,
                 f"yes, {size / 1e6:.1f} MB" if pulled else "no",
                 spec.sources[0].describe(),

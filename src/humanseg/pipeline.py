@@ -170,12 +170,10 @@ class Pipeline:
         detector = self.face_detector()
         faces = detector.detect(rgb)
         if not faces:
-            # a full-length photo: look again in the top of the person, where a head would be
+            # small faces (full-length, or several people): look again in tiles of the person
             subject = compose.subject_box(cutout.alpha)
             if subject is not None:
-                left, top, right, bottom = subject
-                side = min(max(right - left, 1), bottom - top)
-                faces = detector.detect(rgb, (left, top, left + side, top + side))
+                faces = detector.detect_tiled(rgb, subject)
         if not faces:
             raise error("no_face", "No face was found; an ID photo needs one person facing us.")
         if len(faces) > 1:

@@ -67,9 +67,7 @@ def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area + areas - inter, 1e-9)
 
 
-def _weighted_nms(
-    detections: np.ndarray, scores: np.ndarray
-) -> list[tuple[np.ndarray, float]]:
+def _weighted_nms(detections: np.ndarray, scores: np.ndarray) -> list[tuple[np.ndarray, float]]:
     """MediaPipe's weighted NMS: overlapping detections are averaged by score."""
     order = np.argsort(-scores)
     detections, scores = detections[order], scores[order]
@@ -129,3 +127,24 @@ class FaceDetector:
                 )
             )
         return faces
+
+    def detect_tiled(self, rgb: Image.Image, region: tuple[int, int, int, int]) -> list[Face]:
+        """Faces in ``region``, looked for in overlapping square tiles across it.
+
+        Small faces (a full-length photo, or several people side by side) are too small for
+        the 128-px input when the whole frame is letterboxed; square tiles as tall as the
+        region's short side make them large enough. Duplicates from overlaps are merged.
+        """
+        left, top, right, bottom = region
+        side = max(1, min(right - left, bottom - top))
+        step = max(1, side // 2)
+        found: list[Face] = []
+        for x in range(left, max(left, right - side) + step, step):
+            x = min(x, max(left, right - side))
+            found.extend(self.detect(rgb, (x, top, x + side, top + side)))
+        merged: list[Face] = []
+        for face in sorted(found, key=lambda f: -f.score):
+            box = np.asarray(face.box)
+            if not any(_iou(box, np.asarray([kept.box]))[0] > NMS_IOU for kept in merged):
+                merged.append(face)
+        return merged
