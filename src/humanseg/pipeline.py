@@ -170,10 +170,13 @@ class Pipeline:
         detector = self.face_detector()
         faces = detector.detect(rgb)
         if not faces:
-            # small faces (full-length, or several people): look again in tiles of the person
+            # small faces (full-length, or several people): look again in square tiles, first
+            # over the person, then over the whole frame
             subject = compose.subject_box(cutout.alpha)
             if subject is not None:
                 faces = detector.detect_tiled(rgb, subject)
+            if not faces:
+                faces = detector.detect_tiled(rgb, (0, 0, rgb.width, rgb.height))
         if not faces:
             raise error("no_face", "No face was found; an ID photo needs one person facing us.")
         if len(faces) > 1:
