@@ -127,7 +127,7 @@ def _position(value: str) -> tuple[float, float] | None:
     return (x, y)
 
 
-def parse_removebg_spec(fields: dict[str, str], has_background_image: bool) -> OutputSpec:
+def parse_removebg_spec(fields: dict[str, str], background: bytes | None) -> OutputSpec:
     """remove.bg's fields to the core's ``OutputSpec``; unsupported values are 400s."""
     size = _choice(fields, "size", SIZES, "preview")
     _choice(fields, "type", TYPES, "auto")
@@ -144,7 +144,7 @@ def parse_removebg_spec(fields: dict[str, str], has_background_image: bool) -> O
     color = parse_color(color_text) if color_text else None
     if channels == "alpha":
         kind = OutputType.ALPHA
-    elif has_background_image or color is not None:
+    elif background is not None or color is not None:
         kind = OutputType.BACKGROUND
     else:
         kind = OutputType.FOREGROUND
@@ -153,6 +153,7 @@ def parse_removebg_spec(fields: dict[str, str], has_background_image: bool) -> O
     spec = OutputSpec(
         type=kind,
         bg_color=color if kind is OutputType.BACKGROUND else None,
+        bg_image=background if kind is OutputType.BACKGROUND else None,
         crop=crop,
         crop_margin=margin,
         scale=scale,
@@ -258,12 +259,12 @@ def _background_bytes(parsed: RemoveBgRequest, service: Service) -> bytes | None
 def remove_background(parsed: RemoveBgRequest, service: Service, wants_json: bool) -> Response:
     """The work, off the event loop: validate, read the inputs, run the core, shape the answer."""
     has_background = parsed.bg_image_file is not None or bool(_field(parsed.fields, "bg_image_url"))
-    spec = parse_removebg_spec(parsed.fields, has_background)
+    # every field is checked before anything is fetched (b"" stands for the background image)
+    spec = parse_removebg_spec(parsed.fields, b"" if has_background else None)
     service.require_ready()
     data = _image_bytes(parsed, service)
-    background = _background_bytes(parsed, service) if spec.type is OutputType.BACKGROUND else None
-    if background is not None:
-        spec = replace(spec, bg_image=background)
+    if spec.type is OutputType.BACKGROUND and has_background:
+        spec = parse_removebg_spec(parsed.fields, _background_bytes(parsed, service))
     output = service.pipeline.process(data, spec)
     headers = {
         "X-Type": "person",
