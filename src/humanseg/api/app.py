@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from humanseg import __version__
 from humanseg.api import health, removebg, seed
 from humanseg.api.errors import BodyLimitMiddleware, install_error_handlers
-from humanseg.api.schemas import SeedRequest
+from humanseg.api.schemas import SeedRequest, SegmentationRequest
 from humanseg.api.service import Service
 from humanseg.settings import Settings, get_settings
 
@@ -59,9 +59,10 @@ def _register_request_schema(app: FastAPI) -> None:
             return app.openapi_schema
         schema = original()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components["SeedRequest"] = SeedRequest.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
+        for model in (SeedRequest, SegmentationRequest):
+            components[model.__name__] = model.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
         app.openapi_schema = schema
         return schema
 

@@ -31,6 +31,11 @@ class SeedRequest(BaseModel):
             "enum": ["", "foreground", "mask", "background", "blur", "crop", "id_photo"]
         },
     )
+
+
+class SegmentationRequest(SeedRequest):
+    """The seed's body plus optional fields for more outputs; the seed's fields mean the same."""
+
     format: str | None = Field(
         None,
         description="Encoding of the result: `png` (default), `webp` (lossless where there is "

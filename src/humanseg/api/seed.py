@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from humanseg.api.examples import SEED_REQUEST_EXAMPLES
-from humanseg.api.schemas import ErrorResponse, SeedRequest, SeedResponse
+from humanseg.api.schemas import ErrorResponse, SegmentationRequest, SeedResponse
 from humanseg.api.service import Service
 from humanseg.errors import ERROR_CODES, error
 from humanseg.pipeline import OutputSpec, OutputType, parse_output_spec, parse_output_type
@@ -29,7 +29,7 @@ def _error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     return responses
 
 
-def parse_seed_request(body: bytes) -> SeedRequest:
+def parse_seed_request(body: bytes) -> SegmentationRequest:
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -37,14 +37,14 @@ def parse_seed_request(body: bytes) -> SeedRequest:
     if not isinstance(payload, dict):
         raise error("invalid_json", "The request body must be a JSON object.")
     try:
-        return SeedRequest.model_validate(payload)
+        return SegmentationRequest.model_validate(payload)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         raise error("invalid_request", f"Field `{field}`: {first['msg']}.") from None
 
 
-def read_input(request: SeedRequest, service: Service) -> bytes:
+def read_input(request: SegmentationRequest, service: Service) -> bytes:
     if request.img and request.url:
         raise error("conflicting_input", "`url` and `img` cannot be used at the same time.")
     if request.img:
@@ -54,7 +54,7 @@ def read_input(request: SeedRequest, service: Service) -> bytes:
     raise error("missing_input", "Give the image as `img` (base64) or `url`.")
 
 
-def read_background(request: SeedRequest, service: Service) -> bytes | None:
+def read_background(request: SegmentationRequest, service: Service) -> bytes | None:
     if request.bg_img and request.bg_url:
         raise error("conflicting_input", "`bg_img` and `bg_url` cannot be used at the same time.")
     if request.bg_img:
@@ -64,7 +64,7 @@ def read_background(request: SeedRequest, service: Service) -> bytes | None:
     return None
 
 
-def output_spec(request: SeedRequest, background: bytes | None) -> OutputSpec:
+def output_spec(request: SegmentationRequest, background: bytes | None) -> OutputSpec:
     return parse_output_spec(
         request.type,
         format=request.format,
@@ -109,7 +109,7 @@ def segment(body: bytes, service: Service) -> bytes:
             "required": True,
             "content": {
                 "application/json": {
-                    "schema": {"$ref": "#/components/schemas/SeedRequest"},
+                    "schema": {"$ref": "#/components/schemas/SegmentationRequest"},
                     "examples": SEED_REQUEST_EXAMPLES,
                 }
             },
