@@ -38,6 +38,7 @@ def assert_removebg_error(response: httpx.Response, status: int, code: str) -> N
 def test_removebg_client_library(server: str, tmp_path: Path, file_server: str) -> None:
     """The `removebg` package, unchanged but for its API address, against our server."""
     from removebg import removebg  # the package `removebg` (MIT), a dev dependency
+
     removebg.API_ENDPOINT = f"{server}{PATH}"  # the only change a user of the library makes
     client = removebg.RemoveBg("any-key", str(tmp_path / "error.log"))
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from humanseg.api.examples import SEED_REQUEST_EXAMPLES
-from humanseg.api.schemas import ErrorResponse, SegmentationRequest, SeedResponse
+from humanseg.api.schemas import ErrorResponse, SeedResponse, SegmentationRequest
 from humanseg.api.service import Service
 from humanseg.errors import ERROR_CODES, error
 from humanseg.pipeline import OutputSpec, OutputType, parse_output_spec, parse_output_type
