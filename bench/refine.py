@@ -4,7 +4,8 @@
 
 Times ``matting.refine_matte`` and ``matting.estimate_foreground`` on the astronaut portrait
 (scikit-image) scaled to 1000×1000 and 4000×4000, with the model's real coarse matte, and the
-whole pipeline (``type`` alpha and foreground) with refinement off and on. Median of 5 runs.
+whole pipeline (``type`` alpha and foreground) with refinement off and on. Median of 5 runs
+(wall clock); the machine's load average is printed, since a shared CPU inflates every figure.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def main() -> None:
     pipeline = Pipeline(Settings(inference_threads=2, max_concurrency=1))
     segmenter = pipeline.registry.get("selfie")
     print(f"CPU cores visible: {os.cpu_count()}; OpenCV threads: {cv2.getNumThreads()}")
+    print(f"load average at start: {os.getloadavg()[0]:.1f}")
     print(
         f"{'size':>10} {'refine ms':>10} {'fg colour ms':>13} {'alpha off/on ms':>16} "
         f"{'foreground off/on ms':>21}"
@@ -68,6 +70,7 @@ def main() -> None:
             f"{side}×{side:<5} {refine:>10.1f} {colour:>13.1f} "
             f"{alpha_off:>7.0f}/{alpha_on:<8.0f} {fg_off:>10.0f}/{fg_on:<8.0f}"
         )
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -37,11 +37,9 @@ def foreground_output(rgb: Image.Image | np.ndarray, matte: np.ndarray) -> Image
     dropping the alpha channel (and the PNG gets smaller).
     """
     pixels = np.asarray(rgb.convert("RGB")) if isinstance(rgb, Image.Image) else rgb
-    rgba = np.empty((*matte.shape, 4), dtype=np.uint8)
-    rgba[..., :3] = pixels
-    rgba[..., 3] = matte
-    rgba[matte == 0, :3] = 0
-    return Image.fromarray(rgba, "RGBA")
+    visible = cv2.compare(matte, 0, cv2.CMP_GT)  # 255 where alpha > 0
+    colors = cv2.bitwise_and(pixels, pixels, mask=visible)
+    return Image.fromarray(cv2.merge([colors, matte]), "RGBA")
 
 
 @dataclass(frozen=True)
