@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from humanseg.api.examples import SEED_REQUEST_EXAMPLES
+from humanseg.outputs import ID_PRESETS
 
 
 def b64(data: bytes) -> str:
@@ -142,10 +143,11 @@ def test_id_photo_presets(client: httpx.Client, preset: str, size: tuple[int, in
     # plain ID blue above the head, in both top corners
     for corner in (rgb[:8, :8], rgb[:8, -8:]):
         assert (np.abs(corner - [67, 142, 219]).max(axis=2) <= 2).all()
-    # the head (non-background rows) starts near the top and is centred
+    # the crown (first non-background row) is where the preset's rule puts it, and the head
+    # is centred
     non_bg = np.abs(rgb - [67, 142, 219]).max(axis=2) > 30
     first_row = np.flatnonzero(non_bg.any(axis=1))[0]
-    assert 0.03 * size[1] < first_row < 0.2 * size[1]
+    assert abs(first_row / size[1] - ID_PRESETS[preset].top_ratio) < 0.02
     top_half = non_bg[: size[1] // 2]
     cols = np.flatnonzero(top_half.any(axis=0))
     centre = (cols[0] + cols[-1]) / 2

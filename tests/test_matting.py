@@ -3,6 +3,8 @@ is known: synthetic composites made with the compositing equation, and a real po
 
 from __future__ import annotations
 
+import io
+
 import images
 import numpy as np
 import pytest
@@ -12,7 +14,8 @@ from humanseg import matting
 from humanseg.models.catalog import FACE_DETECTION
 from humanseg.models.faces import FaceDetector, anchors
 from humanseg.models.store import ModelStore
-from humanseg.outputs import parse_color, parse_margin
+from humanseg.outputs import ID_PRESETS, parse_color, parse_margin, parse_output_spec
+from humanseg.pipeline import Pipeline
 from humanseg.settings import Settings
 
 HEIGHT, WIDTH = 400, 600
@@ -145,3 +148,23 @@ def test_margins() -> None:
     assert parse_margin("10%").pixels(200, 100) == (10, 20, 10, 20)
     assert parse_margin("1px 2px 3px 4px").pixels(10, 10) == (1, 2, 3, 4)
     assert parse_margin("5 10%").pixels(100, 100) == (5, 10, 5, 10)
+
+
+@pytest.mark.parametrize("preset", ["1inch", "2inch", "passport", "us"])
+def test_id_photo_head_size_and_position_follow_the_preset(preset: str) -> None:
+    """Measured on the result: crown (top of the hair) to chin, and the eyes' centre."""
+    pipeline = Pipeline(Settings())
+    spec = parse_output_spec("id_photo", id_preset=preset, bg_color="#ffffff")
+    output = pipeline.process(images.encode(images.astronaut(), "PNG"), spec)
+    photo = Image.open(io.BytesIO(output.data)).convert("RGB")
+    rgb = np.asarray(photo).astype(int)
+    crown = np.flatnonzero((rgb.min(axis=2) < 225).any(axis=1))[0]
+    (face,) = pipeline.face_detector().detect(photo)
+    height = photo.height
+    rule = ID_PRESETS[preset]
+    assert abs((face.box[3] - crown) / height - rule.head_ratio) < 0.03
+    eyes_x = (face.right_eye[0] + face.left_eye[0]) / 2
+    assert abs(eyes_x / photo.width - 0.5) < 0.03
+    if preset == "us":  # eyes 1⅛ to 1⅜ in from the bottom of a 2 in photo
+        eyes_y = (face.right_eye[1] + face.left_eye[1]) / 2
+        assert 0.56 <= (height - eyes_y) / height <= 0.69

@@ -72,7 +72,8 @@ ID_PRESETS: dict[str, IdPreset] = {
     "1inch": IdPreset("1inch", (295, 413), 300, head_ratio=0.64, top_ratio=0.10),
     "2inch": IdPreset("2inch", (413, 579), 300, head_ratio=0.64, top_ratio=0.10),
     "passport": IdPreset("passport", (413, 531), 300, head_ratio=0.76, top_ratio=0.09),
-    "us": IdPreset("us", (600, 600), 300, head_ratio=0.60, top_ratio=0.12),
+    # top 7 %: the eyes then sit about 60 % up from the bottom (the rule: 56-69 %)
+    "us": IdPreset("us", (600, 600), 300, head_ratio=0.60, top_ratio=0.07),
 }
 ID_PRESET_ALIASES = {
     "1-inch": "1inch",
