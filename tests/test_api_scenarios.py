@@ -217,6 +217,7 @@ def test_webp_cutout_is_lossless(client: httpx.Client) -> None:
         ({"type": "crop", "crop_margin": "ten"}, 400, "invalid_margin"),
         ({"type": "crop", "crop_margin": "1 2 3 4 5"}, 400, "invalid_margin"),
         ({"type": "crop", "crop_margin": "200%"}, 400, "invalid_margin"),
+        ({"type": "crop", "crop_margin": "2000px"}, 400, "invalid_margin"),  # over 16 MP
         ({"type": "id_photo", "id_preset": "3inch"}, 400, "invalid_id_preset"),
         ({"type": "id_photo", "bg_color": "#ff000080"}, 400, "invalid_color"),
         ({"type": "blur", "blur_strength": 2}, 400, "invalid_request"),

@@ -236,7 +236,30 @@ def id_photo_box(face: Face, alpha: np.ndarray, preset: IdPreset) -> tuple[int, 
     )
 
 
+def crop_resize(cutout: Cutout, box: tuple[int, int, int, int], size: tuple[int, int]) -> Cutout:
+    """``resize(crop(cutout, box), size)`` without building the (maybe huge) padded crop:
+    only the part of the photo inside ``box`` is resized, then placed on a transparent canvas."""
+    left, top, right, bottom = box
+    width, height = cutout.size
+    scale_x, scale_y = size[0] / (right - left), size[1] / (bottom - top)
+    inner = (max(left, 0), max(top, 0), min(right, width), min(bottom, height))
+    colors = np.zeros((size[1], size[0], 3), np.uint8)
+    alpha = np.zeros((size[1], size[0]), np.uint8)
+    dst_l, dst_t = round((inner[0] - left) * scale_x), round((inner[1] - top) * scale_y)
+    dst_r = min(size[0], round((inner[2] - left) * scale_x))
+    dst_b = min(size[1], round((inner[3] - top) * scale_y))
+    if inner[2] > inner[0] and inner[3] > inner[1] and dst_r > dst_l and dst_b > dst_t:
+        part = Cutout(
+            cutout.colors[inner[1] : inner[3], inner[0] : inner[2]],
+            cutout.alpha[inner[1] : inner[3], inner[0] : inner[2]],
+        )
+        scaled = resize(part, (dst_r - dst_l, dst_b - dst_t))
+        colors[dst_t:dst_b, dst_l:dst_r] = scaled.colors
+        alpha[dst_t:dst_b, dst_l:dst_r] = scaled.alpha
+    return Cutout(colors, alpha)
+
+
 def id_photo(cutout: Cutout, face: Face, preset: IdPreset, color: RGBA) -> Image.Image:
     box = id_photo_box(face, cutout.alpha, preset)
-    framed = resize(crop(cutout, box), preset.size)
+    framed = crop_resize(cutout, box, preset.size)
     return Image.fromarray(flatten(framed, np.asarray(color[:3], np.uint8)), "RGB")

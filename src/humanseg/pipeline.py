@@ -159,7 +159,15 @@ class Pipeline:
             subject = compose.subject_box(cutout.alpha)
             if subject is None:
                 raise error("no_person", "No person was found in the image, so there is no crop.")
-            cutout = compose.crop(cutout, compose.margin_box(subject, spec.crop_margin))
+            box = compose.margin_box(subject, spec.crop_margin)
+            width, height = box[2] - box[0], box[3] - box[1]
+            if width * height > self.settings.max_image_pixels:
+                raise error(
+                    "invalid_margin",
+                    f"With its margin the crop would be {width}×{height} px, more pixels than "
+                    f"the limit of {self.settings.max_image_pixels}; use a smaller margin.",
+                )
+            cutout = compose.crop(cutout, box)
             canvas = cutout.size
         if spec.scale is not None or spec.position is not None:
             cutout = compose.place(cutout, canvas, scale=spec.scale, position=spec.position)
