@@ -89,7 +89,9 @@ class Pipeline:
         *,
         model: str | None = None,
     ) -> Output:
-        spec = output if isinstance(output, OutputSpec) else OutputSpec(type=output)
+        if not isinstance(output, OutputSpec):  # a bare type: that type with its defaults
+            output = parse_output_spec(None if output is OutputType.ALPHA else output.value)
+        spec = output
         settings = self.settings
         segmenter = self.registry.get(model or settings.model)
         refine = settings.refine_edges if spec.refine is None else spec.refine
@@ -206,6 +208,7 @@ class Pipeline:
                 image,
                 fmt.value,
                 compress_level=self.settings.png_compress_level,
+                fast=self.settings.png_fast,
                 quality=spec.jpeg_quality,
                 dpi=dpi,
             )

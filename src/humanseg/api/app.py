@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from humanseg import __version__
-from humanseg.api import health, removebg, seed
+from humanseg.api import health, playground, removebg, sagemaker, seed
 from humanseg.api.errors import BodyLimitMiddleware, install_error_handlers
 from humanseg.api.schemas import SeedRequest, SegmentationRequest
 from humanseg.api.service import Service
@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.include_router(seed.router)
     app.include_router(removebg.router)
     app.include_router(health.router)
+    app.include_router(sagemaker.router)
+    playground.install(app)
     _register_request_schema(app)
     return app
 

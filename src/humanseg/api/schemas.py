@@ -76,6 +76,11 @@ class SegmentationRequest(SeedRequest):
         description="Refine the matte's edges against the photo (default: the server's "
         "`HUMANSEG_REFINE_EDGES`).",
     )
+    model: str | None = Field(
+        None,
+        description="Extension: the catalog model to use (see `GET /v1/models`); "
+        "absent: the server's default model.",
+    )
 
 
 class SeedResponse(BaseModel):

@@ -86,7 +86,9 @@ def segment(body: bytes, service: Service) -> bytes:
     service.require_ready()
     data = read_input(request, service)
     background = read_background(request, service) if needs_background else None
-    output = service.pipeline.process(data, output_spec(request, background))
+    output = service.pipeline.process(
+        data, output_spec(request, background), model=request.model or None
+    )
     return b'{"result":"' + base64.b64encode(output.data) + b'"}'
 
 
