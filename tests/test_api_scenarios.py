@@ -244,3 +244,29 @@ def test_every_explorer_example_runs(client: httpx.Client) -> None:
             continue  # the url examples point at placeholder addresses
         response = client.post("/human_image_segmentation", json=body)
         assert response.status_code == 200, (name, response.text)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 2), (2000, 3)])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "mask"},
+        {"type": "background", "bg_color": "red"},
+        {"type": "blur"},
+        {"type": "foreground", "format": "webp"},
+        {"type": "id_photo"},
+        {"type": "crop"},
+    ],
+)
+def test_tiny_and_extreme_shapes(client: httpx.Client, size: tuple[int, int], body: dict) -> None:
+    """Never a 500: an image or a clear 422 (no person / no face) for every shape and type."""
+    data = images.encode(Image.new("RGBA", size, (200, 100, 50, 255)), "PNG")
+    response = client.post("/human_image_segmentation", json={"img": b64(data), **body})
+    if body["type"] in ("id_photo", "crop"):
+        assert response.status_code in (200, 422), response.text
+        if response.status_code == 422:
+            assert response.json()["error"]["code"] in ("no_face", "no_person")
+    else:
+        assert response.status_code == 200, response.text
+        fmt = "WEBP" if body.get("format") == "webp" else "PNG"
+        assert result(response, fmt).size == size

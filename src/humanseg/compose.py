@@ -37,7 +37,7 @@ def foreground_output(rgb: Image.Image | np.ndarray, matte: np.ndarray) -> Image
     dropping the alpha channel (and the PNG gets smaller).
     """
     pixels = np.asarray(rgb.convert("RGB")) if isinstance(rgb, Image.Image) else rgb
-    visible = cv2.compare(matte, 0, cv2.CMP_GT)  # 255 where alpha > 0
+    visible = (matte > 0).view(np.uint8)
     colors = cv2.bitwise_and(pixels, pixels, mask=visible)
     return Image.fromarray(cv2.merge([colors, matte]), "RGBA")
 

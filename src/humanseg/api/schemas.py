@@ -32,6 +32,12 @@ class SeedRequest(BaseModel):
         },
     )
 
+    model: str | None = Field(
+        None,
+        description="Extension: the catalog model to use (see `GET /v1/models`); "
+        "absent: the server's default model.",
+    )
+
 
 class SegmentationRequest(SeedRequest):
     """The seed's body plus optional fields for more outputs; the seed's fields mean the same."""
@@ -75,11 +81,6 @@ class SegmentationRequest(SeedRequest):
         None,
         description="Refine the matte's edges against the photo (default: the server's "
         "`HUMANSEG_REFINE_EDGES`).",
-    )
-    model: str | None = Field(
-        None,
-        description="Extension: the catalog model to use (see `GET /v1/models`); "
-        "absent: the server's default model.",
     )
 
 
