@@ -249,3 +249,13 @@ def test_openapi_documents_the_endpoint(client: httpx.Client) -> None:
         "position",
     ):
         assert name in fields, name
+
+
+def test_large_base64_form_field(client: httpx.Client) -> None:
+    """A base64 image over 1 MiB in a form field (multipart parsers often cap fields at 1 MiB)."""
+    big = images.encode(images.astronaut().resize((1024, 1024)), "PNG")
+    encoded = base64.b64encode(big).decode()
+    assert len(encoded) > 1024 * 1024
+    response = client.post(PATH, files={"image_file_b64": (None, encoded), "size": (None, "full")})
+    assert response.status_code == 200, response.text
+    assert open_image(response.content, "PNG").size == (1024, 1024)
