@@ -259,3 +259,46 @@ def test_large_base64_form_field(client: httpx.Client) -> None:
     response = client.post(PATH, files={"image_file_b64": (None, encoded), "size": (None, "full")})
     assert response.status_code == 200, response.text
     assert open_image(response.content, "PNG").size == (1024, 1024)
+
+
+def test_api_key_hook(artifacts_dir: Path) -> None:
+    """When auth is configured (app.state.api_key_check), X-Api-Key decides, in remove.bg's
+    error shape; a real uvicorn server on loopback runs the app."""
+    import threading
+
+    import servers
+    import uvicorn
+
+    from humanseg.api.app import create_app
+    from humanseg.errors import HumansegError
+    from humanseg.settings import Settings
+
+    def check(key: str | None) -> None:
+        if key != "secret":
+            raise HumansegError(403, "forbidden", "The API key is missing or not valid.")
+
+    app = create_app(Settings())
+    app.state.api_key_check = check
+    port = servers.free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        servers.wait_until(
+            lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200,
+            timeout=120,
+            what="in-process humanseg server",
+        )
+        files = {"image_file": ("a.png", PHOTO_PNG)}
+        denied = httpx.post(f"{url}{PATH}", files=files, timeout=60)
+        assert_removebg_error(denied, 403, "forbidden")
+        wrong = httpx.post(f"{url}{PATH}", files=files, headers={"X-Api-Key": "x"}, timeout=60)
+        assert_removebg_error(wrong, 403, "forbidden")
+        allowed = httpx.post(
+            f"{url}{PATH}", files=files, headers={"X-Api-Key": "secret"}, timeout=60
+        )
+        assert allowed.status_code == 200, allowed.text
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
