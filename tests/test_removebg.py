@@ -261,7 +261,7 @@ def test_large_base64_form_field(client: httpx.Client) -> None:
     assert open_image(response.content, "PNG").size == (1024, 1024)
 
 
-def test_api_key_hook(artifacts_dir: Path) -> None:
+def test_api_key_hook() -> None:
     """When auth is configured (app.state.api_key_check), X-Api-Key decides, in remove.bg's
     error shape; a real uvicorn server on loopback runs the app."""
     import threading
