@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import warnings
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -210,4 +211,46 @@ def encode_png(img: Image.Image, *, compress_level: int, fast: bool = True) -> b
         return bytes(_fpng.from_ndarray(np.asarray(img)))
     buffer = io.BytesIO()
     img.save(buffer, format="PNG", compress_level=compress_level)
+    return buffer.getvalue()
+
+
+def encode(
+    img: Image.Image,
+    fmt: str,
+    *,
+    compress_level: int,
+    fast: bool = True,
+    quality: int = 90,
+    dpi: int | None = None,
+) -> bytes:
+    """Encode as "png", "webp" (lossless when there is alpha, so edges stay exact) or "jpeg"."""
+    extra: dict[str, object] = {"dpi": (dpi, dpi)} if dpi else {}
+    if fmt == "png":
+        if not extra:
+            return encode_png(img, compress_level=compress_level, fast=fast)
+        buffer = io.BytesIO()
+        img.save(buffer, format="PNG", compress_level=compress_level, **extra)
+        return buffer.getvalue()
+    buffer = io.BytesIO()
+    if fmt == "webp":
+        lossless = img.mode in ("RGBA", "LA", "L")
+        img.save(buffer, format="WEBP", lossless=lossless, quality=quality, method=0, **extra)
+    elif fmt == "jpeg":
+        if img.mode not in ("RGB", "L"):
+            raise ValueError(f"JPEG cannot hold mode {img.mode}")
+        img.save(buffer, format="JPEG", quality=quality, **extra)
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+    return buffer.getvalue()
+
+
+def encode_zip(img: Image.Image, *, compress_level: int) -> bytes:
+    """remove.bg's zip: ``color.jpg`` (the colours) and ``alpha.png`` (the matte)."""
+    rgba = img.convert("RGBA")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("color.jpg", encode(rgba.convert("RGB"), "jpeg", compress_level=0))
+        archive.writestr(
+            "alpha.png", encode_png(rgba.getchannel("A"), compress_level=compress_level)
+        )
     return buffer.getvalue()

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from humanseg import __version__
-from humanseg.api import health, playground, sagemaker, seed
+from humanseg.api import health, playground, removebg, sagemaker, seed
 from humanseg.api.errors import BodyLimitMiddleware, install_error_handlers
-from humanseg.api.schemas import SeedRequest
+from humanseg.api.schemas import SeedRequest, SegmentationRequest
 from humanseg.api.service import Service
 from humanseg.settings import Settings, get_settings
 
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(seed.router)
+    app.include_router(removebg.router)
     app.include_router(health.router)
     app.include_router(sagemaker.router)
     playground.install(app)
@@ -60,9 +61,10 @@ def _register_request_schema(app: FastAPI) -> None:
             return app.openapi_schema
         schema = original()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components["SeedRequest"] = SeedRequest.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
+        for model in (SeedRequest, SegmentationRequest):
+            components[model.__name__] = model.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
         app.openapi_schema = schema
         return schema
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,33 +19,45 @@ log = logging.getLogger(__name__)
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 
+# Front ends whose clients expect another error body register it by path prefix (the
+# remove.bg-compatible API answers {"errors": [...]}); everything else gets {"error": {...}}.
+ERROR_SHAPES: dict[str, Callable[[HumansegError], dict[str, Any]]] = {}
 
-def error_response(exc: HumansegError) -> JSONResponse:
-    return JSONResponse(exc.to_dict(), status_code=exc.status, headers=exc.headers or None)
+
+def error_body(exc: HumansegError, path: str = "") -> dict[str, Any]:
+    for prefix, shape in ERROR_SHAPES.items():
+        if path.startswith(prefix):
+            return shape(exc)
+    return exc.to_dict()
+
+
+def error_response(exc: HumansegError, path: str = "") -> JSONResponse:
+    return JSONResponse(error_body(exc, path), status_code=exc.status, headers=exc.headers or None)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HumansegError)
-    async def _humanseg(_request: Request, exc: HumansegError) -> JSONResponse:
-        return error_response(exc)
+    async def _humanseg(request: Request, exc: HumansegError) -> JSONResponse:
+        return error_response(exc, request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         message = exc.detail if isinstance(exc.detail, str) else "HTTP error."
-        return error_response(HumansegError(exc.status_code, code, message, headers=exc.headers))
+        error_ = HumansegError(exc.status_code, code, message, headers=exc.headers)
+        return error_response(error_, request.url.path)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
         message = f"{where}: {first.get('msg', 'invalid value')}" if where else "Invalid request."
-        return error_response(error("invalid_request", message))
+        return error_response(error("invalid_request", message), request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(error("internal_error"))
+        return error_response(error("internal_error"), request.url.path)
 
 
 class BodyLimitMiddleware:
@@ -63,7 +77,7 @@ class BodyLimitMiddleware:
         )
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
-                await _send_json(send, too_large)
+                await _send_json(send, too_large, scope.get("path", ""))
                 return
         received = 0
 
@@ -79,8 +93,8 @@ class BodyLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
 
-async def _send_json(send: Send, exc: HumansegError) -> None:
-    body = json.dumps(exc.to_dict()).encode()
+async def _send_json(send: Send, exc: HumansegError, path: str = "") -> None:
+    body = json.dumps(error_body(exc, path)).encode()
     await send(
         {
             "type": "http.response.start",

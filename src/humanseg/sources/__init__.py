@@ -12,7 +12,7 @@ from humanseg.settings import Settings
 _DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)
 
 
-def decode_base64(text: str) -> bytes:
+def decode_base64(text: str, *, field: str = "img") -> bytes:
     """Standard or URL-safe base64, with or without padding, line breaks or a data: prefix."""
     match = _DATA_URI.match(text[:200])
     if match:
@@ -25,7 +25,7 @@ def decode_base64(text: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise error("invalid_base64", "`img` is not valid base64-encoded data.") from None
+        raise error("invalid_base64", f"`{field}` is not valid base64-encoded data.") from None
 
 
 def fetch(url: str, settings: Settings) -> bytes:
