@@ -30,8 +30,8 @@ def mask_output(matte: np.ndarray) -> Image.Image:
     return Image.fromarray(np.where(matte >= 128, 255, 0).astype(np.uint8), "L")
 
 
-def foreground_output(rgb: Image.Image | np.ndarray, matte: np.ndarray) -> Image.Image:
-    """The photo with the matte as its alpha channel.
+def foreground_output(rgb: Image.Image | np.ndarray, matte: np.ndarray) -> np.ndarray:
+    """The photo with the matte as its alpha channel, as H×W×4 RGBA pixels.
 
     Colour is zeroed where alpha is 0, so the removed background cannot be recovered by
     dropping the alpha channel (and the PNG gets smaller).
@@ -39,7 +39,7 @@ def foreground_output(rgb: Image.Image | np.ndarray, matte: np.ndarray) -> Image
     pixels = np.asarray(rgb.convert("RGB")) if isinstance(rgb, Image.Image) else rgb
     visible = (matte > 0).view(np.uint8)
     colors = cv2.bitwise_and(pixels, pixels, mask=visible)
-    return Image.fromarray(cv2.merge([colors, matte]), "RGBA")
+    return cv2.merge([colors, matte])
 
 
 @dataclass(frozen=True)

@@ -204,18 +204,29 @@ def _to_rgb_and_alpha(img: Image.Image) -> tuple[Image.Image, np.ndarray | None]
     return img, None
 
 
-def encode_png(img: Image.Image, *, compress_level: int, fast: bool = True) -> bytes:
+Picture = Image.Image | np.ndarray  # an output image, or its H×W×C uint8 pixels
+
+
+def as_image(picture: Picture) -> Image.Image:
+    return picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
+
+
+def encode_png(picture: Picture, *, compress_level: int, fast: bool = True) -> bytes:
     """Lossless PNG. With ``fast``, RGB(A) goes through fpng (≈6× faster than zlib level 1 for
-    ~2 % larger files); grayscale mattes compress so well that zlib is fast for them anyway."""
-    if fast and img.mode in ("RGB", "RGBA") and _fpng is not None:
-        return bytes(_fpng.from_ndarray(np.asarray(img)))
+    ~2 % larger files); grayscale mattes compress so well that zlib is fast for them anyway.
+    Pixels given as an array are encoded without a copy through Pillow."""
+    if fast and _fpng is not None:
+        if isinstance(picture, np.ndarray) and picture.ndim == 3 and picture.shape[2] in (3, 4):
+            return bytes(_fpng.from_ndarray(np.ascontiguousarray(picture)))
+        if isinstance(picture, Image.Image) and picture.mode in ("RGB", "RGBA"):
+            return bytes(_fpng.from_ndarray(np.asarray(picture)))
     buffer = io.BytesIO()
-    img.save(buffer, format="PNG", compress_level=compress_level)
+    as_image(picture).save(buffer, format="PNG", compress_level=compress_level)
     return buffer.getvalue()
 
 
 def encode(
-    img: Image.Image,
+    picture: Picture,
     fmt: str,
     *,
     compress_level: int,
@@ -225,9 +236,10 @@ def encode(
 ) -> bytes:
     """Encode as "png", "webp" (lossless when there is alpha, so edges stay exact) or "jpeg"."""
     extra: dict[str, object] = {"dpi": (dpi, dpi)} if dpi else {}
+    if fmt == "png" and not extra:
+        return encode_png(picture, compress_level=compress_level, fast=fast)
+    img = as_image(picture)
     if fmt == "png":
-        if not extra:
-            return encode_png(img, compress_level=compress_level, fast=fast)
         buffer = io.BytesIO()
         img.save(buffer, format="PNG", compress_level=compress_level, **extra)
         return buffer.getvalue()
@@ -244,9 +256,9 @@ def encode(
     return buffer.getvalue()
 
 
-def encode_zip(img: Image.Image, *, compress_level: int) -> bytes:
+def encode_zip(picture: Picture, *, compress_level: int) -> bytes:
     """remove.bg's zip: ``color.jpg`` (the colours) and ``alpha.png`` (the matte)."""
-    rgba = img.convert("RGBA")
+    rgba = as_image(picture).convert("RGBA")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr("color.jpg", encode(rgba.convert("RGB"), "jpeg", compress_level=0))

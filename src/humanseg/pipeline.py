@@ -116,21 +116,24 @@ class Pipeline:
             size = rgb.size
         probability = segmenter.predict(rgb)
         matte = matting.upsample_matte(probability, size)
+        pixels = np.asarray(rgb) if needs_full_pixels else None  # one copy out of Pillow
         if refine:
-            matte = matting.refine_matte(np.asarray(rgb), matte)
+            assert pixels is not None
+            matte = matting.refine_matte(pixels, matte)
         matte = matting.apply_own_alpha(matte, own_alpha)
-        image, box = self._compose(spec, rgb, matte)
+        image, box = self._compose(spec, rgb, pixels, matte)
         return self._encode(spec, image, box)
 
     def _compose(
-        self, spec: OutputSpec, rgb: Image.Image, matte: np.ndarray
-    ) -> tuple[Image.Image, tuple[int, int, int, int] | None]:
+        self, spec: OutputSpec, rgb: Image.Image, pixels: np.ndarray | None, matte: np.ndarray
+    ) -> tuple[imaging.Picture, tuple[int, int, int, int] | None]:
         kind = spec.type
         if kind is OutputType.ALPHA and not (spec.crop or spec.scale or spec.position):
             return compose.alpha_output(matte), compose.subject_box(matte)
         if kind is OutputType.MASK:
             return compose.mask_output(matte), compose.subject_box(matte)
-        pixels = np.asarray(rgb)
+        if pixels is None:
+            pixels = np.asarray(rgb)
         if kind is OutputType.BLUR:
             colors = matting.estimate_foreground(pixels, matte)
             cutout = compose.Cutout(colors, matte)
@@ -197,7 +200,7 @@ class Pipeline:
         return compose.id_photo(cutout, faces[0], spec.id_preset, spec.bg_color)
 
     def _encode(
-        self, spec: OutputSpec, image: Image.Image, box: tuple[int, int, int, int] | None
+        self, spec: OutputSpec, image: imaging.Picture, box: tuple[int, int, int, int] | None
     ) -> Output:
         dpi = spec.id_preset.dpi if spec.id_preset else None
         fmt = spec.format
@@ -213,11 +216,12 @@ class Pipeline:
                 dpi=dpi,
             )
         foreground = None if box is None else (box[0], box[1], box[2] - box[0], box[3] - box[1])
+        width, height = image.size if isinstance(image, Image.Image) else image.shape[1::-1]
         return Output(
             data=data,
             media_type=_MEDIA_TYPES[fmt],
-            width=image.width,
-            height=image.height,
+            width=width,
+            height=height,
             foreground=foreground,
         )
 
