@@ -70,7 +70,15 @@ def _working_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def refine_matte(rgb: np.ndarray, matte: np.ndarray) -> np.ndarray:
+def working_photo(rgb: np.ndarray) -> np.ndarray:
+    """The photo at the working size shared by edge refinement and foreground estimation."""
+    height, width = rgb.shape[:2]
+    return _resize(rgb, _working_size((width, height), GUIDED_WORK_SIDE))
+
+
+def refine_matte(
+    rgb: np.ndarray, matte: np.ndarray, small_rgb: np.ndarray | None = None
+) -> np.ndarray:
     """Snap a coarse uint8 matte to the edges of ``rgb`` (H×W×3 uint8) with a colour guided filter.
 
     The coefficients of the local linear model ``alpha = a·I + b`` are fitted at a working
@@ -80,7 +88,10 @@ def refine_matte(rgb: np.ndarray, matte: np.ndarray) -> np.ndarray:
     height, width = matte.shape
     work = _working_size((width, height), GUIDED_WORK_SIDE)
     radius = max(1, round(GUIDED_RADIUS * max(work)))
-    guide = _resize(rgb, work).astype(np.float32) * np.float32(1 / 255)
+    small = small_rgb if small_rgb is not None and small_rgb.shape[1::-1] == work else None
+    guide = (small if small is not None else _resize(rgb, work)).astype(np.float32) * np.float32(
+        1 / 255
+    )
     coarse = _resize(matte, work).astype(np.float32) * np.float32(1 / 255)
     # Feathering a hard mask (He et al.'s guided feathering): the filter puts soft alpha where
     # the photo's colours are mixed and sharp edges where they are not, instead of keeping the
@@ -169,7 +180,7 @@ def _sample_bilinear(
 
 
 # Multi-level foreground estimation, at a working resolution.
-FOREGROUND_WORK_SIDE = 512
+FOREGROUND_WORK_SIDE = GUIDED_WORK_SIDE  # so one working photo serves both
 FOREGROUND_REGULARIZATION = 1e-5
 FOREGROUND_GRADIENT_WEIGHT = 1.0
 FOREGROUND_ITERATIONS = (10, 2)  # per level: small levels (≤ 32×32), larger levels
@@ -226,7 +237,9 @@ def _resize_nearest(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_NEAREST)
 
 
-def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def estimate_foreground(
+    rgb: np.ndarray, alpha: np.ndarray, small_rgb: np.ndarray | None = None
+) -> np.ndarray:
     """Foreground colours (H×W×3 uint8) for the photo ``rgb`` and its matte ``alpha`` (uint8).
 
     Where alpha is 255 the photo's own colour is kept exactly; where it is soft the colour is
@@ -237,7 +250,10 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     if not soft.any():
         return rgb
     work = _working_size((width, height), FOREGROUND_WORK_SIDE)
-    image = _resize(rgb, work).astype(np.float32) * np.float32(1 / 255)
+    small = small_rgb if small_rgb is not None and small_rgb.shape[1::-1] == work else None
+    image = (small if small is not None else _resize(rgb, work)).astype(np.float32) * np.float32(
+        1 / 255
+    )
     a = _resize(alpha, work).astype(np.float32) * np.float32(1 / 255)
     fg, bg = multilevel_foreground(image, a)
     # At full size the background estimate is smooth, so it is sampled from the working size

@@ -117,15 +117,22 @@ class Pipeline:
         probability = segmenter.predict(rgb)
         matte = matting.upsample_matte(probability, size)
         pixels = np.asarray(rgb) if needs_full_pixels else None  # one copy out of Pillow
+        uses_small = refine or spec.type not in (OutputType.ALPHA, OutputType.MASK)
+        small = matting.working_photo(pixels) if pixels is not None and uses_small else None
         if refine:
             assert pixels is not None
-            matte = matting.refine_matte(pixels, matte)
+            matte = matting.refine_matte(pixels, matte, small)
         matte = matting.apply_own_alpha(matte, own_alpha)
-        image, box = self._compose(spec, rgb, pixels, matte)
+        image, box = self._compose(spec, rgb, pixels, small, matte)
         return self._encode(spec, image, box)
 
     def _compose(
-        self, spec: OutputSpec, rgb: Image.Image, pixels: np.ndarray | None, matte: np.ndarray
+        self,
+        spec: OutputSpec,
+        rgb: Image.Image,
+        pixels: np.ndarray | None,
+        small: np.ndarray | None,
+        matte: np.ndarray,
     ) -> tuple[imaging.Picture, tuple[int, int, int, int] | None]:
         kind = spec.type
         if kind is OutputType.ALPHA and not (spec.crop or spec.scale or spec.position):
@@ -135,11 +142,11 @@ class Pipeline:
         if pixels is None:
             pixels = np.asarray(rgb)
         if kind is OutputType.BLUR:
-            colors = matting.estimate_foreground(pixels, matte)
+            colors = matting.estimate_foreground(pixels, matte, small)
             cutout = compose.Cutout(colors, matte)
             background = compose.blurred_background(pixels, matte, spec.blur_strength)
             return Image.fromarray(compose.flatten(cutout, background), "RGB"), None
-        cutout = compose.Cutout(matting.estimate_foreground(pixels, matte), matte)
+        cutout = compose.Cutout(matting.estimate_foreground(pixels, matte, small), matte)
         if kind is OutputType.ID_PHOTO:
             return self._id_photo(spec, rgb, cutout), None
         cutout = self._geometry(spec, cutout)
