@@ -35,7 +35,8 @@ class Segmenter:
 
     def to_tensor(self, rgb: Image.Image) -> np.ndarray:
         pre = self.spec.preprocess
-        resized = rgb.resize(pre.size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+        size = pre.input_size(*rgb.size)
+        resized = rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
         tensor = np.asarray(resized, dtype=np.float32) * np.float32(1 / 255)
         if pre.mean != (0.0, 0.0, 0.0) or pre.std != (1.0, 1.0, 1.0):
             tensor -= np.asarray(pre.mean, dtype=np.float32)
@@ -46,7 +47,10 @@ class Segmenter:
 
     def predict(self, rgb: Image.Image) -> np.ndarray:
         """Person probability in [0, 1], float32, shaped (height, width) of the model input."""
-        tensor = self.to_tensor(rgb)
+        return self.predict_tensor(self.to_tensor(rgb))
+
+    def predict_tensor(self, tensor: np.ndarray) -> np.ndarray:
+        """``predict`` for an input already made by ``to_tensor`` (e.g. a flipped one)."""
         with self._pool.session() as session:
             outputs = session.run(tensor)
         post = self.spec.postprocess
