@@ -71,15 +71,17 @@ def settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @main.command()
 @settings_options
 def serve(**overrides: Any) -> None:
-    """Run the HTTP API (docs at /docs). The default model is pulled on first use."""
+    """Run the HTTP API (docs at /docs). The default model's files are pulled first."""
     import uvicorn
 
-    from humanseg.models.catalog import get_spec
+    from humanseg.models.presets import model_specs
     from humanseg.models.store import ModelStore
 
     settings = _apply_overrides(**overrides)
     try:  # pull here, with a progress bar, rather than silently in each worker
-        ModelStore(settings.model_dir, progress=True).ensure(get_spec(settings.model))
+        store = ModelStore(settings.model_dir, progress=True)
+        for spec in model_specs(settings.model):
+            store.ensure(spec)
     except HumansegError as exc:
         _fail(exc)
     click.echo(
@@ -112,24 +114,30 @@ def models_list(model_dir: str | None) -> None:
 
     settings = _apply_overrides(model_dir=model_dir)
     store = ModelStore(settings.model_dir)
-    rows = [("NAME", "LICENCE", "KIND", "RUNTIME", "PULLED", "SOURCE")]
+    rows = [("NAME", "LICENCE", "KIND", "RUNTIME", "SIZE", "PULLED", "SOURCE")]
     for spec in CATALOG.values():
         pulled = store.is_pulled(spec)
-        size = store.path_for(spec).stat().st_size if pulled else 0
+        size = store.path_for(spec).stat().st_size if pulled else spec.size_bytes
         rows.append(
             (
                 spec.name + (" (opt-in)" if spec.opt_in else ""),
                 spec.license,
                 "person" if spec.person_specific else "general",
                 spec.runtime,
-                f"yes, {size / 1e6:.1f} MB" if pulled else "no",
-                spec.sources[0].describe(),
+                f"{size / 1e6:.1f} MB" if size else "?",
+                "yes" if pulled else "no",
+                " | ".join(source.describe() for source in spec.sources),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         click.echo(line.rstrip())
+    from humanseg.models.presets import PRESETS
+
+    click.echo("\npipelines (use as a model name):")
+    for preset in PRESETS.values():
+        click.echo(f"  {preset.name}: {preset.description} Models: {', '.join(preset.models)}.")
     click.echo(f"\nmodel folder: {store.directory}")
 
 
@@ -138,8 +146,8 @@ def models_list(model_dir: str | None) -> None:
 @click.option("--force", is_flag=True, help="Pull again even if a verified copy is cached.")
 @_model_dir_option
 def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> None:
-    """Pull models into the cache and verify their checksums."""
-    from humanseg.models.catalog import get_spec
+    """Pull models (or every model a pipeline needs) into the cache and verify them."""
+    from humanseg.models.presets import model_specs
     from humanseg.models.store import ModelStore
 
     settings = _apply_overrides(model_dir=model_dir)
@@ -147,12 +155,67 @@ def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> N
     failed = False
     for name in names:
         try:
-            path = store.pull(get_spec(name), force=force)
-            click.echo(f"{name}: {path}")
+            for spec in model_specs(name):
+                path = store.pull(spec, force=force)
+                click.echo(f"{spec.name}: {path}")
         except HumansegError as exc:
             click.echo(f"error [{exc.code}]: {exc.message}", err=True)
             failed = True
     sys.exit(1 if failed else 0)
+
+
+@main.command("eval")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--model",
+    "names",
+    multiple=True,
+    help="Model or pipeline to score (repeatable; default: the pipelines and every model "
+    "that is pulled).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--inference-threads", type=click.INT, default=None, help="Threads per inference.")
+@_model_dir_option
+def evaluate(
+    directory: str,
+    names: tuple[str, ...],
+    as_json: bool,
+    inference_threads: int | None,
+    model_dir: str | None,
+) -> None:
+    """Score models on DIRECTORY/images/* against DIRECTORY/masks/*.png.
+
+    Prints mean IoU at 0.5, mean absolute difference, boundary F-score and median
+    milliseconds per image (the whole pipeline: decode, model, matte, PNG encode).
+    """
+    import json
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from humanseg import evaluation
+    from humanseg.models.catalog import CATALOG
+    from humanseg.models.presets import PRESETS
+    from humanseg.models.store import ModelStore
+    from humanseg.pipeline import Pipeline
+
+    settings = _apply_overrides(model_dir=model_dir, inference_threads=inference_threads)
+    if not names:
+        store = ModelStore(settings.model_dir)
+        names = (*PRESETS, *(n for n, spec in CATALOG.items() if store.is_pulled(spec)))
+    pipeline = Pipeline(settings)
+    scores = []
+    try:
+        pairs = evaluation.find_pairs(Path(directory))
+        for name in names:
+            with tqdm(total=len(pairs), desc=name, file=sys.stderr, leave=False) as bar:
+                scores.append(evaluation.evaluate(pipeline, pairs, name, on_image=bar.update))
+    except HumansegError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps([score.to_dict() for score in scores], indent=2))
+    else:
+        click.echo(evaluation.format_table(scores))
 
 
 if __name__ == "__main__":  # pragma: no cover

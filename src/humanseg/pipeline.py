@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from humanseg import compose, imaging, matting
 from humanseg.errors import error
+from humanseg.models.presets import Resolver
 from humanseg.models.segmenter import ModelRegistry
 from humanseg.models.store import ModelStore
 from humanseg.settings import Settings
@@ -50,25 +51,25 @@ class Pipeline:
             threads=settings.inference_threads,
             pool_size=settings.max_concurrency,
         )
+        self.resolver = Resolver(self.registry)
 
     def load(self, model: str | None = None) -> None:
-        """Load (pulling if needed) and warm up a model, so the first request is fast."""
-        self.registry.get(model or self.settings.model)
+        """Load (pulling if needed) and warm up a model or pipeline, so requests are fast."""
+        self.resolver.get(model or self.settings.model)
 
     def process(
         self, data: bytes, output: OutputType = OutputType.ALPHA, *, model: str | None = None
     ) -> Output:
         settings = self.settings
-        segmenter = self.registry.get(model or settings.model)
+        matter = self.resolver.get(model or settings.model)
         needs_full_pixels = output is OutputType.FOREGROUND
         decoded = imaging.decode(
             data,
             max_side=settings.max_image_side,
             max_pixels=settings.max_image_pixels,
-            draft_size=None if needs_full_pixels else segmenter.input_size,
+            draft_size=None if needs_full_pixels else matter.input_size,
         )
-        probability = segmenter.predict(decoded.rgb)
-        matte = matting.upsample_matte(probability, decoded.size)
+        matte = matter.matte(decoded.rgb, decoded.size)
         matte = matting.apply_own_alpha(matte, decoded.alpha)
         if output is OutputType.FOREGROUND:
             image = compose.foreground_output(decoded.rgb, matte)

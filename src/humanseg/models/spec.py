@@ -103,6 +103,7 @@ class ModelSpec:
     postprocess: Postprocess = field(default_factory=Postprocess)
     md5: str | None = None  # only where the publisher gives no SHA-256
     description: str = ""
+    size_bytes: int | None = None  # shown by `humanseg models list` before a pull
     opt_in: bool = False  # licence other than Apache-2.0/MIT: never the default
 
     def __post_init__(self) -> None:

