@@ -9,12 +9,13 @@ How a pipeline makes its matte (each step measured on the dev set; see README, "
 1. every member model predicts on the photo (and, with ``flip``, on its mirror image, averaged
    back), and the maps are averaged with the members' weights at the photo's size;
 2. with ``zoom``, the person-specific ``zoom_model`` runs again on the bounding box of the
-   person found in step 1, enlarged by ``zoom_margin``, and that close-up is averaged in: small
-   people get many more model pixels;
+   person found in step 1 (pixels above ``threshold``), enlarged by ``zoom_margin``, and that
+   close-up is averaged in: small people get many more model pixels;
 3. general (not person-specific) members only draw edges: their map is kept only near the
    person that the person-specific members found, so cars, dogs and furniture stay out;
-4. the fused probability is sharpened around 0.5 (``sharpen``), which lowers the mean absolute
-   difference without moving the 0.5 contour.
+4. the fused probability is sharpened (``sharpen``) around ``threshold``, which then maps to
+   0.5: the mean absolute difference drops, and a threshold below 0.5 corrects the person
+   models' habit of under-reaching at thin parts and edges.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class PresetSpec:
     zoom_model: str | None = None
     zoom_margin: float = 0.1
     zoom_weight: float = 1.0
+    threshold: float = 0.5
     sharpen: float = 4.0
 
     @property
@@ -58,7 +60,8 @@ AUTO = PresetSpec(
     members=(("selfie", 1.0),),
     flip=True,
     zoom_model="selfie",
-    zoom_margin=0.1,
+    zoom_margin=0.05,
+    threshold=0.4,
 )
 
 QUALITY = PresetSpec(
@@ -144,7 +147,7 @@ class PresetMatter:
             [(self._predict(s, rgb), w) for s, w in self.members if s.spec.person_specific]
         )
         if person is not None and self.zoom is not None:
-            box = person_box(person, spec.zoom_margin)
+            box = person_box(person, spec.zoom_margin, spec.threshold)
             if box is not None:
                 left, top, right, bottom = box
                 close = self._predict(self.zoom, rgb.crop(box))
@@ -153,7 +156,7 @@ class PresetMatter:
         general = [(s, w) for s, w in self.members if not s.spec.person_specific]
         if general:
             near = (
-                matting.dilate_mask(person >= 0.5, _near_radius(rgb.size))
+                matting.dilate_mask(person >= spec.threshold, _near_radius(rgb.size))
                 if person is not None
                 else None
             )
@@ -165,7 +168,7 @@ class PresetMatter:
                 maps.append((prob, weight))
             person = _weighted_mean([(m, w) for m, w in maps if m is not None])
         assert person is not None
-        return sharpen(person, spec.sharpen)
+        return sharpen(person, spec.sharpen, spec.threshold)
 
     def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
         probability = self.probability(rgb)
@@ -188,15 +191,16 @@ def _weighted_mean(maps: list[tuple[np.ndarray, float]]) -> np.ndarray | None:
     return out
 
 
-def sharpen(probability: np.ndarray, gain: float) -> np.ndarray:
-    """Steeper around 0.5 (the 0.5 contour stays where it is), clipped to [0, 1]."""
-    if gain == 1.0:
+def sharpen(probability: np.ndarray, gain: float, center: float = 0.5) -> np.ndarray:
+    """Steeper by ``gain`` around ``center``, which moves to 0.5; clipped to [0, 1]."""
+    if gain == 1.0 and center == 0.5:
         return probability
-    return np.clip((probability - 0.5) * np.float32(gain) + 0.5, 0.0, 1.0)
+    out = (probability - np.float32(center)) * np.float32(gain) + np.float32(0.5)
+    return np.clip(out, 0.0, 1.0)
 
 
 def person_box(
-    probability: np.ndarray, margin: float, threshold: float = 0.5
+    probability: np.ndarray, margin: float, threshold: float
 ) -> tuple[int, int, int, int] | None:
     """(left, top, right, bottom) around the pixels above ``threshold``, each side widened by
     ``margin`` times the box's size and clipped to the image; None when there is no person."""

@@ -27,5 +27,6 @@ SELFIE_LANDSCAPE = ModelSpec(
     runtime="litert",
     sources=(PipWheelMember(*_WHEEL, member=f"{_FOLDER}/selfie_segmentation_landscape.tflite"),),
     preprocess=Preprocess(size=(256, 144)),
+    size_bytes=250_145,
     description="MediaPipe selfie segmentation, landscape 256×144, person-specific.",
 )
