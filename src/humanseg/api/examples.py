@@ -68,6 +68,12 @@ SEED_REQUEST_EXAMPLES = {
         "description": "`type: foreground` returns an RGBA PNG: the photo with the matte as alpha.",
         "value": {"img": PORTRAIT_JPEG_BASE64, "type": "foreground"},
     },
+    "model": {
+        "summary": "Choose the model or pipeline",
+        "description": "`model` (an extension of the seed API) picks a catalog model or a "
+        "pipeline: `auto` (the default), `quality`, `selfie`, `modnet`, `u2netp`...",
+        "value": {"img": PORTRAIT_JPEG_BASE64, "model": "quality"},
+    },
     "url": {
         "summary": "Image from an http(s) URL",
         "description": "The server downloads the image (public addresses only by default).",

@@ -25,6 +25,13 @@ class SeedRequest(BaseModel):
         "`foreground`: RGBA PNG with a transparent background.",
         json_schema_extra={"enum": ["", "foreground"]},
     )
+    model: str | None = Field(
+        None,
+        description="An extension of the seed API: the model or pipeline to use, e.g. `auto` "
+        "(fast fusion), `quality` (slower, better), `selfie`, `modnet`, `u2netp`; "
+        "`humanseg models list` shows them all. Empty or absent: the server's default "
+        "(`HUMANSEG_MODEL`). An unknown name is answered with 400 `unknown_model`.",
+    )
 
 
 class SeedResponse(BaseModel):

@@ -12,6 +12,7 @@ from humanseg.api.examples import SEED_REQUEST_EXAMPLES
 from humanseg.api.schemas import ErrorResponse, SeedRequest, SeedResponse
 from humanseg.api.service import Service
 from humanseg.errors import ERROR_CODES, error
+from humanseg.models.presets import model_specs
 from humanseg.pipeline import parse_output_type
 from humanseg.sources import decode_base64, fetch
 
@@ -58,9 +59,11 @@ def segment(body: bytes, service: Service) -> bytes:
     """The whole request, off the event loop: parse, read the image, run the core, encode."""
     request = parse_seed_request(body)
     output_type = parse_output_type(request.type)
+    if request.model:
+        model_specs(request.model)  # an unknown name is a 400 before any download
     service.require_ready()
     data = read_input(request, service)
-    output = service.pipeline.process(data, output_type)
+    output = service.pipeline.process(data, output_type, model=request.model or None)
     return b'{"result":"' + base64.b64encode(output.data) + b'"}'
 
 

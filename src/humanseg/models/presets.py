@@ -13,7 +13,12 @@ How a pipeline makes its matte (each step measured on the dev set; see README, "
    close-up is averaged in: small people get many more model pixels;
 3. general (not person-specific) members only draw edges: their map is kept only near the
    person that the person-specific members found, so cars, dogs and furniture stay out;
-4. the fused probability is sharpened (``sharpen``) around ``threshold``, which then maps to
+4. a person detector (``detector``) looks at the photo and at a square around the region
+   found in step 1 (enlarged by ``detector_margin``); its higher score is mapped linearly from
+   ``presence_range`` to a factor in [0, 1] that scales the matte, so a cat or a cup gets an
+   empty matte instead of a confident cut-out (segmentation models outline whatever stands
+   out, person or not);
+5. the fused probability is sharpened (``sharpen``) around ``threshold``, which then maps to
    0.5: the mean absolute difference drops, and a threshold below 0.5 corrects the person
    models' habit of under-reaching at thin parts and edges.
 """
@@ -44,12 +49,16 @@ class PresetSpec:
     zoom_weight: float = 1.0
     threshold: float = 0.5
     sharpen: float = 4.0
+    detector: str | None = "pose-detection"
+    detector_margin: float = 0.2
+    presence_range: tuple[float, float] = (0.25, 0.35)
 
     @property
     def models(self) -> tuple[str, ...]:
         names = [name for name, _ in self.members]
-        if self.zoom_model and self.zoom_model not in names:
-            names.append(self.zoom_model)
+        for extra in (self.zoom_model, self.detector):
+            if extra and extra not in names:
+                names.append(extra)
         return tuple(names)
 
 
@@ -83,12 +92,24 @@ def model_specs(name: str) -> list[ModelSpec]:
     return [_spec_or_error(name)]
 
 
+def segmentation_models() -> list[str]:
+    return [n for n, spec in CATALOG.items() if spec.postprocess.kind == "map"]
+
+
 def _spec_or_error(name: str) -> ModelSpec:
-    if name in CATALOG:
-        return CATALOG[name]
+    spec = CATALOG.get(name)
+    if spec is not None and spec.postprocess.kind == "map":
+        return spec
+    if spec is not None:
+        raise error(
+            "unknown_model",
+            f"{name!r} is a person detector used inside pipelines, not a segmentation model; "
+            f"models: {', '.join(segmentation_models())}; pipelines: {', '.join(PRESETS)}.",
+        )
     raise error(
         "unknown_model",
-        f"Unknown model {name!r}; models: {', '.join(CATALOG)}; pipelines: {', '.join(PRESETS)}.",
+        f"Unknown model {name!r}; models: {', '.join(segmentation_models())}; "
+        f"pipelines: {', '.join(PRESETS)}.",
     )
 
 
@@ -126,6 +147,7 @@ class PresetMatter:
         self.spec = spec
         self.members = [(registry.get(name), weight) for name, weight in spec.members]
         self.zoom = registry.get(spec.zoom_model) if spec.zoom_model else None
+        self.detector = registry.get(spec.detector) if spec.detector else None
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -146,13 +168,15 @@ class PresetMatter:
         person = _weighted_mean(
             [(self._predict(s, rgb), w) for s, w in self.members if s.spec.person_specific]
         )
-        if person is not None and self.zoom is not None:
-            box = person_box(person, spec.zoom_margin, spec.threshold)
-            if box is not None:
-                left, top, right, bottom = box
-                close = self._predict(self.zoom, rgb.crop(box))
-                region = person[top:bottom, left:right]
-                region += (close - region) * np.float32(spec.zoom_weight / (1.0 + spec.zoom_weight))
+        presence = self._presence(rgb, person)
+        if presence == 0.0 or person is None:
+            return np.zeros((rgb.height, rgb.width), dtype=np.float32)
+        box = person_box(person, spec.zoom_margin, spec.threshold)
+        if self.zoom is not None and box is not None:
+            left, top, right, bottom = box
+            close = self._predict(self.zoom, rgb.crop(box))
+            region = person[top:bottom, left:right]
+            region += (close - region) * np.float32(spec.zoom_weight / (1.0 + spec.zoom_weight))
         general = [(s, w) for s, w in self.members if not s.spec.person_specific]
         if general:
             near = (
@@ -168,7 +192,23 @@ class PresetMatter:
                 maps.append((prob, weight))
             person = _weighted_mean([(m, w) for m, w in maps if m is not None])
         assert person is not None
-        return sharpen(person, spec.sharpen, spec.threshold)
+        return sharpen(person, spec.sharpen, spec.threshold) * np.float32(presence)
+
+    def _presence(self, rgb: Image.Image, person: np.ndarray | None) -> float:
+        """Factor in [0, 1]: 1 when the detector sees a person, in the whole photo or in a
+        square around the region the person models found; 0 when it sees none."""
+        if self.detector is None:
+            return 1.0
+        if person is None:
+            return 0.0
+        box = person_box(person, self.spec.detector_margin, self.spec.threshold)
+        if box is None:
+            return 0.0
+        score = max(
+            self.detector.presence(rgb), self.detector.presence(rgb.crop(square_around(box)))
+        )
+        low, high = self.spec.presence_range
+        return float(np.clip((score - low) / (high - low), 0.0, 1.0))
 
     def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
         probability = self.probability(rgb)
@@ -218,6 +258,15 @@ def person_box(
         min(width, int(np.ceil(right + dx))),
         min(height, int(np.ceil(bottom + dy))),
     )
+
+
+def square_around(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """The square with ``box``'s centre and longest side; it may reach past the photo (a crop
+    pads that with black), as the detector expects an undistorted region around the person."""
+    left, top, right, bottom = box
+    side = max(right - left, bottom - top)
+    x, y = (left + right - side) // 2, (top + bottom - side) // 2
+    return (x, y, x + side, y + side)
 
 
 class Resolver:

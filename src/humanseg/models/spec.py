@@ -68,6 +68,8 @@ class Preprocess:
     mean: tuple[float, float, float] = (0.0, 0.0, 0.0)  # subtracted after scaling to [0, 1]
     std: tuple[float, float, float] = (1.0, 1.0, 1.0)
     layout: Literal["NHWC", "NCHW"] = "NHWC"
+    # "stretch": resize to ``size`` ignoring the aspect ratio; "letterbox": keep it, pad black
+    resize: Literal["stretch", "letterbox"] = "stretch"
 
     def input_size(self, width: int, height: int) -> tuple[int, int]:
         """The (width, height) a ``width`` × ``height`` photo is resized to."""
@@ -88,6 +90,9 @@ class Postprocess:
     output_index: int = 0
     channel: int = 0
     activation: Literal["none", "sigmoid"] = "none"
+    # "map": a per-pixel person probability; "presence": the output's maximum is the
+    # probability that a person is in the photo (detectors, used to gate pipelines)
+    kind: Literal["map", "presence"] = "map"
 
 
 @dataclass(frozen=True)

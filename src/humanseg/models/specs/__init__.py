@@ -4,6 +4,7 @@ from humanseg.models.spec import ModelSpec
 from humanseg.models.specs.birefnet import BIREFNET_PORTRAIT
 from humanseg.models.specs.isnet import ISNET
 from humanseg.models.specs.modnet import MODNET
+from humanseg.models.specs.pose import POSE_DETECTION
 from humanseg.models.specs.selfie import SELFIE, SELFIE_LANDSCAPE
 from humanseg.models.specs.u2net import U2NET_HUMAN_SEG, U2NETP
 
@@ -15,4 +16,5 @@ SPECS: tuple[ModelSpec, ...] = (
     ISNET,
     U2NET_HUMAN_SEG,
     BIREFNET_PORTRAIT,
+    POSE_DETECTION,
 )
