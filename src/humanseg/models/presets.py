@@ -6,18 +6,19 @@ into a ``Matter``: RGB photo in, uint8 matte at the photo's size out. Pipelines 
 
 How a pipeline makes its matte (each step measured on the dev set; see README, "Quality"):
 
-1. every member model predicts on the photo (and, with ``flip``, on its mirror image, averaged
-   back), and the maps are averaged with the members' weights at the photo's size;
-2. with ``zoom``, the person-specific ``zoom_model`` runs again on the bounding box of the
-   person found in step 1 (pixels above ``threshold``), enlarged by ``zoom_margin``, and that
-   close-up is averaged in: small people get many more model pixels;
-3. general (not person-specific) members only draw edges: their map is kept only near the
-   person that the person-specific members found, so cars, dogs and furniture stay out;
-4. a person detector (``detector``) looks at the photo and at a square around the region
-   found in step 1 (enlarged by ``detector_margin``); its higher score is mapped linearly from
+1. the ``guide``, a person-specific model, predicts on the photo (and, with ``flip``, on its
+   mirror image, averaged back): where is the person?
+2. a person detector (``detector``) looks at the photo and at a square around the region the
+   guide found (enlarged by ``detector_margin``); its higher score is mapped linearly from
    ``presence_range`` to a factor in [0, 1] that scales the matte, so a cat or a cup gets an
    empty matte instead of a confident cut-out (segmentation models outline whatever stands
    out, person or not);
+3. with ``zoom``, the guide runs again on the bounding box of the person (pixels above
+   ``threshold``, enlarged by ``zoom_margin``) and that close-up is averaged into its map:
+   small people get many more model pixels;
+4. the other ``members`` predict on the photo (with ``flip`` too) and all maps are averaged
+   with the members' weights; general (not person-specific) members only count near the
+   person the guide found, so cars, dogs and furniture stay out;
 5. the fused probability is sharpened (``sharpen``) around ``threshold``, which then maps to
    0.5: the mean absolute difference drops, and a threshold below 0.5 corrects the person
    models' habit of under-reaching at thin parts and edges.
@@ -42,9 +43,10 @@ from humanseg.models.segmenter import ModelRegistry, Segmenter
 class PresetSpec:
     name: str
     description: str
-    members: tuple[tuple[str, float], ...]  # (catalog model, weight)
+    guide: str  # the person-specific member whose map says where the person is
+    members: tuple[tuple[str, float], ...]  # (catalog model, weight), the guide included
     flip: bool = True
-    zoom_model: str | None = None
+    zoom: bool = True
     zoom_margin: float = 0.1
     zoom_weight: float = 1.0
     threshold: float = 0.5
@@ -56,7 +58,7 @@ class PresetSpec:
     @property
     def models(self) -> tuple[str, ...]:
         names = [name for name, _ in self.members]
-        for extra in (self.zoom_model, self.detector):
+        for extra in (self.guide, self.detector):
             if extra and extra not in names:
                 names.append(extra)
         return tuple(names)
@@ -65,21 +67,19 @@ class PresetSpec:
 AUTO = PresetSpec(
     name="auto",
     description="Default: selfie with mirror-image averaging and a zoomed second pass on the "
-    "person, sharpened. Fast enough for an API on CPU.",
+    "person, sharpened; empty when a person detector sees nobody. Fast on a CPU.",
+    guide="selfie",
     members=(("selfie", 1.0),),
-    flip=True,
-    zoom_model="selfie",
     zoom_margin=0.05,
     threshold=0.4,
 )
 
 QUALITY = PresetSpec(
     name="quality",
-    description="Slower, better: auto's steps plus MODNet and U²-Net-p, averaged. "
+    description="Slower, better: auto's zoomed selfie, MODNet and U²-Net-p averaged. "
     "Needs onnxruntime.",
+    guide="selfie",
     members=(("selfie", 1.0), ("modnet", 1.0), ("u2netp", 1.0)),
-    flip=True,
-    zoom_model="selfie",
     zoom_margin=0.05,
     threshold=0.35,
     sharpen=8.0,
@@ -148,15 +148,15 @@ class PresetMatter:
     def __init__(self, spec: PresetSpec, registry: ModelRegistry) -> None:
         self.name = spec.name
         self.spec = spec
+        self.guide = registry.get(spec.guide)
         self.members = [(registry.get(name), weight) for name, weight in spec.members]
-        self.zoom = registry.get(spec.zoom_model) if spec.zoom_model else None
         self.detector = registry.get(spec.detector) if spec.detector else None
 
     @property
     def input_size(self) -> tuple[int, int]:
         width = max(segmenter.input_size[0] for segmenter, _ in self.members)
         height = max(segmenter.input_size[1] for segmenter, _ in self.members)
-        return (2 * width, 2 * height) if self.zoom else (width, height)
+        return (2 * width, 2 * height) if self.spec.zoom else (width, height)
 
     def _predict(self, segmenter: Segmenter, rgb: Image.Image) -> np.ndarray:
         probability = segmenter.predict(rgb)
@@ -168,42 +168,36 @@ class PresetMatter:
     def probability(self, rgb: Image.Image) -> np.ndarray:
         """Fused person probability at the photo's size, float32 in [0, 1]."""
         spec = self.spec
-        person = _weighted_mean(
-            [(self._predict(s, rgb), w) for s, w in self.members if s.spec.person_specific]
-        )
-        presence = self._presence(rgb, person)
-        if presence == 0.0 or person is None:
+        lead = self._predict(self.guide, rgb)
+        presence = self._presence(rgb, lead)
+        if presence == 0.0:
             return np.zeros((rgb.height, rgb.width), dtype=np.float32)
-        box = person_box(person, spec.zoom_margin, spec.threshold)
-        if self.zoom is not None and box is not None:
+        box = person_box(lead, spec.zoom_margin, spec.threshold)
+        if spec.zoom and box is not None:
             left, top, right, bottom = box
-            close = self._predict(self.zoom, rgb.crop(box))
-            region = person[top:bottom, left:right]
+            close = self._predict(self.guide, rgb.crop(box))
+            region = lead[top:bottom, left:right]
             region += (close - region) * np.float32(spec.zoom_weight / (1.0 + spec.zoom_weight))
-        general = [(s, w) for s, w in self.members if not s.spec.person_specific]
-        if general:
-            near = (
-                matting.dilate_mask(person >= spec.threshold, _near_radius(rgb.size))
-                if person is not None
-                else None
-            )
-            maps = [(person, sum(w for s, w in self.members if s.spec.person_specific))]
-            for segmenter, weight in general:
-                prob = self._predict(segmenter, rgb)
-                if near is not None:
-                    prob = np.where(near, prob, np.float32(0.0))
-                maps.append((prob, weight))
-            person = _weighted_mean([(m, w) for m, w in maps if m is not None])
-        assert person is not None
-        return sharpen(person, spec.sharpen, spec.threshold) * np.float32(presence)
+        near: np.ndarray | None = None
+        maps = []
+        for segmenter, weight in self.members:
+            if segmenter is self.guide:
+                maps.append((lead, weight))
+                continue
+            probability = self._predict(segmenter, rgb)
+            if not segmenter.spec.person_specific:
+                if near is None:
+                    near = matting.dilate_mask(lead >= spec.threshold, _near_radius(rgb.size))
+                probability = np.where(near, probability, np.float32(0.0))
+            maps.append((probability, weight))
+        fused = _weighted_mean(maps)
+        return sharpen(fused, spec.sharpen, spec.threshold) * np.float32(presence)
 
-    def _presence(self, rgb: Image.Image, person: np.ndarray | None) -> float:
+    def _presence(self, rgb: Image.Image, person: np.ndarray) -> float:
         """Factor in [0, 1]: 1 when the detector sees a person, in the whole photo or in a
-        square around the region the person models found; 0 when it sees none."""
+        square around the region the guide found; 0 when it sees none."""
         if self.detector is None:
             return 1.0
-        if person is None:
-            return 0.0
         box = person_box(person, self.spec.detector_margin, self.spec.threshold)
         if box is None:
             return 0.0
@@ -224,9 +218,7 @@ def _near_radius(size: tuple[int, int]) -> int:
     return max(2, round(0.03 * max(size)))
 
 
-def _weighted_mean(maps: list[tuple[np.ndarray, float]]) -> np.ndarray | None:
-    if not maps:
-        return None
+def _weighted_mean(maps: list[tuple[np.ndarray, float]]) -> np.ndarray:
     total = sum(weight for _, weight in maps)
     out = np.zeros_like(maps[0][0])
     for probability, weight in maps:
