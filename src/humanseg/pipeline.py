@@ -75,6 +75,8 @@ class Pipeline:
             image = compose.foreground_output(decoded.rgb, matte)
         else:
             image = compose.alpha_output(matte)
-        encoded = imaging.encode_png(image, compress_level=settings.png_compress_level)
+        encoded = imaging.encode_png(
+            image, compress_level=settings.png_compress_level, fast=settings.png_fast
+        )
         width, height = decoded.size
         return Output(data=encoded, media_type="image/png", width=width, height=height)

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from humanseg import __version__
-from humanseg.api import health, seed
+from humanseg.api import health, playground, sagemaker, seed
 from humanseg.api.errors import BodyLimitMiddleware, install_error_handlers
 from humanseg.api.schemas import SeedRequest
 from humanseg.api.service import Service
@@ -45,6 +45,8 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(seed.router)
     app.include_router(health.router)
+    app.include_router(sagemaker.router)
+    playground.install(app)
     _register_request_schema(app)
     return app
 

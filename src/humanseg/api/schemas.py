@@ -29,7 +29,7 @@ class SeedRequest(BaseModel):
         None,
         description="An extension of the seed API: the model or pipeline to use, e.g. `auto` "
         "(fast fusion), `quality` (slower, better), `selfie`, `modnet`, `u2netp`; "
-        "`humanseg models list` shows them all. Empty or absent: the server's default "
+        "`GET /v1/models` lists them all. Empty or absent: the server's default "
         "(`HUMANSEG_MODEL`). An unknown name is answered with 400 `unknown_model`.",
     )
 

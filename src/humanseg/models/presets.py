@@ -37,6 +37,7 @@ from humanseg import matting
 from humanseg.errors import error
 from humanseg.models.catalog import CATALOG, ModelSpec, get_spec
 from humanseg.models.segmenter import ModelRegistry, Segmenter
+from humanseg.models.store import ModelStore
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,12 @@ def model_specs(name: str) -> list[ModelSpec]:
     if name in PRESETS:
         return [get_spec(model) for model in PRESETS[name].models]
     return [_spec_or_error(name)]
+
+
+def ensure_models(store: ModelStore, name: str) -> None:
+    """Pull (if needed) and verify every model file that ``name`` needs."""
+    for spec in model_specs(name):
+        store.ensure(spec)
 
 
 def segmentation_models() -> list[str]:
