@@ -1,7 +1,7 @@
 """Named pipelines (``auto``, ``quality``) that fuse catalog models, and the single-model path.
 
-A request's ``model`` names either a catalog model or a pipeline here; ``resolve`` turns either
-into a ``Matter``: RGB photo in, uint8 matte at the photo's size out. Pipelines reuse the
+A request's ``model`` names either a catalog model or a pipeline here; ``Resolver.get`` turns
+either into a ``Matter``: RGB photo in, uint8 matte at the photo's size out. Pipelines reuse the
 ``Segmenter`` instances of the ``ModelRegistry``, so each model's sessions exist once per process.
 
 How a pipeline makes its matte (each step measured on the dev set; see README, "Quality"):
