@@ -16,7 +16,7 @@ COPY src /build/src
 RUN pip install /build && rm -rf /build
 
 # The default model is pulled and checksum-verified at build time, so containers start offline.
-ARG MODEL=selfie
+ARG MODEL=auto
 ENV HUMANSEG_MODEL=${MODEL}
 RUN humanseg models pull "${MODEL}" && chmod -R a+rX /opt/humanseg
 

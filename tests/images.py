@@ -73,3 +73,9 @@ def raw_png(width: int, height: int, *, bit_depth: int, color_type: int, pixels:
         + chunk(b"IDAT", zlib.compress(pixels))
         + chunk(b"IEND", b"")
     )
+
+
+@cache
+def cat() -> Image.Image:
+    """Chelsea the cat: an animal filling the frame, no person."""
+    return Image.fromarray(data.chelsea())

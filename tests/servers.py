@@ -111,7 +111,7 @@ class _QuietServer(ThreadingHTTPServer):
 
 @contextmanager
 def file_server(files: dict[str, bytes]) -> Iterator[str]:
-    handler = type("Handler", (_Handler,), {"files": dict(files)})
+    handler = type("Handler", (_Handler,), {"files": files})  # shared: tests may add files
     server = _QuietServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -137,14 +137,15 @@ def test_health_and_readiness(client: httpx.Client) -> None:
     assert ready.status_code == 200
     body = ready.json()
     assert body["status"] == "ready"
-    assert body["models"]["selfie"]["provider"]
+    assert body["default_model"] == "auto"
+    assert body["models"]["selfie"]["provider"]  # auto runs on selfie
 
 
 def test_openapi_and_docs(client: httpx.Client) -> None:
     schema = client.get("/openapi.json").json()
     operation = schema["paths"]["/human_image_segmentation"]["post"]
     request = operation["requestBody"]["content"]["application/json"]
-    assert set(request["examples"]) >= {"img", "url", "s3", "foreground"}
+    assert set(request["examples"]) >= {"img", "url", "s3", "foreground", "model"}
     assert set(schema["components"]["schemas"]["SeedRequest"]["properties"]) == {
         "img",
         "url",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import subprocess
 import sys
@@ -80,3 +81,35 @@ def test_serve_with_two_workers(artifacts_dir: Path) -> None:
                 assert response.status_code == 200
         log = (artifacts_dir / "server-2-workers.log").read_text()
         assert log.count("Started server process") == 2
+
+
+def test_eval_scores_models_on_a_folder(tmp_path: Path) -> None:
+    """The selfie model scored against its own mattes is perfect; `auto` differs from them."""
+    from humanseg.pipeline import Pipeline
+    from humanseg.settings import Settings
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    pipeline = Pipeline(Settings())
+    photos = {"astronaut": images.astronaut(), "coffee": images.coffee()}
+    for name, photo in photos.items():
+        data = images.encode(photo, "JPEG", quality=90)
+        (tmp_path / "images" / f"{name}.jpg").write_bytes(data)
+        (tmp_path / "masks" / f"{name}.png").write_bytes(
+            pipeline.process(data, model="selfie").data
+        )
+    result = humanseg("eval", str(tmp_path), "--model", "selfie", "--model", "auto", "--json")
+    assert result.returncode == 0, result.stderr
+    scores = {row["model"]: row for row in json.loads(result.stdout)}
+    assert scores["selfie"]["images"] == 2
+    assert scores["selfie"]["miou"] == 1.0 and scores["selfie"]["mad"] == 0.0
+    assert scores["selfie"]["boundary_f"] == 1.0 and scores["selfie"]["median_ms"] > 0
+    assert scores["auto"]["miou"] < 1.0  # auto empties the coffee cup that selfie outlines
+    table = humanseg("eval", str(tmp_path), "--model", "selfie")
+    assert "| selfie | 2 | 1.000 | 0.0000 | 1.000 |" in table.stdout
+
+
+def test_eval_needs_images_and_masks(tmp_path: Path) -> None:
+    result = humanseg("eval", str(tmp_path), "--model", "selfie")
+    assert result.returncode == 1
+    assert "images/ and masks/" in result.stderr and "Traceback" not in result.stderr

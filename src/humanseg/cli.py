@@ -79,15 +79,15 @@ def settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
     "autoscaling from the HUMANSEG_RAY_* settings.",
 )
 def serve(on_ray: bool, **overrides: Any) -> None:
-    """Run the HTTP API (docs at /docs). The default model is pulled on first use."""
+    """Run the HTTP API (docs at /docs). The default model's files are pulled first."""
     import uvicorn
 
-    from humanseg.models.catalog import get_spec
+    from humanseg.models.presets import ensure_models
     from humanseg.models.store import ModelStore
 
     settings = _apply_overrides(**overrides)
     try:  # pull here, with a progress bar, rather than silently in each worker
-        ModelStore(settings.model_dir, progress=True).ensure(get_spec(settings.model))
+        ensure_models(ModelStore(settings.model_dir, progress=True), settings.model)
     except HumansegError as exc:
         _fail(exc)
     if on_ray:
@@ -198,10 +198,10 @@ def batch(
     )
     try:
         if ray_address is None:
-            from humanseg.models.catalog import get_spec
+            from humanseg.models.presets import ensure_models
             from humanseg.models.store import ModelStore
 
-            ModelStore(settings.model_dir, progress=True).ensure(get_spec(settings.model))
+            ensure_models(ModelStore(settings.model_dir, progress=True), settings.model)
             pool_size = workers or default_workers()
             runner = partial(run_local, workers=pool_size)
         else:
@@ -237,28 +237,32 @@ def models_list(model_dir: str | None) -> None:
 
     settings = _apply_overrides(model_dir=model_dir)
     store = ModelStore(settings.model_dir)
-    rows = [("NAME", "LICENCE", "KIND", "RUNTIME", "PULLED", "SOURCE")]
+    rows = [("NAME", "LICENCE", "KIND", "RUNTIME", "SIZE", "PULLED", "SOURCE")]
     for spec in CATALOG.values():
         pulled = store.is_pulled(spec)
-        size = store.path_for(spec).stat().st_size if pulled else 0
+        size = store.path_for(spec).stat().st_size if pulled else spec.size_bytes
         rows.append(
             (
                 spec.name + (" (opt-in)" if spec.opt_in else ""),
                 spec.license,
-                "face"
-                if spec.task == "face_detection"
-                else "person"
-                if spec.person_specific
-                else "general",
+                {"faces": "face detector", "presence": "person detector"}.get(
+                    spec.postprocess.kind, "person" if spec.person_specific else "general"
+                ),
                 spec.runtime,
-                f"yes, {size / 1e6:.1f} MB" if pulled else "no",
-                spec.sources[0].describe(),
+                f"{size / 1e6:.1f} MB" if size else "?",
+                "yes" if pulled else "no",
+                " | ".join(source.describe() for source in spec.sources),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         click.echo(line.rstrip())
+    from humanseg.models.presets import PRESETS
+
+    click.echo("\npipelines (use as a model name):")
+    for preset in PRESETS.values():
+        click.echo(f"  {preset.name}: {preset.description} Models: {', '.join(preset.models)}.")
     click.echo(f"\nmodel folder: {store.directory}")
 
 
@@ -267,8 +271,9 @@ def models_list(model_dir: str | None) -> None:
 @click.option("--force", is_flag=True, help="Pull again even if a verified copy is cached.")
 @_model_dir_option
 def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> None:
-    """Pull models into the cache and verify their checksums."""
+    """Pull models (or every model a pipeline needs) into the cache and verify them."""
     from humanseg.models.catalog import get_spec
+    from humanseg.models.presets import PRESETS, model_specs
     from humanseg.models.store import ModelStore
 
     settings = _apply_overrides(model_dir=model_dir)
@@ -276,8 +281,10 @@ def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> N
     failed = False
     for name in names:
         try:
-            path = store.pull(get_spec(name, task=None), force=force)
-            click.echo(f"{name}: {path}")
+            # a pipeline pulls all its models; a detector (e.g. for ID photos) can be pulled too
+            for spec in model_specs(name) if name in PRESETS else [get_spec(name)]:
+                path = store.pull(spec, force=force)
+                click.echo(f"{spec.name}: {path}")
         except HumansegError as exc:
             click.echo(f"error [{exc.code}]: {exc.message}", err=True)
             failed = True
@@ -287,6 +294,62 @@ def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> N
 from humanseg.cut import cut  # noqa: E402  (cut uses this module's helpers)
 
 main.add_command(cut)
+
+
+@main.command("eval")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--model",
+    "names",
+    multiple=True,
+    help="Model or pipeline to score (repeatable; default: the pipelines and every model "
+    "that is pulled).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--inference-threads", type=click.INT, default=None, help="Threads per inference.")
+@_model_dir_option
+def evaluate(
+    directory: str,
+    names: tuple[str, ...],
+    as_json: bool,
+    inference_threads: int | None,
+    model_dir: str | None,
+) -> None:
+    """Score models on DIRECTORY/images/* against DIRECTORY/masks/*.png.
+
+    Prints mean IoU at 0.5, mean absolute difference, boundary F-score and median
+    milliseconds per image (the whole pipeline: decode, model, matte, PNG encode).
+    """
+    import json
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from humanseg import evaluation
+    from humanseg.models.catalog import CATALOG
+    from humanseg.models.presets import PRESETS, segmentation_models
+    from humanseg.models.store import ModelStore
+    from humanseg.pipeline import Pipeline
+
+    settings = _apply_overrides(model_dir=model_dir, inference_threads=inference_threads)
+    if not names:
+        store = ModelStore(settings.model_dir)
+        pulled = [n for n in segmentation_models() if store.is_pulled(CATALOG[n])]
+        names = (*PRESETS, *pulled)
+    pipeline = Pipeline(settings)
+    scores = []
+    try:
+        pairs = evaluation.find_pairs(Path(directory))
+        for name in names:
+            with tqdm(total=len(pairs), desc=name, file=sys.stderr, leave=False) as bar:
+                scores.append(evaluation.evaluate(pipeline, pairs, name, on_image=bar.update))
+    except HumansegError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps([score.to_dict() for score in scores], indent=2))
+    else:
+        click.echo(evaluation.format_table(scores))
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -169,12 +169,12 @@ def _completed(futures: list[Future[cut_jobs.Outcome]]) -> Iterable[cut_jobs.Out
 def _local_settings(model: str | None, model_dir: str | None) -> Settings:
     """Settings from HUMANSEG_*, with the model pulled here (with progress) before any worker."""
     from humanseg.cli import _apply_overrides
-    from humanseg.models.catalog import get_spec
+    from humanseg.models.presets import ensure_models
     from humanseg.models.store import ModelStore
 
     settings = _apply_overrides(model_dir=model_dir)
     try:
-        ModelStore(settings.model_dir, progress=True).ensure(get_spec(model or settings.model))
+        ensure_models(ModelStore(settings.model_dir, progress=True), model or settings.model)
     except HumansegError as exc:
         _fail(f"[{exc.code}] {exc.message}")
     return settings

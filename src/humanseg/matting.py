@@ -271,3 +271,24 @@ def estimate_foreground(
     out = rgb.copy()
     out[ys, xs] = np.clip(estimate * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return out
+
+
+def upsample_probability(probability: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Probability map to ``size`` = (width, height), bilinear, kept as float32."""
+    probability = np.asarray(probability, dtype=np.float32)
+    if probability.shape == (size[1], size[0]):
+        return probability.copy()
+    image = Image.fromarray(probability, "F").resize(size, Image.Resampling.BILINEAR)
+    return np.asarray(image, dtype=np.float32).copy()
+
+
+def to_uint8(probability: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(probability, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def dilate_mask(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Binary dilation by a square of side 2·radius+1 (separable running maximum)."""
+    window = 2 * radius + 1
+    out = np.pad(mask, radius, constant_values=False)
+    out = np.lib.stride_tricks.sliding_window_view(out, window, axis=0).any(axis=-1)
+    return np.lib.stride_tricks.sliding_window_view(out, window, axis=1).any(axis=-1)

@@ -17,6 +17,7 @@ from humanseg import compose, imaging, matting
 from humanseg.errors import error
 from humanseg.models.catalog import FACE_DETECTION
 from humanseg.models.faces import FaceDetector
+from humanseg.models.presets import Resolver
 from humanseg.models.segmenter import ModelRegistry
 from humanseg.models.store import ModelStore
 from humanseg.outputs import (
@@ -63,12 +64,13 @@ class Pipeline:
             threads=settings.inference_threads,
             pool_size=settings.max_concurrency,
         )
+        self.resolver = Resolver(self.registry)
         self._faces: FaceDetector | None = None
         self._faces_lock = threading.Lock()
 
     def load(self, model: str | None = None) -> None:
-        """Load (pulling if needed) and warm up a model, so the first request is fast."""
-        self.registry.get(model or self.settings.model)
+        """Load (pulling if needed) and warm up a model or pipeline, so requests are fast."""
+        self.resolver.get(model or self.settings.model)
 
     def face_detector(self) -> FaceDetector:
         """The face detector, loaded (and pulled) on first use: only ID photos need it."""
@@ -93,7 +95,7 @@ class Pipeline:
             output = parse_output_spec(None if output is OutputType.ALPHA else output.value)
         spec = output
         settings = self.settings
-        segmenter = self.registry.get(model or settings.model)
+        matter = self.resolver.get(model or settings.model)
         refine = settings.refine_edges if spec.refine is None else spec.refine
         # Only a plain matte or mask lets the JPEG decoder skip to the model's size.
         needs_full_pixels = bool(
@@ -108,14 +110,13 @@ class Pipeline:
             data,
             max_side=settings.max_image_side,
             max_pixels=settings.max_image_pixels,
-            draft_size=None if needs_full_pixels else segmenter.input_size,
+            draft_size=None if needs_full_pixels else matter.input_size,
         )
         rgb, own_alpha, size = decoded.rgb, decoded.alpha, decoded.size
         if spec.max_pixels and size[0] * size[1] > spec.max_pixels:
             rgb, own_alpha = _shrink(rgb, own_alpha, spec.max_pixels)
             size = rgb.size
-        probability = segmenter.predict(rgb)
-        matte = matting.upsample_matte(probability, size)
+        matte = matter.matte(rgb, size)
         pixels = np.asarray(rgb) if needs_full_pixels else None  # one copy out of Pillow
         uses_small = refine or spec.type not in (OutputType.ALPHA, OutputType.MASK)
         small = matting.working_photo(pixels) if pixels is not None and uses_small else None

@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
 
     # models
-    model: str = Field("selfie", description="Model used when a request names none.")
+    model: str = Field(
+        "auto", description="Model or pipeline used when a request names none (`auto`: fused)."
+    )
     model_dir: Path = Field(
         default_factory=default_model_dir,
         description="Cache of pulled model files (default: $XDG_CACHE_HOME/humanseg/models).",

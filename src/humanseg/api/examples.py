@@ -111,6 +111,12 @@ SEED_REQUEST_EXAMPLES = {
             "format": "jpeg",
         },
     },
+    "model": {
+        "summary": "Choose the model or pipeline",
+        "description": "`model` (an extension of the seed API) picks a catalog model or a "
+        "pipeline: `auto` (the default), `quality`, `selfie`, `modnet`, `u2netp`...",
+        "value": {"img": PORTRAIT_JPEG_BASE64, "model": "selfie"},
+    },
     "url": {
         "summary": "Image from an http(s) URL",
         "description": "The server downloads the image (public addresses only by default).",

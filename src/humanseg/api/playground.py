@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from humanseg.api.service import Service
 from humanseg.models.catalog import CATALOG
+from humanseg.models.presets import PRESETS, model_specs, segmentation_models
 from humanseg.pipeline import OutputType
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -33,22 +34,38 @@ async def playground() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/v1/models", tags=["catalog"], summary="The models a request may name")
+def _pipeline_entry(name: str) -> dict[str, object]:
+    specs = model_specs(name)
+    return {
+        "name": name,
+        "kind": "pipeline",
+        "license": " AND ".join(sorted({spec.license for spec in specs})),
+        "person_specific": True,
+        "runtime": "+".join(sorted({spec.runtime for spec in specs})),
+        "opt_in": any(spec.opt_in for spec in specs),
+        "description": PRESETS[name].description,
+        "models": [spec.name for spec in specs],
+    }
+
+
+@router.get("/v1/models", tags=["catalog"], summary="The models and pipelines a request may name")
 async def models(request: Request) -> dict[str, object]:
     service: Service = request.app.state.service
+    singles = [CATALOG[name] for name in segmentation_models()]
     return {
         "default": service.settings.model,
-        "models": [
+        "models": [_pipeline_entry(name) for name in PRESETS]
+        + [
             {
                 "name": spec.name,
+                "kind": "model",
                 "license": spec.license,
                 "person_specific": spec.person_specific,
                 "runtime": spec.runtime,
                 "opt_in": spec.opt_in,
                 "description": spec.description,
             }
-            for spec in CATALOG.values()
-            if spec.task == "segmentation"
+            for spec in singles
         ],
     }
 

@@ -34,8 +34,10 @@ class SeedRequest(BaseModel):
 
     model: str | None = Field(
         None,
-        description="Extension: the catalog model to use (see `GET /v1/models`); "
-        "absent: the server's default model.",
+        description="An extension of the seed API: the model or pipeline to use, e.g. `auto` "
+        "(fast fusion), `quality` (slower, better), `selfie`, `modnet`, `u2netp`; "
+        "`GET /v1/models` lists them all. Empty or absent: the server's default "
+        "(`HUMANSEG_MODEL`). An unknown name is answered with 400 `unknown_model`.",
     )
 
 

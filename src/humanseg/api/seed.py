@@ -12,6 +12,7 @@ from humanseg.api.examples import SEED_REQUEST_EXAMPLES
 from humanseg.api.schemas import ErrorResponse, SeedResponse, SegmentationRequest
 from humanseg.api.service import Service
 from humanseg.errors import ERROR_CODES, error
+from humanseg.models.presets import model_specs
 from humanseg.pipeline import OutputSpec, OutputType, parse_output_spec, parse_output_type
 from humanseg.sources import decode_base64, fetch
 
@@ -83,6 +84,8 @@ def segment(body: bytes, service: Service) -> bytes:
     parse_output_type(request.type)
     needs_background = request.type == OutputType.BACKGROUND and (request.bg_img or request.bg_url)
     output_spec(request, b"" if needs_background else None)  # bad fields fail before any fetch
+    if request.model:
+        model_specs(request.model)  # an unknown name is a 400 before any download
     service.require_ready()
     data = read_input(request, service)
     background = read_background(request, service) if needs_background else None

@@ -35,7 +35,11 @@ class Segmenter:
 
     def to_tensor(self, rgb: Image.Image) -> np.ndarray:
         pre = self.spec.preprocess
-        resized = rgb.resize(pre.size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+        size = pre.input_size(*rgb.size)
+        if pre.resize == "letterbox":
+            resized = _letterbox(rgb, size)
+        else:
+            resized = rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
         tensor = np.asarray(resized, dtype=np.float32) * np.float32(1 / 255)
         if pre.mean != (0.0, 0.0, 0.0) or pre.std != (1.0, 1.0, 1.0):
             tensor -= np.asarray(pre.mean, dtype=np.float32)
@@ -46,7 +50,10 @@ class Segmenter:
 
     def predict(self, rgb: Image.Image) -> np.ndarray:
         """Person probability in [0, 1], float32, shaped (height, width) of the model input."""
-        tensor = self.to_tensor(rgb)
+        return self.predict_tensor(self.to_tensor(rgb))
+
+    def predict_tensor(self, tensor: np.ndarray) -> np.ndarray:
+        """``predict`` for an input already made by ``to_tensor`` (e.g. a flipped one)."""
         with self._pool.session() as session:
             outputs = session.run(tensor)
         post = self.spec.postprocess
@@ -61,9 +68,38 @@ class Segmenter:
             output = 1.0 / (1.0 + np.exp(-output))
         return np.clip(output, 0.0, 1.0)
 
+    def presence(self, rgb: Image.Image) -> float:
+        """For a detector (``postprocess.kind == "presence"``): probability of a person."""
+        tensor = self.to_tensor(rgb)
+        with self._pool.session() as session:
+            outputs = session.run(tensor)
+        post = self.spec.postprocess
+        output = outputs[post.output_index] if len(outputs) > 1 else outputs[0]
+        best = float(np.max(np.asarray(output, dtype=np.float64)))
+        if post.activation == "sigmoid":
+            best = 1.0 / (1.0 + np.exp(-np.clip(best, -100.0, 100.0)))
+        return float(np.clip(best, 0.0, 1.0))
+
     def warm_up(self) -> None:
         width, height = self.input_size
-        self.predict(Image.new("RGB", (width, height), (127, 127, 127)))
+        blank = Image.new("RGB", (width, height), (127, 127, 127))
+        if self.spec.postprocess.kind == "presence":
+            self.presence(blank)
+        else:
+            self.predict(blank)
+
+
+def _letterbox(rgb: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """``rgb`` scaled to fit ``size`` with its aspect ratio kept, centred on black."""
+    width, height = size
+    scale = min(width / rgb.width, height / rgb.height)
+    inner = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+    canvas = Image.new("RGB", size)
+    canvas.paste(
+        rgb.resize(inner, Image.Resampling.BILINEAR, reducing_gap=3.0),
+        ((width - inner[0]) // 2, (height - inner[1]) // 2),
+    )
+    return canvas
 
 
 class ModelRegistry:

