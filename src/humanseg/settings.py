@@ -121,8 +121,9 @@ class Settings(BaseSettings):
     )
 
     refine_edges: bool = Field(
-        True,
-        description="Refine the matte's edges against the full-resolution photo (guided filter).",
+        False,
+        description="Refine the matte's edges against the full-resolution photo (guided filter); "
+        "off by default because it does not pay for the default `auto` pipeline (see README).",
     )
 
     _split = field_validator("url_allowlist", "s3_allowed_buckets", mode="before")(_split_csv)
