@@ -6,6 +6,7 @@ Pure and synchronous, with no HTTP in it. The API, the CLI and batch jobs all ca
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -40,6 +41,7 @@ class Output:
     media_type: str
     width: int
     height: int
+    model_seconds: float = 0.0  # time in the model alone, for metrics and benchmarks
 
 
 class Pipeline:
@@ -67,7 +69,9 @@ class Pipeline:
             max_pixels=settings.max_image_pixels,
             draft_size=None if needs_full_pixels else segmenter.input_size,
         )
+        started = time.perf_counter()
         probability = segmenter.predict(decoded.rgb)
+        model_seconds = time.perf_counter() - started
         matte = matting.upsample_matte(probability, decoded.size)
         matte = matting.apply_own_alpha(matte, decoded.alpha)
         if output is OutputType.FOREGROUND:
@@ -76,4 +80,10 @@ class Pipeline:
             image = compose.alpha_output(matte)
         encoded = imaging.encode_png(image, compress_level=settings.png_compress_level)
         width, height = decoded.size
-        return Output(data=encoded, media_type="image/png", width=width, height=height)
+        return Output(
+            data=encoded,
+            media_type="image/png",
+            width=width,
+            height=height,
+            model_seconds=model_seconds,
+        )

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from humanseg.api.observability import note_error
 from humanseg.errors import HumansegError, error
 
 log = logging.getLogger(__name__)
@@ -22,28 +23,33 @@ def error_response(exc: HumansegError) -> JSONResponse:
     return JSONResponse(exc.to_dict(), status_code=exc.status, headers=exc.headers or None)
 
 
+def _respond(request: Request, exc: HumansegError) -> JSONResponse:
+    note_error(request.scope, exc.code)
+    return error_response(exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HumansegError)
-    async def _humanseg(_request: Request, exc: HumansegError) -> JSONResponse:
-        return error_response(exc)
+    async def _humanseg(request: Request, exc: HumansegError) -> JSONResponse:
+        return _respond(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         message = exc.detail if isinstance(exc.detail, str) else "HTTP error."
-        return error_response(HumansegError(exc.status_code, code, message, headers=exc.headers))
+        return _respond(request, HumansegError(exc.status_code, code, message, headers=exc.headers))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
         message = f"{where}: {first.get('msg', 'invalid value')}" if where else "Invalid request."
-        return error_response(error("invalid_request", message))
+        return _respond(request, error("invalid_request", message))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(error("internal_error"))
+        return _respond(request, error("internal_error"))
 
 
 class BodyLimitMiddleware:
@@ -63,6 +69,7 @@ class BodyLimitMiddleware:
         )
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+                note_error(scope, too_large.code)
                 await _send_json(send, too_large)
                 return
         received = 0

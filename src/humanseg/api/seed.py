@@ -48,7 +48,7 @@ def read_input(request: SeedRequest, service: Service) -> bytes:
     if request.img and request.url:
         raise error("conflicting_input", "`url` and `img` cannot be used at the same time.")
     if request.img:
-        return decode_base64(request.img)
+        return decode_base64(request.img, max_chars=service.settings.max_base64_chars)
     if request.url:
         return fetch(request.url, service.settings)
     raise error("missing_input", "Give the image as `img` (base64) or `url`.")
@@ -60,7 +60,7 @@ def segment(body: bytes, service: Service) -> bytes:
     output_type = parse_output_type(request.type)
     service.require_ready()
     data = read_input(request, service)
-    output = service.pipeline.process(data, output_type)
+    output = service.process(data, output_type)
     return b'{"result":"' + base64.b64encode(output.data) + b'"}'
 
 
@@ -74,7 +74,7 @@ def segment(body: bytes, service: Service) -> bytes:
         "input's width and height. Accepted formats: JPEG, PNG, BMP; longest side ≤ 4096 px."
     ),
     response_model=SeedResponse,
-    responses=_error_responses(400, 413, 415, 422, 502, 503, 504),
+    responses=_error_responses(400, 401, 403, 413, 415, 422, 502, 503, 504),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -89,6 +89,7 @@ def segment(body: bytes, service: Service) -> bytes:
 )
 async def human_image_segmentation(request: Request) -> Response:
     service: Service = request.app.state.service
-    body = await request.body()
-    result = await service.run(segment, body, service)
+    async with service.admit():  # 503 at once when full, before the body is read
+        body = await request.body()
+        result = await service.run(segment, body, service)
     return Response(result, media_type="application/json")

@@ -64,6 +64,8 @@ def is_public(address: IPAddress) -> bool:
         embedded = _embedded_ipv4(address)
         if embedded is not None and not is_public(embedded):
             return False
+        if address.is_site_local:  # fec0::/10, deprecated but still routed inside some sites
+            return False
     return address.is_global and not (
         address.is_multicast
         or address.is_reserved
