@@ -107,6 +107,7 @@ class Service:
             with anyio.fail_after(budget):
                 yield
         except TimeoutError:
+            ticket.expired = True  # work it queued but that has not started yet is skipped
             raise error(
                 "request_timeout",
                 f"The request took longer than its time budget of {budget:g} s "
@@ -128,7 +129,7 @@ class Service:
         ticket.hold()
         context = contextvars.copy_context()  # the request id follows the work into its thread
         future = asyncio.get_running_loop().run_in_executor(
-            self._executor, context.run, self._tracked, function, *args
+            self._executor, context.run, self._tracked, ticket, function, *args
         )
         future.add_done_callback(ticket.work_done)
         return await asyncio.shield(future)
@@ -142,7 +143,9 @@ class Service:
         metrics.MODEL_TIME.labels(model=name).observe(result.model_seconds)
         return result
 
-    def _tracked(self, function: Callable[..., T], *args: object) -> T:
+    def _tracked(self, ticket: _Ticket, function: Callable[..., T], *args: object) -> T:
+        if ticket.expired:
+            raise error("request_timeout", "The request ran out of time before it started.")
         with self._lock:
             self._running += 1
             self._publish()
@@ -188,6 +191,7 @@ class _Ticket:
 
     service: Service
     holders: int = 1  # the request itself, plus each piece of work it started
+    expired: bool = False  # answered with request_timeout
 
     def hold(self) -> None:
         self.holders += 1
