@@ -100,11 +100,17 @@ def fetch_url(url: str, settings: Settings) -> bytes:
         for _hop in range(settings.url_max_redirects + 1):
             hop = prepare_hop(url, allowlist)  # every hop: scheme, host and addresses
             host = hop.host
-            request = client.build_request(
-                "GET", hop.url, headers=hop.headers, extensions=hop.extensions
-            )
+            try:
+                request = client.build_request(
+                    "GET", hop.url, headers=hop.headers, extensions=hop.extensions
+                )
+            except httpx.InvalidURL:
+                raise error("invalid_url", f"The url {url[:200]!r} is malformed.") from None
             try:
                 response = client.send(request, stream=True)
+            except httpx.InvalidURL:  # httpx parses a redirect's Location even when not following
+                message = f"The server at {host!r} sent a malformed redirect."
+                raise error("fetch_failed", message) from None
             except httpx.TimeoutException:
                 message = f"The server at {host!r} did not answer in time."
                 raise error("fetch_timeout", message) from None

@@ -94,9 +94,16 @@ def resolve(host: str, port: int) -> list[IPAddress]:
 
 def checked_addresses(host: str, port: int, allowlist: Allowlist) -> list[IPAddress]:
     """Resolve ``host`` and refuse it unless every address may be reached."""
-    addresses = resolve(host, port)
     if allowlist.allows_host(host):
-        return addresses
+        return resolve(host, port)
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):  # loopback by definition (RFC 6761)
+        raise error(
+            "url_forbidden",
+            f"The url's host {host!r} is a loopback name; such hosts are refused unless "
+            "listed in HUMANSEG_URL_ALLOWLIST.",
+        )
+    addresses = resolve(host, port)
     for address in addresses:
         if not (is_public(address) or allowlist.allows_address(address)):
             raise error(
