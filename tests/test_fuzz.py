@@ -18,11 +18,11 @@ import images
 import numpy as np
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from conftest import BUCKET
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -193,6 +193,10 @@ def _palette_with_transparency() -> bytes:
     return images.encode(image, "PNG", transparency=0)
 
 
+def _png_declaring(width: int, height: int) -> bytes:
+    return images.raw_png(width, height, bit_depth=8, color_type=0, pixels=b"")
+
+
 def _jpeg_declaring(width: int, height: int) -> bytes:
     data = bytearray(images.encode(Image.new("RGB", (16, 16)), "JPEG"))
     at = data.find(b"\xff\xc0")
@@ -278,9 +282,9 @@ def test_image_bytes(client: httpx.Client) -> None:
 
 def _loopback_only(case: schemathesis.Case, file_server: str) -> None:
     body = case.body
-    if isinstance(body, dict) and isinstance(body.get("url"), str):
-        if not is_loopback_only(body["url"]):
-            body["url"] = f"{file_server}/files/astronaut.jpg"
+    url = body.get("url") if isinstance(body, dict) else None
+    if isinstance(url, str) and not is_loopback_only(url):
+        body["url"] = f"{file_server}/files/astronaut.jpg"
 
 
 def test_openapi_schema(server: str, file_server: str) -> None:
