@@ -97,3 +97,16 @@ def test_unknown_paths_share_one_label(client: httpx.Client) -> None:
     text = client.get("/metrics").text
     assert "/b/c" not in text
     assert _sample(text, "humanseg_requests_total", route="(unmatched)", code="not_found") >= 3
+
+
+def test_metrics_add_up_every_worker_process(artifacts_dir: Path) -> None:
+    """With --workers 2 each request lands on either process; /metrics counts them all."""
+    env = {"HUMANSEG_WORKERS": "2", "HUMANSEG_LOG_LEVEL": "warning"}
+    with servers.humanseg_server(env, artifacts_dir / "server-workers.log") as url:
+        for _ in range(12):
+            with httpx.Client(base_url=url) as fresh:  # a new connection: any worker may answer
+                assert fresh.post(SEGMENT, content=b"{").status_code == 400
+        labels = {"route": SEGMENT, "code": "invalid_json"}
+        for _ in range(4):
+            with httpx.Client(base_url=url) as fresh:
+                assert _sample(fresh.get("/metrics").text, "humanseg_requests_total", **labels) == 12
