@@ -109,4 +109,5 @@ def test_metrics_add_up_every_worker_process(artifacts_dir: Path) -> None:
         labels = {"route": SEGMENT, "code": "invalid_json"}
         for _ in range(4):
             with httpx.Client(base_url=url) as fresh:
-                assert _sample(fresh.get("/metrics").text, "humanseg_requests_total", **labels) == 12
+                text = fresh.get("/metrics").text
+            assert _sample(text, "humanseg_requests_total", **labels) == 12
