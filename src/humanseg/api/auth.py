@@ -5,7 +5,8 @@ A key is sent as ``Authorization: Bearer <key>`` or ``X-Api-Key: <key>``. Keys c
 in memory, compared in constant time, and no key is ever logged or echoed.
 
 ``AuthMiddleware`` runs before the body is read, so an unauthenticated caller cannot make the
-server buffer an upload. A front end with its own error shape passes ``render``.
+server buffer an upload. Front ends with their own error shape pass ``render``, which gets the
+ASGI scope (so it can choose by path) and the error.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def _read_keys_file(path: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def _default_render(exc: HumansegError) -> Response:
+def _default_render(_scope: Scope, exc: HumansegError) -> Response:
     from humanseg.api.errors import error_response
 
     return error_response(exc)
@@ -116,7 +117,7 @@ class AuthMiddleware:
         app: ASGIApp,
         keys: ApiKeys,
         open_paths: frozenset[str] = OPEN_PATHS,
-        render: Callable[[HumansegError], Response] = _default_render,
+        render: Callable[[Scope, HumansegError], Response] = _default_render,
     ) -> None:
         self.app = app
         self.keys = keys
@@ -131,7 +132,7 @@ class AuthMiddleware:
             self.keys.check(scope["headers"])
         except HumansegError as exc:
             scope.setdefault("state", {})["error_code"] = exc.code
-            await self.render(exc)(scope, receive, send)
+            await self.render(scope, exc)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
