@@ -76,7 +76,7 @@ _LOOPBACK_URL_HOSTS = ("127.0.0.1", "127.0.0.2", "[::1]", "0x7f000001", "2130706
 def is_loopback_only(url: str) -> bool:
     """True when the server would fetch nothing outside this machine for ``url``."""
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)  # the very call the server makes on the very same string
         host = parts.hostname
     except ValueError:
         return True  # malformed: refused before any lookup

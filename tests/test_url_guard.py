@@ -37,6 +37,7 @@ def target() -> Iterator[servers.Gate]:
 LOOPBACK_HOSTS = [
     "127.0.0.1",
     "127.0.0.2",
+    "127.0.0.1.",
     "127.1",
     "127.0.1",
     "0x7f000001",

@@ -78,6 +78,8 @@ def is_public(address: IPAddress) -> bool:
 
 def resolve(host: str, port: int) -> list[IPAddress]:
     """Every address ``host`` resolves to (numeric forms like ``0x7f000001`` included)."""
+    if host.endswith(".") and _is_numeric_ipv4(host.rstrip(".")):
+        host = host.rstrip(".")  # "127.0.0.1." is the address, as browsers read it
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
@@ -90,6 +92,14 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     if not addresses:
         raise error("fetch_failed", f"The host {host!r} has no address.")
     return addresses
+
+
+def _is_numeric_ipv4(text: str) -> bool:
+    try:
+        socket.inet_aton(text)  # pure parsing (127.1, 0x7f000001, 0177.0.0.1), no lookup
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def checked_addresses(host: str, port: int, allowlist: Allowlist) -> list[IPAddress]:
