@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import signal
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -156,3 +157,20 @@ def test_sigterm_finishes_in_flight_requests_and_refuses_new_ones(
     assert "Waiting for connections to close" in log or "Shutting down" in log
     assert "Finished server process" in log
     assert "Traceback" not in log
+
+
+def test_slow_upload_runs_out_of_time_budget(small_server: str) -> None:
+    """A client that declares a body and then stalls (slowloris) is answered 504 and let go."""
+    host, port = small_server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        head = "POST /human_image_segmentation HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
+        sock.sendall(head.encode() + b'{"img": "')
+        answer = ""
+        while "}}" not in answer:  # until the whole JSON error has arrived
+            chunk = sock.recv(65536).decode("latin-1")
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith("HTTP/1.1 504"), answer[:300]
+    assert "request_timeout" in answer
+    assert servers.metric(small_server, "humanseg_queue_depth") == 0
