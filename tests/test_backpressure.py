@@ -163,7 +163,7 @@ def test_slow_upload_runs_out_of_time_budget(small_server: str) -> None:
     """A client that declares a body and then stalls (slowloris) is answered 504 and let go."""
     host, port = small_server.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=60) as sock:
-        head = "POST /human_image_segmentation HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
+        head = "POST /human_image_segmentation HTTP/1.1\r\nContent-Length: 100000\r\n\r\n"
         sock.sendall(head.encode() + b'{"img": "')
         answer = ""
         while "}}" not in answer:  # until the whole JSON error has arrived
