@@ -165,10 +165,6 @@ class Service:
         metrics.IN_FLIGHT.set(self._running)
         metrics.QUEUE_DEPTH.set(self._admitted - self._running)
 
-    def load_info(self) -> dict[str, int]:
-        with self._lock:
-            return {"running": self._running, "admitted": self._admitted}
-
     def shutdown(self) -> None:
         """Wait for work still running on worker threads (after the server stopped)."""
         self._executor.shutdown(wait=True)
