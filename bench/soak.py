@@ -235,7 +235,9 @@ async def run(args: argparse.Namespace, url: str, files_url: str, pid: int) -> d
     memory: list[tuple[float, int]] = []
     deadline = time.monotonic() + args.duration
     n = args.concurrency
-    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    # idle connections are dropped before the server's 5 s keep-alive timeout could close
+    # them under a request in flight (a client-side race, not a server failure)
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
         await asyncio.gather(
             *(client_loop(client, mix, deadline, record, seed) for seed in range(args.concurrency)),
