@@ -149,6 +149,7 @@ def test_openapi_and_docs(client: httpx.Client) -> None:
         "img",
         "url",
         "type",
+        "model",
     }
     for status in ("200", "400", "413", "415", "422", "502", "503", "504"):
         assert status in operation["responses"], status

@@ -1,9 +1,19 @@
 """humanseg: self-hosted human image segmentation."""
 
+from humanseg.client import ApiError, Client
 from humanseg.errors import HumansegError
 from humanseg.pipeline import Output, OutputType, Pipeline
 from humanseg.settings import Settings
 
 __version__ = "0.1.0"
 
-__all__ = ["HumansegError", "Output", "OutputType", "Pipeline", "Settings", "__version__"]
+__all__ = [
+    "ApiError",
+    "Client",
+    "HumansegError",
+    "Output",
+    "OutputType",
+    "Pipeline",
+    "Settings",
+    "__version__",
+]

@@ -57,7 +57,8 @@ def settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """A ``--flag`` for every setting, so the CLI and HUMANSEG_* cover the same settings."""
     for name, field in reversed(Settings.model_fields.items()):
         annotation = field.annotation
-        kind: Any = click.INT if annotation is int else click.FLOAT if annotation is float else None
+        kinds: dict[Any, Any] = {int: click.INT, float: click.FLOAT, bool: click.BOOL}
+        kind = kinds.get(annotation)
         function = click.option(
             f"--{name.replace('_', '-')}",
             name,
@@ -70,7 +71,14 @@ def settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 @main.command()
 @settings_options
-def serve(**overrides: Any) -> None:
+@click.option(
+    "--ray",
+    "on_ray",
+    is_flag=True,
+    help="Deploy on Ray Serve (extra [ray]): cluster HUMANSEG_RAY_ADDRESS, replicas and "
+    "autoscaling from the HUMANSEG_RAY_* settings.",
+)
+def serve(on_ray: bool, **overrides: Any) -> None:
     """Run the HTTP API (docs at /docs). The default model is pulled on first use."""
     import uvicorn
 
@@ -90,6 +98,16 @@ def serve(**overrides: Any) -> None:
         ModelStore(settings.model_dir, progress=True).ensure(get_spec(settings.model))
     except HumansegError as exc:
         _fail(exc)
+    if on_ray:
+        start = _ray_module("humanseg.scale.ray_serve").start
+
+        click.echo(
+            f"humanseg {__version__}: deploying on Ray Serve, HTTP on "
+            f"http://{settings.host}:{settings.port}",
+            err=True,
+        )
+        start(settings.model_dump(exclude_unset=True))
+        return
     click.echo(
         f"humanseg {__version__}: serving on http://{settings.host}:{settings.port} "
         f"(docs at /docs, model {settings.model!r}, {settings.workers} worker(s))",
@@ -118,6 +136,113 @@ def _share_metrics_between_workers() -> None:
         folder = tempfile.mkdtemp(prefix="humanseg-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
+def _ray_module(name: str) -> Any:
+    """A module of ours that needs Ray, or one clear sentence if the extra is missing."""
+    import importlib
+
+    try:
+        importlib.import_module("ray")
+    except ImportError:
+        raise click.ClickException(
+            "--ray needs the [ray] extra: pip install 'humanseg[ray]'."
+        ) from None
+    return importlib.import_module(name)
+
+
+@main.command()
+@click.argument("source")
+@click.argument("destination")
+@click.option(
+    "--type",
+    "output_type",
+    type=click.Choice(["alpha", "foreground"]),
+    default="alpha",
+    show_default=True,
+    help="alpha: the grayscale matte; foreground: RGBA cut-out.",
+)
+@click.option("--model", default=None, help="Model name [env: HUMANSEG_MODEL].")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes, or Ray actors with --ray [default: one per CPU, or per "
+    "HUMANSEG_RAY_NUM_CPUS (_GPUS) of the Ray cluster].",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Run on Ray (extra [ray]): ADDRESS, else HUMANSEG_RAY_ADDRESS, $RAY_ADDRESS or a "
+    "local instance.",
+)
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Manifest file [default: DESTINATION/.humanseg-batch.jsonl, or ./ for s3://].",
+)
+@click.option("--overwrite", is_flag=True, help="Process keys the manifest says are done, too.")
+@_model_dir_option
+def batch(
+    source: str,
+    destination: str,
+    output_type: str,
+    model: str | None,
+    workers: int | None,
+    ray_address: str | None,
+    manifest: str | None,
+    overwrite: bool,
+    model_dir: str | None,
+) -> None:
+    """Segment every image in SOURCE into DESTINATION (folders or s3://bucket/prefix).
+
+    Outputs are PNGs at the same relative paths. Resumable: a re-run skips what is done.
+    """
+    from functools import partial
+    from pathlib import Path
+
+    from humanseg.pipeline import parse_output_type
+    from humanseg.scale.batch import run_batch
+    from humanseg.scale.job import BatchJob
+    from humanseg.scale.local_batch import default_workers, run_local
+
+    settings = _apply_overrides(model=model, model_dir=model_dir)
+    job = BatchJob(
+        source,
+        destination,
+        output=parse_output_type(output_type),
+        settings=settings.model_dump(exclude_unset=True),
+    )
+    try:
+        if ray_address is None:
+            from humanseg.models.catalog import get_spec
+            from humanseg.models.store import ModelStore
+
+            ModelStore(settings.model_dir, progress=True).ensure(get_spec(settings.model))
+            pool_size = workers or default_workers()
+            runner = partial(run_local, workers=pool_size)
+        else:
+            ray_batch = _ray_module("humanseg.scale.ray_batch")
+            ray_batch.init_ray(ray_address or settings.ray_address)
+            runner = partial(
+                ray_batch.run_ray, workers=workers or ray_batch.default_actors(settings)
+            )
+        summary = run_batch(
+            job, runner, manifest_path=Path(manifest) if manifest else None, overwrite=overwrite
+        )
+    except HumansegError as exc:
+        _fail(exc)
+    click.echo(
+        f"{summary.done} done, {summary.failed} failed, {summary.skipped} already done "
+        f"(of {summary.listed} images); manifest: {summary.manifest}",
+        err=True,
+    )
+    sys.exit(1 if summary.failed else 0)
 
 
 @main.group()
@@ -176,6 +301,10 @@ def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> N
             failed = True
     sys.exit(1 if failed else 0)
 
+
+from humanseg.cut import cut  # noqa: E402  (cut uses this module's helpers)
+
+main.add_command(cut)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

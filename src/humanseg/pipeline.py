@@ -78,7 +78,9 @@ class Pipeline:
             image = compose.foreground_output(decoded.rgb, matte)
         else:
             image = compose.alpha_output(matte)
-        encoded = imaging.encode_png(image, compress_level=settings.png_compress_level)
+        encoded = imaging.encode_png(
+            image, compress_level=settings.png_compress_level, fast=settings.png_fast
+        )
         width, height = decoded.size
         return Output(
             data=encoded,

@@ -123,7 +123,34 @@ class Settings(BaseSettings):
 
     # output
     png_compress_level: int = Field(
-        1, ge=0, le=9, description="zlib level of PNG outputs (1: fast, 9: smallest)."
+        1, ge=0, le=9, description="zlib level of zlib-encoded PNG outputs (1: fast, 9: smallest)."
+    )
+    png_fast: bool = Field(
+        True,
+        description="Encode RGB(A) PNGs with fpng (several times faster, ~2 % larger); "
+        "false: zlib at HUMANSEG_PNG_COMPRESS_LEVEL.",
+    )
+
+    # ray (`humanseg serve --ray`, `humanseg batch --ray`)
+    ray_address: str | None = Field(
+        None,
+        description="Ray cluster to use with --ray (e.g. ray://head:10001 or auto); "
+        "empty: $RAY_ADDRESS, else a new local Ray instance.",
+    )
+    ray_num_cpus: float = Field(
+        1.0, gt=0, description="CPUs reserved for each Ray Serve replica or Ray batch actor."
+    )
+    ray_num_gpus: float = Field(
+        0.0, ge=0, description="GPUs reserved for each Ray Serve replica or Ray batch actor."
+    )
+    ray_min_replicas: int = Field(
+        1, ge=0, description="Fewest Ray Serve replicas (autoscaling lower bound)."
+    )
+    ray_max_replicas: int = Field(
+        1, ge=1, description="Most Ray Serve replicas (autoscaling upper bound)."
+    )
+    ray_target_ongoing_requests: float = Field(
+        2.0, gt=0, description="Requests in flight per Ray Serve replica that autoscaling aims at."
     )
 
     _split = field_validator("url_allowlist", "s3_allowed_buckets", "api_keys", mode="before")(

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from humanseg import __version__
-from humanseg.api import health, metrics, seed
+from humanseg.api import health, metrics, playground, sagemaker, seed
 from humanseg.api.auth import AuthMiddleware, load_api_keys, openapi_security
 from humanseg.api.errors import BodyLimitMiddleware, install_error_handlers
 from humanseg.api.observability import ObservabilityMiddleware
@@ -53,7 +53,9 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(seed.router)
     app.include_router(health.router)
+    app.include_router(sagemaker.router)
     app.include_router(metrics.router)
+    playground.install(app)
     _register_request_schema(app, secured=api_keys is not None)
     return app
 

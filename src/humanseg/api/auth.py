@@ -22,10 +22,21 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from humanseg.errors import HumansegError, error
 from humanseg.settings import Settings
 
-# Probes, the API explorer and the schema stay reachable without a key.
+# Probes (SageMaker's /ping included), the API explorer, the schema and the playground page
+# with its static files stay reachable without a key; the API calls they make need one.
 OPEN_PATHS = frozenset(
-    {"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+    {
+        "/healthz",
+        "/readyz",
+        "/ping",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+        "/",
+    }
 )
+OPEN_PREFIXES = ("/static/",)
 
 
 def _digest(key: str) -> bytes:
@@ -125,7 +136,8 @@ class AuthMiddleware:
         self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.open_paths:
+        path = scope["path"]
+        if scope["type"] != "http" or path in self.open_paths or path.startswith(OPEN_PREFIXES):
             await self.app(scope, receive, send)
             return
         try:

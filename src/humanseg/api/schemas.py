@@ -25,6 +25,11 @@ class SeedRequest(BaseModel):
         "`foreground`: RGBA PNG with a transparent background.",
         json_schema_extra={"enum": ["", "foreground"]},
     )
+    model: str | None = Field(
+        None,
+        description="Extension: the catalog model to use (see `GET /v1/models`); "
+        "absent: the server's default model.",
+    )
 
 
 class SeedResponse(BaseModel):

@@ -60,7 +60,7 @@ def segment(body: bytes, service: Service) -> bytes:
     output_type = parse_output_type(request.type)
     service.require_ready()
     data = read_input(request, service)
-    output = service.process(data, output_type)
+    output = service.process(data, output_type, model=request.model or None)
     return b'{"result":"' + base64.b64encode(output.data) + b'"}'
 
 

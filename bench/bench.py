@@ -1,0 +1,406 @@
+"""humanseg benchmark: the raw-model floor, our core, our HTTP server and rembg, in one run.
+
+    pip install -e '.[bench]'
+    python bench/bench.py                       # all sizes, both output types
+    python bench/bench.py --sizes 1 --repeat 5  # quick look
+
+For each JPEG size (megapixels) and output type it measures, on this machine, in this run:
+  floor      decode (Pillow, full size) + the model's own session run + PNG encode, each alone
+  core       humanseg.Pipeline.process in-process
+  http       POST /human_image_segmentation to `humanseg serve` on loopback
+  rembg      rembg.remove() with the same ONNX model file (u2net_custom session), in-process,
+             and rembg's own HTTP server (`rembg s`) when it is installed
+and prints p50/p95 latency, throughput at concurrency 1, 2 and 8 over HTTP, the server's peak
+resident memory, the ratios ours ÷ floor and ours ÷ rembg, and a cost line.
+Only loopback traffic; every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image
+
+from humanseg import imaging
+from humanseg.models.catalog import get_spec
+from humanseg.models.store import ModelStore
+from humanseg.pipeline import OutputType, Pipeline
+from humanseg.settings import Settings
+
+OUTPUTS = {"alpha": OutputType.ALPHA, "foreground": OutputType.FOREGROUND}
+
+
+# --- inputs ------------------------------------------------------------------------------
+
+
+def make_photo(megapixels: float, seed: int = 0) -> bytes:
+    """A JPEG of a person at the given size: the astronaut portrait plus sensor-like noise,
+    so the file compresses like a real photo rather than like a smooth upscale."""
+    from skimage import data
+
+    side = round((megapixels * 1e6) ** 0.5)
+    width, height = side, side
+    photo = Image.fromarray(data.astronaut()).resize((width, height), Image.Resampling.BICUBIC)
+    rng = np.random.default_rng(seed)
+    noisy = np.asarray(photo, dtype=np.int16) + rng.integers(-6, 7, (height, width, 3))
+    buffer = io.BytesIO()
+    Image.fromarray(noisy.clip(0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+# --- timing helpers ----------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.samples) * 1000
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000
+
+
+def timed(function: Callable[[], object], repeat: int, warmup: int = 1) -> Timing:
+    for _ in range(warmup):
+        function()
+    timing = Timing()
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        timing.samples.append(time.perf_counter() - start)
+    return timing
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+# --- the floor ---------------------------------------------------------------------------
+
+
+def floor_timings(pipeline: Pipeline, model: str, jpeg: bytes, output: OutputType, repeat: int):
+    """Decode, session run and PNG encode of the right output, each timed alone."""
+    segmenter = pipeline.registry.get(model)
+    settings = pipeline.settings
+
+    def decode() -> Image.Image:
+        image = Image.open(io.BytesIO(jpeg))
+        image.load()
+        return image
+
+    photo = decode()
+    tensor = segmenter.to_tensor(photo)
+
+    def run_model() -> None:
+        with segmenter._pool.session() as session:
+            session.run(tensor)
+
+    matte = np.asarray(
+        Image.fromarray((segmenter.predict(photo) * 255).astype(np.uint8)).resize(photo.size)
+    )
+    if output is OutputType.FOREGROUND:
+        rgba = np.dstack([np.asarray(photo.convert("RGB")), matte])
+        encoded = Image.fromarray(rgba, "RGBA")
+    else:
+        encoded = Image.fromarray(matte, "L")
+
+    return {
+        "decode": timed(decode, repeat),
+        "model": timed(run_model, repeat),
+        "encode": timed(
+            lambda: imaging.encode_png(encoded, compress_level=settings.png_compress_level),
+            repeat,
+        ),
+    }
+
+
+# --- HTTP --------------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, command: list[str], port: int, ready_path: str, env: dict[str, str]):
+        self.port = port
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
+        self.process = subprocess.Popen(
+            command, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **env}
+        )
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"server exited: {self.log.read().decode()[-2000:]}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=2).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError("server did not start")
+
+    def pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        extra = [int(p) for p in children.read_text().split()] if children.exists() else []
+        return [self.process.pid, *extra]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_latency(url: str, body: bytes, repeat: int) -> Timing:
+    with httpx.Client(timeout=120) as client:
+
+        def call() -> None:
+            response = client.post(url, content=body, headers={"Content-Type": "application/json"})
+            response.raise_for_status()
+
+        return timed(call, repeat)
+
+
+def http_throughput(url: str, body: bytes, concurrency: int, seconds: float) -> tuple[float, int]:
+    """Images per second with ``concurrency`` clients for about ``seconds`` (bounded)."""
+    stop_at = time.monotonic() + seconds
+    counts = [0] * concurrency
+
+    def client_loop(index: int) -> None:
+        with httpx.Client(timeout=120) as client:
+            while time.monotonic() < stop_at:
+                response = client.post(
+                    url, content=body, headers={"Content-Type": "application/json"}
+                )
+                response.raise_for_status()
+                counts[index] += 1
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(client_loop, range(concurrency)))
+    elapsed = time.monotonic() - start
+    return sum(counts) / elapsed, sum(counts)
+
+
+# --- rembg -------------------------------------------------------------------------------
+
+
+def rembg_session(model_path: Path):
+    try:
+        from rembg import new_session
+    except ImportError:
+        return None
+    return new_session("u2net_custom", model_path=str(model_path))
+
+
+# --- main --------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="0.3,1,4,16", help="megapixels, comma-separated")
+    parser.add_argument("--types", default="alpha,foreground")
+    parser.add_argument("--model", default=None, help="model/pipeline (default: the server's)")
+    parser.add_argument("--rembg-model", default="u2netp", help="ONNX model run by both tools")
+    parser.add_argument("--repeat", type=int, default=15, help="timed runs per measurement")
+    parser.add_argument("--throughput-seconds", type=float, default=10.0)
+    parser.add_argument("--throughput-size", type=float, default=1.0, help="megapixels")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
+    parser.add_argument("--price", type=float, default=0.04, help="USD per vCPU-hour")
+    parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    args = parser.parse_args()
+
+    settings = Settings()
+    model = args.model or settings.model
+    sizes = [float(s) for s in args.sizes.split(",")]
+    types = [OUTPUTS[t] for t in args.types.split(",")]
+    pipeline = Pipeline(settings)
+    pipeline.load(model)
+    results: dict[str, object] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
+        "model": model,
+    }
+    print(f"# humanseg benchmark — {results['machine']}, model {model!r}")
+
+    port = free_port()
+    server = Server(
+        [
+            sys.executable,
+            "-m",
+            "humanseg",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--model",
+            model,
+        ],
+        port,
+        "/readyz",
+        {"HUMANSEG_LOG_LEVEL": "warning"},
+    )
+    url = f"http://127.0.0.1:{port}/human_image_segmentation"
+    rows = []
+    try:
+        for megapixels in sizes:
+            jpeg = make_photo(megapixels)
+            for output in types:
+                repeat = max(3, args.repeat if megapixels <= 4 else args.repeat // 3)
+                floor = floor_timings(pipeline, model, jpeg, output, repeat)
+                floor_p50 = sum(t.p50 for t in floor.values())
+                core = timed(lambda j=jpeg, o=output: pipeline.process(j, o, model=model), repeat)
+                body = json.dumps(
+                    {
+                        "img": base64.b64encode(jpeg).decode(),
+                        "type": "" if output is OutputType.ALPHA else output.value,
+                    }
+                ).encode()
+                http = http_latency(url, body, repeat)
+                row = {
+                    "mp": megapixels,
+                    "type": output.value,
+                    "decode_ms": floor["decode"].p50,
+                    "model_ms": floor["model"].p50,
+                    "encode_ms": floor["encode"].p50,
+                    "floor_ms": floor_p50,
+                    "core_p50": core.p50,
+                    "core_p95": core.p95,
+                    "http_p50": http.p50,
+                    "http_p95": http.p95,
+                    "http_over_floor": http.p50 / floor_p50,
+                }
+                rows.append(row)
+                print(
+                    f"{megapixels:>5} MP {output.value:<10} floor {floor_p50:7.1f} ms "
+                    f"(decode {row['decode_ms']:.1f} + model {row['model_ms']:.1f} + "
+                    f"encode {row['encode_ms']:.1f})  core p50 {core.p50:7.1f} p95 {core.p95:7.1f}"
+                    f"  http p50 {http.p50:7.1f} p95 {http.p95:7.1f}  http/floor "
+                    f"{row['http_over_floor']:.2f}",
+                    flush=True,
+                )
+        results["latency"] = rows
+        peak = max(peak_rss_mb(pid) for pid in server.pids())
+        results["server_peak_rss_mb"] = peak
+        print(f"server peak RSS over the latency runs (largest size included): {peak:.0f} MB")
+
+        jpeg = make_photo(args.throughput_size)
+        body = json.dumps({"img": base64.b64encode(jpeg).decode()}).encode()
+        throughput = {}
+        cpu_before = sum(cpu_seconds(pid) for pid in server.pids())
+        images_done = 0
+        for concurrency in (1, 2, 8):
+            rate, count = http_throughput(url, body, concurrency, args.throughput_seconds)
+            throughput[concurrency] = rate
+            images_done += count
+            print(
+                f"throughput at concurrency {concurrency}: {rate:.1f} images/s "
+                f"({args.throughput_size} MP, alpha)",
+                flush=True,
+            )
+        cpu_per_image = (sum(cpu_seconds(pid) for pid in server.pids()) - cpu_before) / images_done
+        results["throughput"] = throughput
+        print(f"throughput c8 / c1: {throughput[8] / throughput[1]:.2f}")
+        per_million = cpu_per_image / 3600 * args.price * 1e6
+        results["cpu_s_per_image"] = cpu_per_image
+        results["usd_per_million"] = per_million
+        print(
+            f"cost: {cpu_per_image * 1000:.1f} CPU-ms per {args.throughput_size} MP image "
+            f"→ ${per_million:.2f} per million images at ${args.price}/vCPU-hour"
+        )
+    finally:
+        server.stop()
+
+    compare_with_rembg(args, settings, results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=float))
+
+
+def compare_with_rembg(args: argparse.Namespace, settings: Settings, results: dict) -> None:
+    """Same ONNX model file, same RGBA PNG cut-out, in-process: humanseg vs rembg."""
+    try:
+        spec = get_spec(args.rembg_model)
+    except Exception:
+        print(f"rembg comparison skipped: model {args.rembg_model!r} is not in the catalog")
+        return
+    model_path = ModelStore(settings.model_dir, progress=True).ensure(spec)
+    session = rembg_session(model_path)
+    if session is None:
+        print("rembg comparison skipped: `pip install 'rembg[cpu]'` (extra [bench]) to run it")
+        return
+    from rembg import remove
+
+    pipeline = Pipeline(settings)
+    jpeg = make_photo(1.0)
+    repeat = max(3, args.repeat // 2)
+    ours = timed(lambda: pipeline.process(jpeg, OutputType.FOREGROUND, model=spec.name), repeat)
+    theirs = timed(lambda: remove(jpeg, session=session, force_return_bytes=True), repeat)
+    raw = timed(
+        lambda: session.inner_session.run(
+            None,
+            session.normalize(
+                Image.open(io.BytesIO(jpeg)).convert("RGB"),
+                (0.485, 0.456, 0.406),
+                (0.229, 0.224, 0.225),
+                (320, 320),
+            ),
+        ),
+        repeat,
+    )
+    ratio = ours.p50 / theirs.p50
+    results["rembg"] = {
+        "model": spec.name,
+        "ours_p50": ours.p50,
+        "rembg_p50": theirs.p50,
+        "rembg_raw_session_p50": raw.p50,
+        "ratio": ratio,
+    }
+    print(
+        f"same model ({spec.name}), 1 MP JPEG → RGBA PNG, in-process: humanseg p50 "
+        f"{ours.p50:.0f} ms, rembg p50 {theirs.p50:.0f} ms (its raw session run "
+        f"{raw.p50:.0f} ms): ours ÷ rembg = {ratio:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

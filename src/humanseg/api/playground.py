@@ -1,0 +1,65 @@
+"""The web playground at ``/`` (static files shipped in the package) and what it reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from humanseg.api.service import Service
+from humanseg.models.catalog import CATALOG
+from humanseg.pipeline import OutputType
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+router = APIRouter()
+
+_TYPE_DESCRIPTIONS = {
+    OutputType.ALPHA: "The alpha matte: an 8-bit grayscale PNG, 255 = person.",
+    OutputType.FOREGROUND: "The photo as an RGBA PNG with a transparent background.",
+}
+
+
+@router.get("/", include_in_schema=False)
+async def playground() -> FileResponse:
+    return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/v1/models", tags=["catalog"], summary="The models a request may name")
+async def models(request: Request) -> dict[str, object]:
+    service: Service = request.app.state.service
+    return {
+        "default": service.settings.model,
+        "models": [
+            {
+                "name": spec.name,
+                "license": spec.license,
+                "person_specific": spec.person_specific,
+                "runtime": spec.runtime,
+                "opt_in": spec.opt_in,
+                "description": spec.description,
+            }
+            for spec in CATALOG.values()
+        ],
+    }
+
+
+@router.get("/v1/types", tags=["catalog"], summary="The output types `type` may name")
+async def types() -> dict[str, object]:
+    return {
+        "types": [
+            {
+                "value": "" if kind is OutputType.ALPHA else kind.value,
+                "name": kind.value,
+                "description": _TYPE_DESCRIPTIONS.get(kind, ""),
+            }
+            for kind in OutputType
+        ]
+    }
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

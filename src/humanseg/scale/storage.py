@@ -1,0 +1,134 @@
+"""Where a batch job reads images and writes results: a local folder or ``s3://bucket/prefix``.
+
+Keys are relative, ``/``-separated paths below the folder or prefix. Writes are atomic: a
+reader (or a resumed job) sees either no output or the whole output, never part of one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from humanseg.errors import error
+from humanseg.fileio import is_image_name, write_atomic
+from humanseg.settings import Settings
+
+TEMP_DIR = ".humanseg-tmp"  # local partial writes live here, on the output's filesystem
+
+
+def output_key(key: str) -> str:
+    """``people/a.jpg`` → ``people/a.png``: results are PNG, at the same relative path."""
+    return str(PurePosixPath(key).with_suffix(".png"))
+
+
+@dataclass(frozen=True)
+class LocalStorage:
+    root: Path
+
+    def __str__(self) -> str:
+        return str(self.root)
+
+    def list_keys(self, settings: Settings) -> Iterator[str]:
+        """Image files below the folder, sorted; hidden files and folders are skipped."""
+        if not self.root.is_dir():
+            raise error("invalid_request", f"The folder {str(self.root)!r} does not exist.")
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            relative = Path(folder).relative_to(self.root)
+            for name in sorted(files):
+                if not name.startswith(".") and is_image_name(name):
+                    yield (relative / name).as_posix()
+
+    def read(self, key: str, settings: Settings) -> bytes:
+        return (self.root / key).read_bytes()
+
+    def write(self, key: str, data: bytes, settings: Settings) -> None:
+        """Write a temporary file, fsync it, then rename it over the target in one step."""
+        write_atomic(self.root / key, data, temp_dir=self.root / TEMP_DIR, durable=True)
+
+    def clean_temporaries(self) -> None:
+        """Remove partial files left by workers that died mid-write (call when none is running)."""
+        shutil.rmtree(self.root / TEMP_DIR, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class S3Storage:
+    bucket: str
+    prefix: str  # "" or ending in "/"
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    def list_keys(self, settings: Settings) -> Iterator[str]:
+        """Image objects below the prefix, in S3's (lexicographic) order."""
+        paginator = _s3(settings).get_paginator("list_objects_v2")
+        with _s3_errors(str(self)):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for item in page.get("Contents", ()):
+                    key = item["Key"][len(self.prefix) :]
+                    if key and not key.endswith("/") and is_image_name(key):
+                        yield key
+
+    def read(self, key: str, settings: Settings) -> bytes:
+        from humanseg.sources.s3 import fetch_s3
+
+        return fetch_s3(f"s3://{self.bucket}/{quote(self.prefix + key)}", settings)
+
+    def write(self, key: str, data: bytes, settings: Settings) -> None:
+        """One PUT of the finished bytes: S3 shows the object whole or not at all."""
+        with _s3_errors(f"s3://{self.bucket}/{self.prefix}{key}"):
+            _s3(settings).put_object(
+                Bucket=self.bucket, Key=self.prefix + key, Body=data, ContentType="image/png"
+            )
+
+    def clean_temporaries(self) -> None:
+        pass  # nothing partial is ever stored
+
+
+Storage = LocalStorage | S3Storage
+
+
+def open_storage(location: str) -> Storage:
+    """A local folder, or ``s3://bucket`` / ``s3://bucket/prefix`` (a "folder" of keys)."""
+    if location.lower().startswith("s3://"):
+        parts = urlsplit(location)
+        if not parts.netloc:
+            raise error("invalid_url", f"{location!r} is not of the form s3://bucket/prefix.")
+        prefix = parts.path.strip("/")
+        return S3Storage(parts.netloc, f"{prefix}/" if prefix else "")
+    if "://" in location:
+        raise error("invalid_url", f"{location!r}: use a local folder or s3://bucket/prefix.")
+    return LocalStorage(Path(location).expanduser().resolve())
+
+
+def _s3(settings: Settings) -> Any:
+    from humanseg.sources.s3 import _client  # one client per endpoint, shared with sources
+
+    return _client(settings.s3_endpoint_url)
+
+
+@contextmanager
+def _s3_errors(where: str) -> Iterator[None]:
+    """botocore failures → ``fetch_failed`` / ``fetch_timeout``, naming the location."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectTimeoutError,
+        ReadTimeoutError,
+    )
+
+    try:
+        yield
+    except (ConnectTimeoutError, ReadTimeoutError):
+        raise error("fetch_timeout", f"S3 did not answer in time for {where}.") from None
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "") or "an error"
+        raise error("fetch_failed", f"S3 answered {code} for {where}.") from None
+    except BotoCoreError as exc:
+        raise error("fetch_failed", f"S3 failed for {where}: {exc}.") from None

@@ -1,0 +1,183 @@
+"""`humanseg cut` as a user runs it: files, folders, globs, stdin, workers, a remote server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import images
+import numpy as np
+import pytest
+import servers
+from PIL import Image
+
+from humanseg.cut_jobs import plan
+from humanseg.fileio import write_atomic
+
+
+def cut(*args: str, stdin: bytes | None = None, cwd: Path | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "humanseg", "cut", *args],
+        capture_output=True,
+        input=stdin,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    """in/a.jpg, in/sub/b.png, in/sub/deeper/c.bmp, a text file and a broken JPEG."""
+    root = tmp_path / "in"
+    (root / "sub" / "deeper").mkdir(parents=True)
+    person = images.astronaut()
+    (root / "a.jpg").write_bytes(images.encode(person, "JPEG"))
+    (root / "sub" / "b.png").write_bytes(images.encode(person.resize((320, 240)), "PNG"))
+    (root / "sub" / "deeper" / "c.bmp").write_bytes(images.encode(person.resize((64, 80)), "BMP"))
+    (root / "notes.txt").write_text("not an image, and not picked up from a folder")
+    (root / "sub" / "broken.jpg").write_bytes(images.astronaut_jpeg()[:600])
+    return root
+
+
+def _stray_temporaries(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.name.endswith(".tmp")]
+
+
+def test_folder_with_workers_progress_and_a_failure(photos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = cut(str(photos), "-o", str(out), "--workers", "2")
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr
+    assert "broken.jpg" in stderr and "[invalid_image]" in stderr
+    assert "Traceback" not in stderr
+    assert "img/s" in stderr and "<" in stderr  # tqdm's rate and elapsed<remaining
+    assert "3 written, 0 skipped" in stderr and "1 failed" in stderr
+    expected = {"a.png": (512, 512), "sub/b.png": (320, 240), "sub/deeper/c.png": (64, 80)}
+    for name, size in expected.items():
+        matte = images.decode((out / name).read_bytes())
+        assert matte.mode == "L" and matte.size == size, name
+    head, corners = images.person_region_alpha(np.asarray(Image.open(out / "a.png")))
+    assert head > 0.9 and corners < 0.1
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == sorted(expected)
+    assert _stray_temporaries(out) == []
+
+
+def test_existing_outputs_are_skipped_unless_overwrite(photos: Path, tmp_path: Path) -> None:
+    (photos / "sub" / "broken.jpg").unlink()
+    out = tmp_path / "out"
+    assert cut(str(photos), "-o", str(out), "-q").returncode == 0
+    first = (out / "a.png").stat().st_mtime_ns
+    again = cut(str(photos), "-o", str(out), "-q")
+    assert again.returncode == 0 and "0 written, 3 skipped" in again.stderr.decode()
+    assert (out / "a.png").stat().st_mtime_ns == first
+    forced = cut(str(photos), "-o", str(out), "-q", "--overwrite")
+    assert forced.returncode == 0 and "3 written, 0 skipped" in forced.stderr.decode()
+    assert (out / "a.png").stat().st_mtime_ns != first
+
+
+def test_glob_and_files_with_type_and_model(photos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cutouts"
+    result = cut(
+        str(photos / "**" / "*.png"),
+        str(photos / "a.jpg"),
+        "-o",
+        str(out),
+        "--type",
+        "foreground",
+        "--model",
+        "selfie",
+        "-j",
+        "1",
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert sorted(path.name for path in out.iterdir()) == ["a.png", "b.png"]
+    cutout = Image.open(out / "b.png")
+    assert cutout.mode == "RGBA" and cutout.size == (320, 240)
+
+
+def test_missing_inputs_fail_without_stopping_the_rest(photos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = cut(
+        str(tmp_path / "nope.jpg"), str(photos / "*.gif"), str(photos / "a.jpg"), "-o", str(out)
+    )
+    stderr = result.stderr.decode()
+    assert result.returncode == 1
+    assert "nope.jpg: no such file or folder" in stderr and "*.gif: no file matches" in stderr
+    assert (out / "a.png").exists()
+
+
+def test_output_folder_inside_the_input_folder_is_not_read_back(photos: Path) -> None:
+    (photos / "sub" / "broken.jpg").unlink()
+    out = photos / "cut"
+    assert cut(str(photos), "-o", str(out), "-q").returncode == 0
+    again = cut(str(photos), "-o", str(out), "-q")
+    assert "0 written, 3 skipped" in again.stderr.decode()
+    assert not (out / "cut").exists()
+
+
+def test_bad_type_and_unknown_model(photos: Path, tmp_path: Path) -> None:
+    bad_type = cut(str(photos / "a.jpg"), "-o", str(tmp_path), "--type", "sepia")
+    assert bad_type.returncode == 2 and b"sepia" in bad_type.stderr
+    unknown = cut(str(photos / "a.jpg"), "-o", str(tmp_path), "--model", "nope")
+    assert unknown.returncode == 1 and b"[unknown_model]" in unknown.stderr
+    assert b"Traceback" not in unknown.stderr
+
+
+def test_stdin_to_stdout_and_single_file_name(photos: Path, tmp_path: Path) -> None:
+    result = cut("-", "--type", "foreground", stdin=(photos / "a.jpg").read_bytes())
+    assert result.returncode == 0, result.stderr.decode()
+    cutout = images.decode(result.stdout)
+    assert cutout.mode == "RGBA" and cutout.size == (512, 512)
+
+    broken = cut("-", stdin=b"junk")
+    assert broken.returncode == 1 and b"[unsupported_format]" in broken.stderr
+    assert broken.stdout == b""
+
+    named = tmp_path / "portrait-matte.png"
+    assert cut(str(photos / "a.jpg"), "-o", str(named)).returncode == 0
+    assert images.decode(named.read_bytes()).mode == "L"
+
+
+def test_against_a_remote_server(photos: Path, tmp_path: Path, server: str) -> None:
+    out = tmp_path / "remote"
+    result = cut(str(photos), "-o", str(out), "--server", server, "-j", "3", "--type", "foreground")
+    stderr = result.stderr.decode()
+    assert result.returncode == 1
+    assert "broken.jpg: [invalid_image]" in stderr and "3 written" in stderr
+    assert Image.open(out / "sub" / "deeper" / "c.png").mode == "RGBA"
+
+    down = cut(
+        str(photos / "a.jpg"),
+        "-o",
+        str(tmp_path / "x"),
+        "--server",
+        f"http://127.0.0.1:{servers.free_port()}",
+    )
+    assert down.returncode == 1 and b"[connection_failed]" in down.stderr
+
+
+def test_plan_mirrors_folders_and_reports_collisions(photos: Path, tmp_path: Path) -> None:
+    (photos / "a.png").write_bytes(b"x")  # a.jpg and a.png would both become a.png
+    result = plan([str(photos / "a.jpg"), str(photos / "a.png"), str(photos / "sub")], tmp_path)
+    targets = sorted(job.target.relative_to(tmp_path).as_posix() for job in result.jobs)
+    assert targets == ["a.png", "b.png", "broken.png", "deeper/c.png"]
+    assert len(result.problems) == 1 and "same output name" in result.problems[0]
+
+
+def test_write_atomic_never_leaves_a_partial_file(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "out.png"
+    write_atomic(target, b"first")
+    assert target.read_bytes() == b"first"
+    assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    with pytest.raises(TypeError):
+        write_atomic(target, "not bytes")  # type: ignore[arg-type]
+    assert target.read_bytes() == b"first"
+    assert _stray_temporaries(tmp_path) == []
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

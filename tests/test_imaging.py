@@ -1,0 +1,47 @@
+"""Pure functions of the imaging module."""
+
+from __future__ import annotations
+
+import io
+
+import images
+import numpy as np
+import pytest
+from PIL import Image
+
+from humanseg import imaging
+from humanseg.errors import HumansegError
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "RGB", "L"])
+@pytest.mark.parametrize("fast", [True, False])
+def test_png_encoders_are_lossless(mode: str, fast: bool) -> None:
+    rng = np.random.default_rng(1)
+    channels = {"RGBA": 4, "RGB": 3, "L": 1}[mode]
+    pixels = rng.integers(0, 256, (37, 53, channels), dtype=np.uint8).squeeze()
+    encoded = imaging.encode_png(Image.fromarray(pixels, mode), compress_level=1, fast=fast)
+    decoded = Image.open(io.BytesIO(encoded))
+    assert decoded.format == "PNG" and decoded.mode == mode
+    assert np.array_equal(np.asarray(decoded), pixels)
+
+
+def test_sniff_names_what_it_refuses() -> None:
+    webp = images.encode(Image.new("RGB", (4, 4)), "WEBP")
+    with pytest.raises(HumansegError, match="WebP") as raised:
+        imaging.sniff_format(webp)
+    assert raised.value.status == 415
+
+
+def test_probe_reads_only_the_header() -> None:
+    """A PNG declaring 30000² pixels with almost no data: refused from its header alone."""
+    bomb = images.raw_png(30000, 30000, bit_depth=8, color_type=0, pixels=b"\0")
+    with pytest.raises(HumansegError) as raised:
+        imaging.probe(bomb, max_side=4096, max_pixels=4096 * 4096)
+    assert raised.value.code == "image_too_large"
+
+
+def test_draft_decode_keeps_the_full_size_in_metadata() -> None:
+    jpeg = images.encode(images.astronaut().resize((2048, 2048)), "JPEG")
+    decoded = imaging.decode(jpeg, max_side=4096, max_pixels=1 << 24, draft_size=(256, 256))
+    assert decoded.size == (2048, 2048)
+    assert 256 <= decoded.rgb.width < 2048

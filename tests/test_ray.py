@@ -1,0 +1,142 @@
+"""Ray: `humanseg batch --ray` (Ray Data, actor pool) and `humanseg serve --ray` (Ray Serve).
+
+One small local Ray instance (2 CPUs, a 200 MB object store, no dashboard) for the module.
+Needs the `[ray]` extra.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import httpx
+import images
+import pytest
+import servers
+from batch_helpers import check_output, kill, manifest_lines, photo_set, processes, wait_for_files
+from conftest import AWS_ENV, BUCKET, _boto_kwargs
+
+from humanseg.scale.batch import Summary, run_batch
+from humanseg.scale.job import BatchJob
+from humanseg.scale.ray_batch import run_ray
+
+ray = pytest.importorskip("ray", reason="needs the [ray] extra")
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+ACTOR_TITLE = "ray::MapWorker(MapBatches(SegmentActor))"
+
+
+@pytest.fixture(scope="module")
+def local_ray(s3_server: str) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in AWS_ENV.items():  # Ray's workers inherit this environment
+            patch.setenv(name, value)
+        patch.setenv("RAY_AUTH_MODE", "disabled")
+        ray.init(
+            num_cpus=2,
+            object_store_memory=200 * 1024**2,
+            include_dashboard=False,
+            _node_ip_address="127.0.0.1",  # keep Ray's own traffic on loopback
+            logging_level="WARNING",
+            log_to_driver=False,
+        )
+        try:
+            yield
+        finally:
+            ray.shutdown()
+
+
+def test_replicas_fixed_or_autoscaled() -> None:
+    from ray.serve import Application
+
+    from humanseg.scale.ray_serve import app, deployment_options
+    from humanseg.settings import Settings
+
+    fixed = deployment_options(Settings(ray_min_replicas=3, ray_max_replicas=3))
+    assert fixed["num_replicas"] == 3 and "autoscaling_config" not in fixed
+    scaled = deployment_options(
+        Settings(ray_min_replicas=0, ray_max_replicas=8, ray_num_gpus=1, ray_num_cpus=2)
+    )
+    assert scaled["autoscaling_config"] == {
+        "min_replicas": 0,
+        "max_replicas": 8,
+        "target_ongoing_requests": 2.0,
+    }
+    assert scaled["ray_actor_options"] == {"num_cpus": 2.0, "num_gpus": 1.0}
+    assert isinstance(app({"ray_max_replicas": "4"}), Application)  # the Serve config builder
+
+
+def test_serve_on_ray_answers_the_seed_endpoint(local_ray: None) -> None:
+    from ray import serve
+
+    from humanseg.scale import ray_serve
+
+    port = servers.free_port()
+    overrides = {"host": "127.0.0.1", "port": port, "ray_num_cpus": 0.5}
+    ray_serve.start(overrides, blocking=False)  # what `humanseg serve --ray` runs
+    try:
+        url = f"http://127.0.0.1:{port}"
+        servers.wait_until(
+            lambda: httpx.get(f"{url}/readyz", timeout=5).status_code == 200,
+            timeout=120,
+            what="Ray Serve deployment",
+        )
+        jpeg = images.astronaut_jpeg()
+        body = {"img": base64.b64encode(jpeg).decode()}
+        response = httpx.post(f"{url}/human_image_segmentation", json=body, timeout=60)
+        assert response.status_code == 200, response.text
+        check_output("astronaut", base64.b64decode(response.json()["result"]), jpeg)
+        bad = httpx.post(f"{url}/human_image_segmentation", json={"img": "%%%"}, timeout=60)
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_base64"
+    finally:
+        serve.shutdown()
+
+
+def test_ray_batch_from_s3_survives_a_killed_actor(
+    local_ray: None, s3_server: str, tmp_path: Path
+) -> None:
+    client = boto3.client("s3", endpoint_url=s3_server, **_boto_kwargs())
+    photos = photo_set(120)
+    for key, data in photos.items():
+        client.put_object(Bucket=BUCKET, Key=f"ray-in/{key}", Body=data)
+    destination = tmp_path / "out"
+    job = BatchJob(
+        f"s3://{BUCKET}/ray-in",
+        str(destination),
+        settings={"s3_endpoint_url": s3_server, "ray_num_cpus": 0.5},
+    )
+    summary: list[Summary] = []
+    failure: list[BaseException] = []
+
+    def drive() -> None:
+        try:
+            summary.append(
+                run_batch(job, lambda job, keys: run_ray(job, keys, workers=2), progress=False)
+            )
+        except BaseException as exc:
+            failure.append(exc)
+
+    driver = threading.Thread(target=drive)
+    driver.start()
+    wait_for_files(destination, "**/*.png", at_least=1, timeout=180)
+    raylet = ray._private.worker._global_node.all_processes["raylet"][0].process.pid
+    actors = processes(parent=raylet, cmdline_has=ACTOR_TITLE)  # ours, not another Ray's
+    assert actors, "no batch actor process found"
+    kill(actors[0])
+    written_at_kill = len(list(destination.glob("**/*.png")))
+    driver.join(timeout=300)
+    assert not driver.is_alive(), "the Ray batch did not finish"
+    assert not failure, failure
+    assert written_at_kill < len(photos)  # the actor died mid-job
+    assert not os.path.exists(f"/proc/{actors[0]}")
+    [result] = summary
+    assert (result.done, result.failed, result.skipped) == (len(photos), 0, 0)
+    for key, data in photos.items():
+        check_output(key, (destination / key).with_suffix(".png").read_bytes(), data)
+    assert not (destination / ".humanseg-tmp").exists()
+    lines = manifest_lines(destination / ".humanseg-batch.jsonl")
+    assert {line["key"] for line in lines if line["status"] == "done"} == set(photos)
