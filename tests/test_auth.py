@@ -88,9 +88,12 @@ def test_auth_comes_before_reading_the_body(secured: str) -> None:
 
 
 def test_probes_and_docs_stay_open_metrics_do_not(secured: str) -> None:
-    for path in ("/healthz", "/readyz", "/docs", "/openapi.json"):
+    for path in ("/healthz", "/readyz", "/ping", "/docs", "/openapi.json", "/"):
         assert httpx.get(f"{secured}{path}").status_code == 200, path
-    assert httpx.get(f"{secured}/metrics").status_code == 401
+    for path in ("/metrics", "/v1/models", "/v1/types"):
+        assert httpx.get(f"{secured}{path}").status_code == 401, path
+    invocation = httpx.post(f"{secured}/invocations", json=photo_body())
+    assert invocation.status_code == 401
     ok = httpx.get(f"{secured}/metrics", headers={"X-Api-Key": ENV_KEY})
     assert ok.status_code == 200
     schema = httpx.get(f"{secured}/openapi.json").json()

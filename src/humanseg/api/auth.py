@@ -135,9 +135,11 @@ class AuthMiddleware:
         self.open_paths = open_paths
         self.render = render
 
+    def _is_open(self, path: str) -> bool:
+        return path in self.open_paths or path.startswith(OPEN_PREFIXES)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope["path"]
-        if scope["type"] != "http" or path in self.open_paths or path.startswith(OPEN_PREFIXES):
+        if scope["type"] != "http" or self._is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
         try:
