@@ -308,6 +308,7 @@ def summarise(
             "max": round(max(r for _, r in memory) / 2**20, 1) if memory else None,
             "end": round(final / 2**20, 1) if final else None,
             "growth_after_warmup_pct": round(growth * 100, 2) if growth is not None else None,
+            "every_30s": [round(rss / 2**20, 1) for t, rss in memory[::6]],
         },
         "client_failures": len(record.failures),
         "client_failure_examples": record.failures[:5],
