@@ -267,7 +267,11 @@ def models_list(model_dir: str | None) -> None:
             (
                 spec.name + (" (opt-in)" if spec.opt_in else ""),
                 spec.license,
-                "person" if spec.person_specific else "general",
+                "face"
+                if spec.task == "face_detection"
+                else "person"
+                if spec.person_specific
+                else "general",
                 spec.runtime,
                 f"yes, {size / 1e6:.1f} MB" if pulled else "no",
                 spec.sources[0].describe(),
@@ -294,7 +298,7 @@ def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> N
     failed = False
     for name in names:
         try:
-            path = store.pull(get_spec(name), force=force)
+            path = store.pull(get_spec(name, task=None), force=force)
             click.echo(f"{name}: {path}")
         except HumansegError as exc:
             click.echo(f"error [{exc.code}]: {exc.message}", err=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import warnings
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -203,11 +204,65 @@ def _to_rgb_and_alpha(img: Image.Image) -> tuple[Image.Image, np.ndarray | None]
     return img, None
 
 
-def encode_png(img: Image.Image, *, compress_level: int, fast: bool = True) -> bytes:
+Picture = Image.Image | np.ndarray  # an output image, or its H×W×C uint8 pixels
+
+
+def as_image(picture: Picture) -> Image.Image:
+    return picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
+
+
+def encode_png(picture: Picture, *, compress_level: int, fast: bool = True) -> bytes:
     """Lossless PNG. With ``fast``, RGB(A) goes through fpng (≈6× faster than zlib level 1 for
-    ~2 % larger files); grayscale mattes compress so well that zlib is fast for them anyway."""
-    if fast and img.mode in ("RGB", "RGBA") and _fpng is not None:
-        return bytes(_fpng.from_ndarray(np.asarray(img)))
+    ~2 % larger files); grayscale mattes compress so well that zlib is fast for them anyway.
+    Pixels given as an array are encoded without a copy through Pillow."""
+    if fast and _fpng is not None:
+        if isinstance(picture, np.ndarray) and picture.ndim == 3 and picture.shape[2] in (3, 4):
+            return bytes(_fpng.from_ndarray(np.ascontiguousarray(picture)))
+        if isinstance(picture, Image.Image) and picture.mode in ("RGB", "RGBA"):
+            return bytes(_fpng.from_ndarray(np.asarray(picture)))
     buffer = io.BytesIO()
-    img.save(buffer, format="PNG", compress_level=compress_level)
+    as_image(picture).save(buffer, format="PNG", compress_level=compress_level)
+    return buffer.getvalue()
+
+
+def encode(
+    picture: Picture,
+    fmt: str,
+    *,
+    compress_level: int,
+    fast: bool = True,
+    quality: int = 90,
+    dpi: int | None = None,
+) -> bytes:
+    """Encode as "png", "webp" (lossless when there is alpha, so edges stay exact) or "jpeg"."""
+    extra: dict[str, object] = {"dpi": (dpi, dpi)} if dpi else {}
+    if fmt == "png" and not extra:
+        return encode_png(picture, compress_level=compress_level, fast=fast)
+    img = as_image(picture)
+    if fmt == "png":
+        buffer = io.BytesIO()
+        img.save(buffer, format="PNG", compress_level=compress_level, **extra)
+        return buffer.getvalue()
+    buffer = io.BytesIO()
+    if fmt == "webp":
+        lossless = img.mode in ("RGBA", "LA", "L")
+        img.save(buffer, format="WEBP", lossless=lossless, quality=quality, method=0, **extra)
+    elif fmt == "jpeg":
+        if img.mode not in ("RGB", "L"):
+            raise ValueError(f"JPEG cannot hold mode {img.mode}")
+        img.save(buffer, format="JPEG", quality=quality, **extra)
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+    return buffer.getvalue()
+
+
+def encode_zip(picture: Picture, *, compress_level: int) -> bytes:
+    """remove.bg's zip: ``color.jpg`` (the colours) and ``alpha.png`` (the matte)."""
+    rgba = as_image(picture).convert("RGBA")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("color.jpg", encode(rgba.convert("RGB"), "jpeg", compress_level=0))
+        archive.writestr(
+            "alpha.png", encode_png(rgba.getchannel("A"), compress_level=compress_level)
+        )
     return buffer.getvalue()

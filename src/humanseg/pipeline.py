@@ -1,38 +1,49 @@
-"""The core: image bytes → decode → model → matte → compose → encoded image bytes.
+"""The core: image bytes → decode → model → matte → refine → compose → encoded image bytes.
 
 Pure and synchronous, with no HTTP in it. The API, the CLI and batch jobs all call
-``Pipeline.process``; none re-implements a step.
+``Pipeline.process``; none re-implements a step. What comes out is described by an
+``OutputSpec`` (see ``humanseg.outputs``); a bare ``OutputType`` means that type with defaults.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, replace
+
+import numpy as np
+from PIL import Image
 
 from humanseg import compose, imaging, matting
 from humanseg.errors import error
+from humanseg.models.catalog import FACE_DETECTION
+from humanseg.models.faces import FaceDetector
 from humanseg.models.segmenter import ModelRegistry
 from humanseg.models.store import ModelStore
+from humanseg.outputs import (
+    ImageFormat,
+    OutputSpec,
+    OutputType,
+    parse_output_spec,
+    parse_output_type,
+)
 from humanseg.settings import Settings
 
+__all__ = [
+    "Output",
+    "OutputSpec",
+    "OutputType",
+    "Pipeline",
+    "parse_output_spec",
+    "parse_output_type",
+]
 
-class OutputType(StrEnum):
-    ALPHA = "alpha"  # the seed's default (empty or absent `type`)
-    FOREGROUND = "foreground"
-
-
-def parse_output_type(value: str | None) -> OutputType:
-    """The seed API's `type`: empty or absent means the alpha matte."""
-    if value is None or value == "" or value == OutputType.ALPHA:
-        return OutputType.ALPHA
-    if value == OutputType.FOREGROUND:
-        return OutputType.FOREGROUND
-    raise error(
-        "invalid_type",
-        f'Unknown type {value!r}; use "foreground" for a cut-out PNG, '
-        "or leave it empty for the alpha matte.",
-    )
+_MEDIA_TYPES = {
+    ImageFormat.PNG: "image/png",
+    ImageFormat.WEBP: "image/webp",
+    ImageFormat.JPEG: "image/jpeg",
+    ImageFormat.ZIP: "application/zip",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,8 @@ class Output:
     media_type: str
     width: int
     height: int
+    # where the person's box lies in the output (left, top, width, height), if there is one
+    foreground: tuple[int, int, int, int] | None = None
     model_seconds: float = 0.0  # time in the model alone, for metrics and benchmarks
 
 
@@ -52,40 +65,186 @@ class Pipeline:
             threads=settings.inference_threads,
             pool_size=settings.max_concurrency,
         )
+        self._faces: FaceDetector | None = None
+        self._faces_lock = threading.Lock()
 
     def load(self, model: str | None = None) -> None:
         """Load (pulling if needed) and warm up a model, so the first request is fast."""
         self.registry.get(model or self.settings.model)
 
+    def face_detector(self) -> FaceDetector:
+        """The face detector, loaded (and pulled) on first use: only ID photos need it."""
+        with self._faces_lock:
+            if self._faces is None:
+                self._faces = FaceDetector(
+                    FACE_DETECTION,
+                    self.registry.store,
+                    threads=self.settings.inference_threads,
+                    pool_size=self.settings.max_concurrency,
+                )
+            return self._faces
+
     def process(
-        self, data: bytes, output: OutputType = OutputType.ALPHA, *, model: str | None = None
+        self,
+        data: bytes,
+        output: OutputType | OutputSpec = OutputType.ALPHA,
+        *,
+        model: str | None = None,
     ) -> Output:
+        if not isinstance(output, OutputSpec):  # a bare type: that type with its defaults
+            output = parse_output_spec(None if output is OutputType.ALPHA else output.value)
+        spec = output
         settings = self.settings
         segmenter = self.registry.get(model or settings.model)
-        needs_full_pixels = output is OutputType.FOREGROUND
+        refine = settings.refine_edges if spec.refine is None else spec.refine
+        # Only a plain matte or mask lets the JPEG decoder skip to the model's size.
+        needs_full_pixels = bool(
+            refine
+            or spec.type not in (OutputType.ALPHA, OutputType.MASK)
+            or spec.max_pixels
+            or spec.crop
+            or spec.scale is not None
+            or spec.position is not None
+        )
         decoded = imaging.decode(
             data,
             max_side=settings.max_image_side,
             max_pixels=settings.max_image_pixels,
             draft_size=None if needs_full_pixels else segmenter.input_size,
         )
+        rgb, own_alpha, size = decoded.rgb, decoded.alpha, decoded.size
+        if spec.max_pixels and size[0] * size[1] > spec.max_pixels:
+            rgb, own_alpha = _shrink(rgb, own_alpha, spec.max_pixels)
+            size = rgb.size
         started = time.perf_counter()
-        probability = segmenter.predict(decoded.rgb)
+        probability = segmenter.predict(rgb)
         model_seconds = time.perf_counter() - started
-        matte = matting.upsample_matte(probability, decoded.size)
-        matte = matting.apply_own_alpha(matte, decoded.alpha)
-        if output is OutputType.FOREGROUND:
-            image = compose.foreground_output(decoded.rgb, matte)
+        matte = matting.upsample_matte(probability, size)
+        pixels = np.asarray(rgb) if needs_full_pixels else None  # one copy out of Pillow
+        uses_small = refine or spec.type not in (OutputType.ALPHA, OutputType.MASK)
+        small = matting.working_photo(pixels) if pixels is not None and uses_small else None
+        if refine:
+            assert pixels is not None
+            matte = matting.refine_matte(pixels, matte, small)
+        matte = matting.apply_own_alpha(matte, own_alpha)
+        image, box = self._compose(spec, rgb, pixels, small, matte)
+        return replace(self._encode(spec, image, box), model_seconds=model_seconds)
+
+    def _compose(
+        self,
+        spec: OutputSpec,
+        rgb: Image.Image,
+        pixels: np.ndarray | None,
+        small: np.ndarray | None,
+        matte: np.ndarray,
+    ) -> tuple[imaging.Picture, tuple[int, int, int, int] | None]:
+        kind = spec.type
+        if kind is OutputType.ALPHA and not (spec.crop or spec.scale or spec.position):
+            return compose.alpha_output(matte), compose.subject_box(matte)
+        if kind is OutputType.MASK:
+            return compose.mask_output(matte), compose.subject_box(matte)
+        if pixels is None:
+            pixels = np.asarray(rgb)
+        if kind is OutputType.BLUR:
+            colors = matting.estimate_foreground(pixels, matte, small)
+            cutout = compose.Cutout(colors, matte)
+            background = compose.blurred_background(pixels, matte, spec.blur_strength)
+            return Image.fromarray(compose.flatten(cutout, background), "RGB"), None
+        cutout = compose.Cutout(matting.estimate_foreground(pixels, matte, small), matte)
+        if kind is OutputType.ID_PHOTO:
+            return self._id_photo(spec, rgb, cutout), None
+        cutout = self._geometry(spec, cutout)
+        box = compose.subject_box(cutout.alpha)
+        if kind is OutputType.ALPHA:  # remove.bg's channels=alpha with crop or placement
+            return compose.alpha_output(cutout.alpha), box
+        if spec.bg_image is not None:
+            background = imaging.decode(
+                spec.bg_image,
+                max_side=self.settings.max_image_side,
+                max_pixels=self.settings.max_image_pixels,
+            )
+            backdrop = compose.cover(background.rgb, cutout.size)
+            return Image.fromarray(compose.flatten(cutout, backdrop), "RGB"), box
+        if spec.bg_color is not None:
+            return compose.over_color(cutout, spec.bg_color), box
+        return compose.foreground_output(cutout.colors, cutout.alpha), box
+
+    def _geometry(self, spec: OutputSpec, cutout: compose.Cutout) -> compose.Cutout:
+        canvas = cutout.size
+        if spec.crop:
+            subject = compose.subject_box(cutout.alpha)
+            if subject is None:
+                raise error("no_person", "No person was found in the image, so there is no crop.")
+            box = compose.margin_box(subject, spec.crop_margin)
+            width, height = box[2] - box[0], box[3] - box[1]
+            if width * height > self.settings.max_image_pixels:
+                raise error(
+                    "invalid_margin",
+                    f"With its margin the crop would be {width}×{height} px, more pixels than "
+                    f"the limit of {self.settings.max_image_pixels}; use a smaller margin.",
+                )
+            cutout = compose.crop(cutout, box)
+            canvas = cutout.size
+        if spec.scale is not None or spec.position is not None:
+            cutout = compose.place(cutout, canvas, scale=spec.scale, position=spec.position)
+        return cutout
+
+    def _id_photo(self, spec: OutputSpec, rgb: Image.Image, cutout: compose.Cutout) -> Image.Image:
+        assert spec.id_preset is not None and spec.bg_color is not None
+        detector = self.face_detector()
+        faces = detector.detect(rgb)
+        if not faces:
+            # small faces (full-length, or several people): look again in square tiles, first
+            # over the person, then over the whole frame
+            subject = compose.subject_box(cutout.alpha)
+            if subject is not None:
+                faces = detector.detect_tiled(rgb, subject)
+            if not faces:
+                faces = detector.detect_tiled(rgb, (0, 0, rgb.width, rgb.height))
+        if not faces:
+            raise error("no_face", "No face was found; an ID photo needs one person facing us.")
+        if len(faces) > 1:
+            raise error(
+                "multiple_faces",
+                f"{len(faces)} faces were found; an ID photo needs exactly one person.",
+            )
+        return compose.id_photo(cutout, faces[0], spec.id_preset, spec.bg_color)
+
+    def _encode(
+        self, spec: OutputSpec, image: imaging.Picture, box: tuple[int, int, int, int] | None
+    ) -> Output:
+        dpi = spec.id_preset.dpi if spec.id_preset else None
+        fmt = spec.format
+        if fmt is ImageFormat.ZIP:
+            data = imaging.encode_zip(image, compress_level=self.settings.png_compress_level)
         else:
-            image = compose.alpha_output(matte)
-        encoded = imaging.encode_png(
-            image, compress_level=settings.png_compress_level, fast=settings.png_fast
-        )
-        width, height = decoded.size
+            data = imaging.encode(
+                image,
+                fmt.value,
+                compress_level=self.settings.png_compress_level,
+                fast=self.settings.png_fast,
+                quality=spec.jpeg_quality,
+                dpi=dpi,
+            )
+        foreground = None if box is None else (box[0], box[1], box[2] - box[0], box[3] - box[1])
+        width, height = image.size if isinstance(image, Image.Image) else image.shape[1::-1]
         return Output(
-            data=encoded,
-            media_type="image/png",
+            data=data,
+            media_type=_MEDIA_TYPES[fmt],
             width=width,
             height=height,
-            model_seconds=model_seconds,
+            foreground=foreground,
         )
+
+
+def _shrink(
+    rgb: Image.Image, alpha: np.ndarray | None, max_pixels: int
+) -> tuple[Image.Image, np.ndarray | None]:
+    """Scale a photo (and its own alpha) down to at most ``max_pixels`` pixels."""
+    width, height = rgb.size
+    scale = (max_pixels / (width * height)) ** 0.5
+    size = (max(1, int(width * scale)), max(1, int(height * scale)))
+    small = rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if alpha is not None:
+        alpha = np.asarray(Image.fromarray(alpha, "L").resize(size, Image.Resampling.BILINEAR))
+    return small, alpha

@@ -153,6 +153,11 @@ class Settings(BaseSettings):
         2.0, gt=0, description="Requests in flight per Ray Serve replica that autoscaling aims at."
     )
 
+    refine_edges: bool = Field(
+        True,
+        description="Refine the matte's edges against the full-resolution photo (guided filter).",
+    )
+
     _split = field_validator("url_allowlist", "s3_allowed_buckets", "api_keys", mode="before")(
         _split_csv
     )

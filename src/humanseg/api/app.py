@@ -9,11 +9,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from humanseg import __version__
-from humanseg.api import health, metrics, playground, sagemaker, seed
+from humanseg.api import health, metrics, playground, removebg, sagemaker, seed
 from humanseg.api.auth import AuthMiddleware, load_api_keys, openapi_security
 from humanseg.api.errors import BodyLimitMiddleware, install_error_handlers
 from humanseg.api.observability import ObservabilityMiddleware
-from humanseg.api.schemas import SeedRequest
+from humanseg.api.schemas import SeedRequest, SegmentationRequest
 from humanseg.api.service import Service
 from humanseg.settings import Settings, get_settings
 
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         app.add_middleware(AuthMiddleware, keys=api_keys)
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(seed.router)
+    app.include_router(removebg.router)
     app.include_router(health.router)
     app.include_router(sagemaker.router)
     app.include_router(metrics.router)
@@ -69,9 +70,10 @@ def _register_request_schema(app: FastAPI, *, secured: bool = False) -> None:
             return app.openapi_schema
         schema = original()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components["SeedRequest"] = SeedRequest.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
+        for model in (SeedRequest, SegmentationRequest):
+            components[model.__name__] = model.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
         if secured:
             openapi_security(schema)
         app.openapi_schema = schema

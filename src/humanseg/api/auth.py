@@ -114,10 +114,10 @@ def _read_keys_file(path: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def _default_render(_scope: Scope, exc: HumansegError) -> Response:
+def _default_render(scope: Scope, exc: HumansegError) -> Response:
     from humanseg.api.errors import error_response
 
-    return error_response(exc)
+    return error_response(exc, scope.get("path", ""))  # each front end's own error shape
 
 
 class AuthMiddleware:

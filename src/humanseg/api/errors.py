@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,14 +20,25 @@ log = logging.getLogger(__name__)
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 
+# Front ends whose clients expect another error body register it by path prefix (the
+# remove.bg-compatible API answers {"errors": [...]}); everything else gets {"error": {...}}.
+ERROR_SHAPES: dict[str, Callable[[HumansegError], dict[str, Any]]] = {}
 
-def error_response(exc: HumansegError) -> JSONResponse:
-    return JSONResponse(exc.to_dict(), status_code=exc.status, headers=exc.headers or None)
+
+def error_body(exc: HumansegError, path: str = "") -> dict[str, Any]:
+    for prefix, shape in ERROR_SHAPES.items():
+        if path.startswith(prefix):
+            return shape(exc)
+    return exc.to_dict()
+
+
+def error_response(exc: HumansegError, path: str = "") -> JSONResponse:
+    return JSONResponse(error_body(exc, path), status_code=exc.status, headers=exc.headers or None)
 
 
 def _respond(request: Request, exc: HumansegError) -> JSONResponse:
     note_error(request.scope, exc.code)
-    return error_response(exc)
+    return error_response(exc, request.url.path)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -37,7 +50,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         message = exc.detail if isinstance(exc.detail, str) else "HTTP error."
-        return _respond(request, HumansegError(exc.status_code, code, message, headers=exc.headers))
+        error_ = HumansegError(exc.status_code, code, message, headers=exc.headers)
+        return _respond(request, error_)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -70,7 +84,7 @@ class BodyLimitMiddleware:
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
                 note_error(scope, too_large.code)
-                await _send_json(send, too_large)
+                await _send_json(send, too_large, scope.get("path", ""))
                 return
         received = 0
 
@@ -86,8 +100,8 @@ class BodyLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
 
-async def _send_json(send: Send, exc: HumansegError) -> None:
-    body = json.dumps(exc.to_dict()).encode()
+async def _send_json(send: Send, exc: HumansegError, path: str = "") -> None:
+    body = json.dumps(error_body(exc, path)).encode()
     await send(
         {
             "type": "http.response.start",

@@ -68,6 +68,49 @@ SEED_REQUEST_EXAMPLES = {
         "description": "`type: foreground` returns an RGBA PNG: the photo with the matte as alpha.",
         "value": {"img": PORTRAIT_JPEG_BASE64, "type": "foreground"},
     },
+    "mask": {
+        "summary": "Binary mask",
+        "description": "`type: mask` returns a grayscale PNG with only 0 and 255.",
+        "value": {"img": PORTRAIT_JPEG_BASE64, "type": "mask"},
+    },
+    "background": {
+        "summary": "Replace the background with a colour",
+        "description": "`type: background` with `bg_color` (hex, rgba() or a name), or a "
+        "replacement image as `bg_img` (base64) or `bg_url`.",
+        "value": {"img": PORTRAIT_JPEG_BASE64, "type": "background", "bg_color": "#2e86de"},
+    },
+    "blur": {
+        "summary": "Portrait mode: blur the background",
+        "description": "`blur_strength` from 0 to 1; JPEG output.",
+        "value": {
+            "img": PORTRAIT_JPEG_BASE64,
+            "type": "blur",
+            "blur_strength": 0.7,
+            "format": "jpeg",
+        },
+    },
+    "crop": {
+        "summary": "Cut-out cropped to the person",
+        "description": "`crop_margin` in px or % of the person's size; WebP output.",
+        "value": {
+            "img": PORTRAIT_JPEG_BASE64,
+            "type": "crop",
+            "crop_margin": "5%",
+            "format": "webp",
+        },
+    },
+    "id_photo": {
+        "summary": "Passport photo on blue",
+        "description": "`id_preset`: 1inch, 2inch, passport (35×45 mm at 300 dpi) or us (2×2 "
+        "in); `bg_color`: white, blue, red or hex. Needs exactly one face.",
+        "value": {
+            "img": PORTRAIT_JPEG_BASE64,
+            "type": "id_photo",
+            "id_preset": "passport",
+            "bg_color": "blue",
+            "format": "jpeg",
+        },
+    },
     "url": {
         "summary": "Image from an http(s) URL",
         "description": "The server downloads the image (public addresses only by default).",

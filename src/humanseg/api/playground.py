@@ -19,6 +19,12 @@ router = APIRouter()
 _TYPE_DESCRIPTIONS = {
     OutputType.ALPHA: "The alpha matte: an 8-bit grayscale PNG, 255 = person.",
     OutputType.FOREGROUND: "The photo as an RGBA PNG with a transparent background.",
+    OutputType.MASK: "A binary mask: grayscale PNG with only 0 and 255.",
+    OutputType.BACKGROUND: "The person on a new background: needs `bg_color`, `bg_img` or "
+    "`bg_url`.",
+    OutputType.BLUR: "Portrait mode: the background blurred (`blur_strength` 0-1).",
+    OutputType.CROP: "The cut-out cropped to the person (`crop_margin`).",
+    OutputType.ID_PHOTO: "An ID photo (`id_preset`, `bg_color`); needs exactly one face.",
 }
 
 
@@ -42,6 +48,7 @@ async def models(request: Request) -> dict[str, object]:
                 "description": spec.description,
             }
             for spec in CATALOG.values()
+            if spec.task == "segmentation"
         ],
     }
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from humanseg.api.examples import SEED_REQUEST_EXAMPLES
-from humanseg.api.schemas import ErrorResponse, SeedRequest, SeedResponse
+from humanseg.api.schemas import ErrorResponse, SeedResponse, SegmentationRequest
 from humanseg.api.service import Service
 from humanseg.errors import ERROR_CODES, error
-from humanseg.pipeline import parse_output_type
+from humanseg.pipeline import OutputSpec, OutputType, parse_output_spec, parse_output_type
 from humanseg.sources import decode_base64, fetch
 
 router = APIRouter(tags=["segmentation"])
@@ -29,7 +29,7 @@ def _error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     return responses
 
 
-def parse_seed_request(body: bytes) -> SeedRequest:
+def parse_seed_request(body: bytes) -> SegmentationRequest:
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -37,14 +37,14 @@ def parse_seed_request(body: bytes) -> SeedRequest:
     if not isinstance(payload, dict):
         raise error("invalid_json", "The request body must be a JSON object.")
     try:
-        return SeedRequest.model_validate(payload)
+        return SegmentationRequest.model_validate(payload)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         raise error("invalid_request", f"Field `{field}`: {first['msg']}.") from None
 
 
-def read_input(request: SeedRequest, service: Service) -> bytes:
+def read_input(request: SegmentationRequest, service: Service) -> bytes:
     if request.img and request.url:
         raise error("conflicting_input", "`url` and `img` cannot be used at the same time.")
     if request.img:
@@ -54,13 +54,39 @@ def read_input(request: SeedRequest, service: Service) -> bytes:
     raise error("missing_input", "Give the image as `img` (base64) or `url`.")
 
 
+def read_background(request: SegmentationRequest, service: Service) -> bytes | None:
+    if request.bg_img and request.bg_url:
+        raise error("conflicting_input", "`bg_img` and `bg_url` cannot be used at the same time.")
+    if request.bg_img:
+        return decode_base64(request.bg_img, field="bg_img")
+    if request.bg_url:
+        return fetch(request.bg_url, service.settings)
+    return None
+
+
+def output_spec(request: SegmentationRequest, background: bytes | None) -> OutputSpec:
+    return parse_output_spec(
+        request.type,
+        format=request.format,
+        bg_color=request.bg_color,
+        bg_image=background,
+        blur_strength=request.blur_strength,
+        crop_margin=request.crop_margin,
+        id_preset=request.id_preset,
+        refine=request.refine,
+    )
+
+
 def segment(body: bytes, service: Service) -> bytes:
     """The whole request, off the event loop: parse, read the image, run the core, encode."""
     request = parse_seed_request(body)
-    output_type = parse_output_type(request.type)
+    parse_output_type(request.type)
+    needs_background = request.type == OutputType.BACKGROUND and (request.bg_img or request.bg_url)
+    output_spec(request, b"" if needs_background else None)  # bad fields fail before any fetch
     service.require_ready()
     data = read_input(request, service)
-    output = service.process(data, output_type, model=request.model or None)
+    background = read_background(request, service) if needs_background else None
+    output = service.process(data, output_spec(request, background), model=request.model or None)
     return b'{"result":"' + base64.b64encode(output.data) + b'"}'
 
 
@@ -69,9 +95,12 @@ def segment(body: bytes, service: Service) -> bytes:
     summary="Segment the person in a photo",
     description=(
         "Send one image as `img` (base64) or `url` (`http(s)://` or `s3://bucket/key`). "
-        'Returns `{"result": base64 PNG}`: the alpha matte by default, or with '
-        '`"type": "foreground"` the photo with a transparent background. Both are at the '
-        "input's width and height. Accepted formats: JPEG, PNG, BMP; longest side ≤ 4096 px."
+        'Returns `{"result": base64 image}`: the alpha matte by default, or with '
+        '`"type": "foreground"` the photo with a transparent background, both PNG at the '
+        "input's width and height. More types: `mask`, `background` (new colour or image), "
+        "`blur` (portrait mode), `crop` (tight crop with a margin) and `id_photo` (preset "
+        "sizes, head placed by the preset's rules); `format` picks png, webp or jpeg. "
+        "Accepted formats: JPEG, PNG, BMP; longest side ≤ 4096 px."
     ),
     response_model=SeedResponse,
     responses=_error_responses(400, 401, 403, 413, 415, 422, 502, 503, 504),
@@ -80,7 +109,7 @@ def segment(body: bytes, service: Service) -> bytes:
             "required": True,
             "content": {
                 "application/json": {
-                    "schema": {"$ref": "#/components/schemas/SeedRequest"},
+                    "schema": {"$ref": "#/components/schemas/SegmentationRequest"},
                     "examples": SEED_REQUEST_EXAMPLES,
                 }
             },

@@ -18,7 +18,7 @@ import anyio
 
 from humanseg.api import metrics
 from humanseg.errors import HumansegError, error
-from humanseg.pipeline import Output, OutputType, Pipeline
+from humanseg.pipeline import Output, OutputSpec, OutputType, Pipeline
 from humanseg.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,9 @@ class Service:
         future.add_done_callback(ticket.work_done)
         return await asyncio.shield(future)
 
-    def process(self, data: bytes, output: OutputType, *, model: str | None = None) -> Output:
+    def process(
+        self, data: bytes, output: OutputType | OutputSpec, *, model: str | None = None
+    ) -> Output:
         """The core pipeline, with its timings recorded. Call it on a worker thread."""
         started = time.perf_counter()
         result = self.pipeline.process(data, output, model=model)

@@ -77,6 +77,7 @@ class ModelSpec:
     md5: str | None = None  # only where the publisher gives no SHA-256
     description: str = ""
     opt_in: bool = False  # licence other than Apache-2.0/MIT: never the default
+    task: Literal["segmentation", "face_detection"] = "segmentation"
 
     def __post_init__(self) -> None:
         if not (self.sha256 or self.md5):
@@ -118,12 +119,33 @@ SELFIE_LANDSCAPE = ModelSpec(
     description="MediaPipe selfie segmentation, landscape 256×144, person-specific.",
 )
 
-CATALOG: dict[str, ModelSpec] = {spec.name: spec for spec in (SELFIE, SELFIE_LANDSCAPE)}
+# Not a segmentation model: frames ID photos (see models/faces.py for its anchors and outputs).
+FACE_DETECTION = ModelSpec(
+    name="face-detection",
+    filename="face_detection_short_range.tflite",
+    sha256="bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+    license="Apache-2.0",
+    person_specific=True,
+    runtime="litert",
+    sources=(
+        PipWheelMember(
+            *_MEDIAPIPE, member="mediapipe/modules/face_detection/face_detection_short_range.tflite"
+        ),
+    ),
+    preprocess=Preprocess(size=(128, 128), mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+    description="MediaPipe BlazeFace short-range face detector, 128×128; frames ID photos.",
+    task="face_detection",
+)
+
+CATALOG: dict[str, ModelSpec] = {
+    spec.name: spec for spec in (SELFIE, SELFIE_LANDSCAPE, FACE_DETECTION)
+}
 
 
-def get_spec(name: str) -> ModelSpec:
-    try:
-        return CATALOG[name]
-    except KeyError:
-        known = ", ".join(sorted(CATALOG))
-        raise error("unknown_model", f"Unknown model {name!r}; known models: {known}.") from None
+def get_spec(name: str, task: str | None = "segmentation") -> ModelSpec:
+    """The spec of ``name``, which must be a model for ``task`` (None: any task)."""
+    spec = CATALOG.get(name)
+    if spec is None or (task is not None and spec.task != task):
+        known = ", ".join(sorted(n for n, s in CATALOG.items() if task in (None, s.task)))
+        raise error("unknown_model", f"Unknown model {name!r}; known models: {known}.")
+    return spec

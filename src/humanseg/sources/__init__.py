@@ -12,12 +12,12 @@ from humanseg.settings import Settings
 _DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)
 
 
-def decode_base64(text: str, *, max_chars: int | None = None) -> bytes:
+def decode_base64(text: str, *, field: str = "img", max_chars: int | None = None) -> bytes:
     """Standard or URL-safe base64, with or without padding, line breaks or a data: prefix."""
     if max_chars is not None and len(text) > max_chars:
         raise error(
             "base64_too_large",
-            f"`img` is {len(text)} characters long; at most {max_chars} are accepted "
+            f"`{field}` is {len(text)} characters long; at most {max_chars} are accepted "
             "(HUMANSEG_MAX_BASE64_CHARS).",
         )
     match = _DATA_URI.match(text[:200])
@@ -31,7 +31,7 @@ def decode_base64(text: str, *, max_chars: int | None = None) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise error("invalid_base64", "`img` is not valid base64-encoded data.") from None
+        raise error("invalid_base64", f"`{field}` is not valid base64-encoded data.") from None
 
 
 def fetch(url: str, settings: Settings) -> bytes:
