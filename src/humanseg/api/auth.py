@@ -69,7 +69,10 @@ class ApiKeys:
 
     def check(self, headers: Iterable[tuple[bytes, bytes]]) -> None:
         """Raise 401 ``missing_api_key`` or 403 ``invalid_api_key`` unless a valid key is sent."""
-        key = presented_key(headers)
+        self.check_key(presented_key(headers))
+
+    def check_key(self, key: str | None) -> None:
+        """The same check for a key already taken from the request (None: none was sent)."""
         if key is None:
             raise error(
                 "missing_api_key",

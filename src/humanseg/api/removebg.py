@@ -342,6 +342,19 @@ _FORM_SCHEMA = {
             "content": {"image/png": {}, "image/jpeg": {}, "application/zip": {}},
         },
         400: {"description": "Invalid parameters (`errors[0].code` says which)."},
+        **{
+            status: {"description": f"{meaning} (`errors[0].code` says which)."}
+            for status, meaning in (
+                (401, "No API key"),
+                (403, "Wrong API key"),
+                (413, "Body, image or download too large"),
+                (415, "Not a JPEG, PNG or BMP image"),
+                (422, "The image cannot be decoded"),
+                (502, "The image url or S3 failed"),
+                (503, "Overloaded or the model is not ready; see Retry-After"),
+                (504, "The image url or the request took too long"),
+            )
+        },
     },
     openapi_extra={
         "requestBody": {
