@@ -24,6 +24,7 @@ import io
 import json
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -344,6 +345,8 @@ def main() -> int:
     files = start_file_server({"photo.jpg": jpeg})
     files_url = f"http://127.0.0.1:{files.server_address[1]}"
     log_path = Path(tempfile.gettempdir()) / "humanseg-soak-server.log"
+    # a SIGTERM (e.g. from `timeout`) unwinds through the finally below, stopping the server
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     url, process = start_server(args, log_path)
     print(f"soak: {args.concurrency} clients, {args.duration:g} s, {url}", file=sys.stderr)
     try:
