@@ -24,6 +24,7 @@ BUCKET = "photos"
 # Small limits so every limit can be provoked cheaply.
 SERVER_LIMITS = {
     "HUMANSEG_MAX_BODY_BYTES": str(6 * 1024 * 1024),
+    "HUMANSEG_MAX_BASE64_CHARS": str(4 * 1024 * 1024),
     "HUMANSEG_MAX_DOWNLOAD_BYTES": str(2 * 1024 * 1024),
     "HUMANSEG_URL_READ_TIMEOUT": "1.5",
     "HUMANSEG_URL_TOTAL_TIMEOUT": "4",

@@ -182,3 +182,79 @@ def humanseg_server(env: dict[str, str], log_path: Path, args: list[str] = ()) -
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+class Gate:
+    """A loopback HTTP server whose ``/gated`` answer (``body``) waits until ``open()``."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.event = threading.Event()
+        self.hits = 0
+        gate = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                gate.hits += 1
+                gate.event.wait(timeout=120)
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(gate.body)))
+                self.end_headers()
+                self.wfile.write(gate.body)
+
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/gated"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def open(self) -> None:
+        self.event.set()
+
+    def close(self) -> None:
+        self.event.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextmanager
+def humanseg_process(
+    env: dict[str, str], log_path: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Like ``humanseg_server`` but also yields the process (to signal it)."""
+    port = free_port()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "humanseg", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until(
+                lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200,
+                timeout=300,
+                what=f"humanseg server (log: {log_path})",
+                process=process,
+            )
+            yield url, process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def metric(base_url: str, name: str, headers: dict[str, str] | None = None) -> float:
+    """The value of one unlabelled (or the sum of a labelled) metric from ``/metrics``."""
+    text = httpx.get(f"{base_url}/metrics", headers=headers, timeout=10).text
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and line[len(name) : len(name) + 1] in (" ", "{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total

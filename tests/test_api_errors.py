@@ -162,6 +162,13 @@ def test_chunked_body_too_large(client: httpx.Client) -> None:
     assert_error(response, 413, "request_too_large")
 
 
+def test_base64_too_long(client: httpx.Client) -> None:
+    """5 MiB of base64 fits the 6 MiB body limit but not the 4 MiB `img` limit."""
+    response = post(client, {"img": "A" * (5 * 1024 * 1024)})
+    error = assert_error(response, 413, "base64_too_large")
+    assert "HUMANSEG_MAX_BASE64_CHARS" in error["message"]
+
+
 @pytest.mark.parametrize("size", [(4097, 8), (8, 4097), (5000, 5000)])
 def test_image_too_large(client: httpx.Client, size: tuple[int, int]) -> None:
     png = images.encode(Image.new("L", size), "PNG")

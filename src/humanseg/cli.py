@@ -83,9 +83,18 @@ def serve(on_ray: bool, **overrides: Any) -> None:
     import uvicorn
 
     from humanseg.models.presets import ensure_models
+    from humanseg.api.auth import load_api_keys
+    from humanseg.logs import log_config
+    from humanseg.models.catalog import get_spec
     from humanseg.models.store import ModelStore
 
     settings = _apply_overrides(**overrides)
+    try:
+        load_api_keys(settings)  # fail here, in one line, rather than in every worker
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if settings.workers > 1:
+        _share_metrics_between_workers()
     try:  # pull here, with a progress bar, rather than silently in each worker
         ensure_models(ModelStore(settings.model_dir, progress=True), settings.model)
     except HumansegError as exc:
@@ -112,8 +121,22 @@ def serve(on_ray: bool, **overrides: Any) -> None:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level.lower(),
+        log_config=log_config(settings.log_level, settings.log_format),
+        access_log=False,  # humanseg logs each request itself, with its id and error code
         timeout_graceful_shutdown=30,
     )
+
+
+def _share_metrics_between_workers() -> None:
+    """Worker processes write their metrics to a private folder that /metrics adds up."""
+    import atexit
+    import shutil
+    import tempfile
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        folder = tempfile.mkdtemp(prefix="humanseg-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
 
 
 def _ray_module(name: str) -> Any:

@@ -8,7 +8,8 @@ Pure and synchronous, with no HTTP in it. The API, the CLI and batch jobs all ca
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
@@ -54,6 +55,7 @@ class Output:
     height: int
     # where the person's box lies in the output (left, top, width, height), if there is one
     foreground: tuple[int, int, int, int] | None = None
+    model_seconds: float = 0.0  # time in the model alone, for metrics and benchmarks
 
 
 class Pipeline:
@@ -116,7 +118,9 @@ class Pipeline:
         if spec.max_pixels and size[0] * size[1] > spec.max_pixels:
             rgb, own_alpha = _shrink(rgb, own_alpha, spec.max_pixels)
             size = rgb.size
+        started = time.perf_counter()
         matte = matter.matte(rgb, size)
+        model_seconds = time.perf_counter() - started
         pixels = np.asarray(rgb) if needs_full_pixels else None  # one copy out of Pillow
         uses_small = refine or spec.type not in (OutputType.ALPHA, OutputType.MASK)
         small = matting.working_photo(pixels) if pixels is not None and uses_small else None
@@ -125,7 +129,7 @@ class Pipeline:
             matte = matting.refine_matte(pixels, matte, small)
         matte = matting.apply_own_alpha(matte, own_alpha)
         image, box = self._compose(spec, rgb, pixels, small, matte)
-        return self._encode(spec, image, box)
+        return replace(self._encode(spec, image, box), model_seconds=model_seconds)
 
     def _compose(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -41,6 +41,36 @@ class Settings(BaseSettings):
         description="Images processed at once per worker process (defaults to the CPU count).",
     )
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+    log_format: Literal["json", "text"] = Field(
+        "json", description="Log lines as JSON objects (with the request id) or plain text."
+    )
+    max_queue: int = Field(
+        default_factory=lambda: 4 * max(1, os.cpu_count() or 1),
+        ge=0,
+        description="Requests that may wait for a free worker per process (defaults to 4 × CPU "
+        "count); more get 503 `overloaded` at once.",
+    )
+    request_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds one request may take in all (waiting, upload, download, "
+        "processing); over it the answer is 504 `request_timeout`.",
+    )
+
+    # access
+    auth: Literal["none", "api_key"] = Field(
+        "none", description="Authentication: none, or api_key (a key on every request)."
+    )
+    api_keys: CsvList = Field(
+        default_factory=list,
+        repr=False,
+        description="Comma-separated API keys accepted when HUMANSEG_AUTH=api_key.",
+    )
+    api_keys_file: Path | None = Field(
+        None,
+        description="File of API keys, one per line (# comments), accepted when "
+        "HUMANSEG_AUTH=api_key.",
+    )
 
     # models
     model: str = Field(
@@ -63,6 +93,11 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         96 * 1024 * 1024, ge=1024, description="Largest HTTP request body accepted, in bytes."
+    )
+    max_base64_chars: int = Field(
+        89_478_488,
+        ge=4,
+        description="Longest `img` base64 text accepted, in characters (default: 64 MiB of image).",
     )
     max_download_bytes: int = Field(
         64 * 1024 * 1024, ge=1024, description="Largest image fetched from a url or S3, in bytes."
@@ -126,7 +161,9 @@ class Settings(BaseSettings):
         "off by default because it does not pay for the default `auto` pipeline (see README).",
     )
 
-    _split = field_validator("url_allowlist", "s3_allowed_buckets", mode="before")(_split_csv)
+    _split = field_validator("url_allowlist", "s3_allowed_buckets", "api_keys", mode="before")(
+        _split_csv
+    )
 
 
 @lru_cache(maxsize=1)

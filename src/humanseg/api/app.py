@@ -9,8 +9,10 @@ from typing import Any
 from fastapi import FastAPI
 
 from humanseg import __version__
-from humanseg.api import health, playground, removebg, sagemaker, seed
+from humanseg.api import health, metrics, playground, removebg, sagemaker, seed
+from humanseg.api.auth import AuthMiddleware, load_api_keys, openapi_security
 from humanseg.api.errors import BodyLimitMiddleware, install_error_handlers
+from humanseg.api.observability import ObservabilityMiddleware
 from humanseg.api.schemas import SeedRequest, SegmentationRequest
 from humanseg.api.service import Service
 from humanseg.settings import Settings, get_settings
@@ -26,12 +28,14 @@ Every error is JSON: `{"error": {"code": "<stable_code>", "message": "<sentence>
 def create_app(settings: Settings | None = None, *, service: Service | None = None) -> FastAPI:
     settings = settings or get_settings()
     service = service or Service(settings)
+    api_keys = load_api_keys(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if not service.ready:
             service.start_loading()
         yield
+        service.shutdown()  # the server has stopped taking requests; let running work end
 
     app = FastAPI(
         title="humanseg",
@@ -42,17 +46,23 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     )
     app.state.service = service
     install_error_handlers(app)
+    # outermost last: request id and metrics see everything, auth runs before any body read
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if api_keys is not None:
+        app.add_middleware(AuthMiddleware, keys=api_keys)
+        app.state.api_key_check = api_keys.check_key  # the remove.bg route's own hook
+    app.add_middleware(ObservabilityMiddleware)
     app.include_router(seed.router)
     app.include_router(removebg.router)
     app.include_router(health.router)
     app.include_router(sagemaker.router)
+    app.include_router(metrics.router)
     playground.install(app)
-    _register_request_schema(app)
+    _register_request_schema(app, secured=api_keys is not None)
     return app
 
 
-def _register_request_schema(app: FastAPI) -> None:
+def _register_request_schema(app: FastAPI, *, secured: bool = False) -> None:
     """The seed route reads its body itself (any content type); publish its schema anyway."""
     original = app.openapi
 
@@ -65,6 +75,8 @@ def _register_request_schema(app: FastAPI) -> None:
             components[model.__name__] = model.model_json_schema(
                 ref_template="#/components/schemas/{model}"
             )
+        if secured:
+            openapi_security(schema)
         app.openapi_schema = schema
         return schema
 

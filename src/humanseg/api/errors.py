@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from humanseg.api.observability import note_error
 from humanseg.errors import HumansegError, error
 
 log = logging.getLogger(__name__)
@@ -35,29 +36,34 @@ def error_response(exc: HumansegError, path: str = "") -> JSONResponse:
     return JSONResponse(error_body(exc, path), status_code=exc.status, headers=exc.headers or None)
 
 
+def _respond(request: Request, exc: HumansegError) -> JSONResponse:
+    note_error(request.scope, exc.code)
+    return error_response(exc, request.url.path)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HumansegError)
     async def _humanseg(request: Request, exc: HumansegError) -> JSONResponse:
-        return error_response(exc, request.url.path)
+        return _respond(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         message = exc.detail if isinstance(exc.detail, str) else "HTTP error."
         error_ = HumansegError(exc.status_code, code, message, headers=exc.headers)
-        return error_response(error_, request.url.path)
+        return _respond(request, error_)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
         message = f"{where}: {first.get('msg', 'invalid value')}" if where else "Invalid request."
-        return error_response(error("invalid_request", message), request.url.path)
+        return _respond(request, error("invalid_request", message))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(error("internal_error"), request.url.path)
+        return _respond(request, error("internal_error"))
 
 
 class BodyLimitMiddleware:
@@ -77,6 +83,7 @@ class BodyLimitMiddleware:
         )
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+                note_error(scope, too_large.code)
                 await _send_json(send, too_large, scope.get("path", ""))
                 return
         received = 0

@@ -265,7 +265,7 @@ def remove_background(parsed: RemoveBgRequest, service: Service, wants_json: boo
     data = _image_bytes(parsed, service)
     if spec.type is OutputType.BACKGROUND and has_background:
         spec = parse_removebg_spec(parsed.fields, _background_bytes(parsed, service))
-    output = service.pipeline.process(data, spec)
+    output = service.process(data, spec)
     headers = {
         "X-Type": "person",
         "X-Width": str(output.width),
@@ -342,6 +342,19 @@ _FORM_SCHEMA = {
             "content": {"image/png": {}, "image/jpeg": {}, "application/zip": {}},
         },
         400: {"description": "Invalid parameters (`errors[0].code` says which)."},
+        **{
+            status: {"description": f"{meaning} (`errors[0].code` says which)."}
+            for status, meaning in (
+                (401, "No API key"),
+                (403, "Wrong API key"),
+                (413, "Body, image or download too large"),
+                (415, "Not a JPEG, PNG or BMP image"),
+                (422, "The image cannot be decoded"),
+                (502, "The image url or S3 failed"),
+                (503, "Overloaded or the model is not ready; see Retry-After"),
+                (504, "The image url or the request took too long"),
+            )
+        },
     },
     openapi_extra={
         "requestBody": {
@@ -357,6 +370,7 @@ _FORM_SCHEMA = {
 async def removebg(request: Request) -> Response:
     service: Service = request.app.state.service
     check_api_key(request)
-    parsed = await read_request(request)
-    wants_json = "application/json" in request.headers.get("accept", "").lower()
-    return await service.run(remove_background, parsed, service, wants_json)
+    async with service.admit():  # 503 at once when full, before the body is read
+        parsed = await read_request(request)
+        wants_json = "application/json" in request.headers.get("accept", "").lower()
+        return await service.run(remove_background, parsed, service, wants_json)

@@ -22,9 +22,10 @@ async def ping(request: Request) -> JSONResponse:
     "/invocations",
     summary="SageMaker inference: the body and answer of POST /human_image_segmentation",
     response_model=SeedResponse,
-    responses=seed._error_responses(400, 413, 415, 422, 502, 503, 504),
+    responses=seed._error_responses(400, 401, 403, 413, 415, 422, 502, 503, 504),
 )
 async def invocations(request: Request) -> Response:
     service: Service = request.app.state.service
-    result = await service.run(seed.segment, await request.body(), service)
+    async with service.admit():  # 503 at once when full, before the body is read
+        result = await service.run(seed.segment, await request.body(), service)
     return Response(result, media_type="application/json")

@@ -49,7 +49,7 @@ def read_input(request: SegmentationRequest, service: Service) -> bytes:
     if request.img and request.url:
         raise error("conflicting_input", "`url` and `img` cannot be used at the same time.")
     if request.img:
-        return decode_base64(request.img)
+        return decode_base64(request.img, max_chars=service.settings.max_base64_chars)
     if request.url:
         return fetch(request.url, service.settings)
     raise error("missing_input", "Give the image as `img` (base64) or `url`.")
@@ -89,9 +89,7 @@ def segment(body: bytes, service: Service) -> bytes:
     service.require_ready()
     data = read_input(request, service)
     background = read_background(request, service) if needs_background else None
-    output = service.pipeline.process(
-        data, output_spec(request, background), model=request.model or None
-    )
+    output = service.process(data, output_spec(request, background), model=request.model or None)
     return b'{"result":"' + base64.b64encode(output.data) + b'"}'
 
 
@@ -108,7 +106,7 @@ def segment(body: bytes, service: Service) -> bytes:
         "Accepted formats: JPEG, PNG, BMP; longest side ≤ 4096 px."
     ),
     response_model=SeedResponse,
-    responses=_error_responses(400, 413, 415, 422, 502, 503, 504),
+    responses=_error_responses(400, 401, 403, 413, 415, 422, 502, 503, 504),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -123,6 +121,7 @@ def segment(body: bytes, service: Service) -> bytes:
 )
 async def human_image_segmentation(request: Request) -> Response:
     service: Service = request.app.state.service
-    body = await request.body()
-    result = await service.run(segment, body, service)
+    async with service.admit():  # 503 at once when full, before the body is read
+        body = await request.body()
+        result = await service.run(segment, body, service)
     return Response(result, media_type="application/json")

@@ -1,17 +1,24 @@
-"""Per-process state of the HTTP app: the pipeline, its readiness and the worker threads."""
+"""Per-process state of the HTTP app: the pipeline, its readiness, the worker threads and
+the admission control (bounded in-flight work, bounded queue, per-request time budget)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TypeVar
 
-import anyio.to_thread
-from anyio import CapacityLimiter
+import anyio
 
+from humanseg.api import metrics
 from humanseg.errors import HumansegError, error
-from humanseg.pipeline import Pipeline
+from humanseg.pipeline import Output, OutputSpec, OutputType, Pipeline
 from humanseg.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -22,7 +29,13 @@ class Service:
     def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
         self.settings = settings
         self.pipeline = pipeline or Pipeline(settings)
-        self._limiter: CapacityLimiter | None = None
+        self._executor = ThreadPoolExecutor(
+            max_workers=settings.max_concurrency, thread_name_prefix="humanseg-work"
+        )
+        self._lock = threading.Lock()
+        self._admitted = 0  # requests between admission and their end (or their work's end)
+        self._running = 0  # of those, how many run on a worker thread now
+        self._capacity = settings.max_concurrency + settings.max_queue
         self._ready = threading.Event()
         self.load_error: HumansegError | None = None
 
@@ -61,11 +74,102 @@ class Service:
             headers={"Retry-After": "5"},
         )
 
+    @asynccontextmanager
+    async def admit(self) -> AsyncIterator[None]:
+        """Admit one request, or refuse it at once with 503 ``overloaded``.
+
+        At most ``max_concurrency`` admitted requests run work and ``max_queue`` more wait;
+        the whole admitted section (upload, waiting, work) runs under ``request_timeout``.
+        A request is counted until the work it started has finished, even after a timeout
+        has answered it, so abandoned threads cannot push the real load past the bounds.
+        """
+        if _TICKET.get() is not None:  # already admitted (nested call)
+            yield
+            return
+        with self._lock:
+            if self._admitted >= self._capacity:
+                refused = True
+            else:
+                refused = False
+                self._admitted += 1
+                self._publish()
+        if refused:
+            raise error(
+                "overloaded",
+                f"The server is busy: {self._capacity} requests are already in progress or "
+                "waiting. Retry in a moment.",
+                headers={"Retry-After": "1"},
+            )
+        ticket = _Ticket(self)
+        token = _TICKET.set(ticket)
+        budget = self.settings.request_timeout
+        try:
+            with anyio.fail_after(budget):
+                yield
+        except TimeoutError:
+            ticket.expired = True  # work it queued but that has not started yet is skipped
+            raise error(
+                "request_timeout",
+                f"The request took longer than its time budget of {budget:g} s "
+                "(HUMANSEG_REQUEST_TIMEOUT).",
+            ) from None
+        finally:
+            _TICKET.reset(token)
+            ticket.release()
+
     async def run(self, function: Callable[..., T], *args: object) -> T:
-        """Run CPU-heavy work on a worker thread, at most ``max_concurrency`` at once."""
-        if self._limiter is None:
-            self._limiter = CapacityLimiter(self.settings.max_concurrency)
-        return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
+        """Run CPU-heavy work on a worker thread (never on the event loop).
+
+        Admits the request first if the caller has not (see :meth:`admit`).
+        """
+        ticket = _TICKET.get()
+        if ticket is None:
+            async with self.admit():
+                return await self.run(function, *args)
+        ticket.hold()
+        context = contextvars.copy_context()  # the request id follows the work into its thread
+        future = asyncio.get_running_loop().run_in_executor(
+            self._executor, context.run, self._tracked, ticket, function, *args
+        )
+        future.add_done_callback(ticket.work_done)
+        return await asyncio.shield(future)
+
+    def process(
+        self, data: bytes, output: OutputType | OutputSpec, *, model: str | None = None
+    ) -> Output:
+        """The core pipeline, with its timings recorded. Call it on a worker thread."""
+        started = time.perf_counter()
+        result = self.pipeline.process(data, output, model=model)
+        name = model or self.settings.model
+        metrics.PIPELINE_TIME.labels(model=name).observe(time.perf_counter() - started)
+        metrics.MODEL_TIME.labels(model=name).observe(result.model_seconds)
+        return result
+
+    def _tracked(self, ticket: _Ticket, function: Callable[..., T], *args: object) -> T:
+        if ticket.expired:
+            raise error("request_timeout", "The request ran out of time before it started.")
+        with self._lock:
+            self._running += 1
+            self._publish()
+        try:
+            return function(*args)
+        finally:
+            with self._lock:
+                self._running -= 1
+                self._publish()
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._admitted -= 1
+            self._publish()
+
+    def _publish(self) -> None:
+        metrics.IN_FLIGHT.set(self._running)
+        metrics.QUEUE_DEPTH.set(self._admitted - self._running)
+
+    def shutdown(self) -> None:
+        """Wait for work still running on worker threads (after the server stopped)."""
+        self._executor.shutdown(wait=True)
 
     def readiness(self) -> dict[str, object]:
         if self.ready:
@@ -77,3 +181,30 @@ class Service:
         if self.load_error is not None:
             return {"status": "failed", **self.load_error.to_dict()}
         return {"status": "loading", "default_model": self.settings.model}
+
+
+@dataclass
+class _Ticket:
+    """One admitted request; leaves the admission count when it and its work are done."""
+
+    service: Service
+    holders: int = 1  # the request itself, plus each piece of work it started
+    expired: bool = False  # answered with request_timeout
+
+    def hold(self) -> None:
+        self.holders += 1
+
+    def release(self) -> None:
+        self.holders -= 1
+        if self.holders == 0:
+            self.service._leave()
+
+    def work_done(self, future: asyncio.Future[object]) -> None:
+        if not future.cancelled():
+            future.exception()  # retrieved, so an abandoned failure is not reported as lost
+        self.release()
+
+
+_TICKET: contextvars.ContextVar[_Ticket | None] = contextvars.ContextVar(
+    "humanseg_ticket", default=None
+)

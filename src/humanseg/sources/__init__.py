@@ -12,8 +12,14 @@ from humanseg.settings import Settings
 _DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)
 
 
-def decode_base64(text: str, *, field: str = "img") -> bytes:
+def decode_base64(text: str, *, field: str = "img", max_chars: int | None = None) -> bytes:
     """Standard or URL-safe base64, with or without padding, line breaks or a data: prefix."""
+    if max_chars is not None and len(text) > max_chars:
+        raise error(
+            "base64_too_large",
+            f"`{field}` is {len(text)} characters long; at most {max_chars} are accepted "
+            "(HUMANSEG_MAX_BASE64_CHARS).",
+        )
     match = _DATA_URI.match(text[:200])
     if match:
         text = text[match.end() :]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -35,7 +36,39 @@ def _parse(url: str) -> tuple[str, str, int]:
         )
     if not parts.hostname:
         raise error("invalid_url", f"The url {url[:200]!r} has no host.")
+    if "%" in parts.hostname:  # an IPv6 zone id: only link-local and multicast scopes use one
+        raise error(
+            "url_forbidden",
+            f"The url's host {parts.hostname!r} is a scoped (link-local) IPv6 address; "
+            "such addresses are refused.",
+        )
     return scheme, parts.hostname, port or (443 if scheme == "https" else 80)
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One checked request: to ``url`` (host replaced by the checked address), with the
+    original host in the Host header and, for https, in SNI and certificate checks."""
+
+    url: str
+    host: str
+    headers: dict[str, str]
+    extensions: dict[str, str] = field(default_factory=dict)
+
+
+def prepare_hop(url: str, allowlist: Allowlist) -> Hop:
+    """Check ``url`` (scheme, host, every resolved address) and pin it to a checked address.
+
+    Raises ``invalid_url`` or ``url_forbidden`` before any connection is made.
+    """
+    scheme, host, port = _parse(url)
+    address = checked_addresses(host, port, allowlist)[0]
+    return Hop(
+        url=_pinned_url(url, address),
+        host=host,
+        headers={"Host": _host_header(url), "User-Agent": _USER_AGENT, "Accept": "image/*"},
+        extensions={"sni_hostname": host} if scheme == "https" else {},
+    )
 
 
 def _pinned_url(url: str, address: IPAddress) -> str:
@@ -65,17 +98,19 @@ def fetch_url(url: str, settings: Settings) -> bytes:
     )
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
         for _hop in range(settings.url_max_redirects + 1):
-            scheme, host, port = _parse(url)
-            address = checked_addresses(host, port, allowlist)[0]
-            extensions = {"sni_hostname": host} if scheme == "https" else {}
-            request = client.build_request(
-                "GET",
-                _pinned_url(url, address),
-                headers={"Host": _host_header(url), "User-Agent": _USER_AGENT, "Accept": "image/*"},
-                extensions=extensions,
-            )
+            hop = prepare_hop(url, allowlist)  # every hop: scheme, host and addresses
+            host = hop.host
+            try:
+                request = client.build_request(
+                    "GET", hop.url, headers=hop.headers, extensions=hop.extensions
+                )
+            except httpx.InvalidURL:
+                raise error("invalid_url", f"The url {url[:200]!r} is malformed.") from None
             try:
                 response = client.send(request, stream=True)
+            except httpx.InvalidURL:  # httpx parses a redirect's Location even when not following
+                message = f"The server at {host!r} sent a malformed redirect."
+                raise error("fetch_failed", message) from None
             except httpx.TimeoutException:
                 message = f"The server at {host!r} did not answer in time."
                 raise error("fetch_timeout", message) from None

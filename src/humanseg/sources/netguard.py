@@ -64,6 +64,8 @@ def is_public(address: IPAddress) -> bool:
         embedded = _embedded_ipv4(address)
         if embedded is not None and not is_public(embedded):
             return False
+        if address.is_site_local:  # fec0::/10, deprecated but still routed inside some sites
+            return False
     return address.is_global and not (
         address.is_multicast
         or address.is_reserved
@@ -76,6 +78,8 @@ def is_public(address: IPAddress) -> bool:
 
 def resolve(host: str, port: int) -> list[IPAddress]:
     """Every address ``host`` resolves to (numeric forms like ``0x7f000001`` included)."""
+    if host.endswith(".") and _is_numeric_ipv4(host.rstrip(".")):
+        host = host.rstrip(".")  # "127.0.0.1." is the address, as browsers read it
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
@@ -90,11 +94,26 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return addresses
 
 
+def _is_numeric_ipv4(text: str) -> bool:
+    try:
+        socket.inet_aton(text)  # pure parsing (127.1, 0x7f000001, 0177.0.0.1), no lookup
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def checked_addresses(host: str, port: int, allowlist: Allowlist) -> list[IPAddress]:
     """Resolve ``host`` and refuse it unless every address may be reached."""
-    addresses = resolve(host, port)
     if allowlist.allows_host(host):
-        return addresses
+        return resolve(host, port)
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):  # loopback by definition (RFC 6761)
+        raise error(
+            "url_forbidden",
+            f"The url's host {host!r} is a loopback name; such hosts are refused unless "
+            "listed in HUMANSEG_URL_ALLOWLIST.",
+        )
+    addresses = resolve(host, port)
     for address in addresses:
         if not (is_public(address) or allowlist.allows_address(address)):
             raise error(
