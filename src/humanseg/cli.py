@@ -82,10 +82,9 @@ def serve(on_ray: bool, **overrides: Any) -> None:
     """Run the HTTP API (docs at /docs). The default model's files are pulled first."""
     import uvicorn
 
-    from humanseg.models.presets import ensure_models
     from humanseg.api.auth import load_api_keys
     from humanseg.logs import log_config
-    from humanseg.models.catalog import get_spec
+    from humanseg.models.presets import ensure_models
     from humanseg.models.store import ModelStore
 
     settings = _apply_overrides(**overrides)
