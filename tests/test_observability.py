@@ -80,7 +80,7 @@ def test_metrics_count_requests_by_status_and_code_and_time_the_model(
     for labels in (bad, good):
         grown = _sample(text, "humanseg_requests_total", **labels)
         assert grown == _sample(before, "humanseg_requests_total", **labels) + 1, labels
-    model = {"model": "selfie"}
+    model = {"model": client.get("/readyz").json()["default_model"]}  # the server's default
     assert _sample(text, "humanseg_model_seconds_count", **model) == (
         _sample(before, "humanseg_model_seconds_count", **model) + 1
     )
