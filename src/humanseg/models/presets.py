@@ -165,20 +165,25 @@ class PresetMatter:
         height = max(segmenter.input_size[1] for segmenter, _ in self.members)
         return (2 * width, 2 * height) if self.spec.zoom else (width, height)
 
-    def _predict(self, segmenter: Segmenter, rgb: Image.Image) -> np.ndarray:
+    def _predict(
+        self, segmenter: Segmenter, rgb: Image.Image, size: tuple[int, int] | None = None
+    ) -> np.ndarray:
+        """The member's probability for ``rgb``, brought to ``size`` (default: rgb's)."""
         tensor = segmenter.to_tensor(rgb)
         probability = segmenter.predict_tensor(tensor)
         if self.spec.flip:  # the mirror image of the resized input: one resize, not two
             width_axis = 2 if segmenter.spec.preprocess.layout == "NHWC" else 3
             mirrored = segmenter.predict_tensor(np.ascontiguousarray(np.flip(tensor, width_axis)))
             probability = (probability + mirrored[:, ::-1]) * np.float32(0.5)
-        return matting.upsample_probability(probability, rgb.size)
+        return matting.upsample_probability(probability, size or rgb.size)
 
     def probability(self, rgb: Image.Image) -> np.ndarray:
         """Fused person probability at the photo's size, float32 in [0, 1]."""
         spec = self.spec
-        lead = self._predict(self.guide, rgb)
-        presence = self._presence(rgb, lead)
+        # the guide and the detector see at most 256 px: feed them a smaller copy, made once
+        feed = _shrunk(rgb, FEED_SIDE)
+        lead = self._predict(self.guide, feed, rgb.size)
+        presence = self._presence(feed, lead)
         if presence == 0.0:
             return np.zeros((rgb.height, rgb.width), dtype=np.float32)
         box = person_box(lead, spec.zoom_margin, spec.threshold)
@@ -204,12 +209,21 @@ class PresetMatter:
 
     def _presence(self, rgb: Image.Image, person: np.ndarray) -> float:
         """Factor in [0, 1]: 1 when the detector sees a person, in the whole photo or in a
-        square around the region the guide found; 0 when it sees none."""
+        square around the region the guide found; 0 when it sees none. ``person`` may be
+        larger than ``rgb``; its box is scaled to ``rgb``."""
         if self.detector is None:
             return 1.0
         box = person_box(person, self.spec.detector_margin, self.spec.threshold)
         if box is None:
             return 0.0
+        scale = rgb.width / person.shape[1]
+        if scale != 1.0:
+            box = (
+                int(box[0] * scale),
+                int(box[1] * scale),
+                int(np.ceil(box[2] * scale)),
+                int(np.ceil(box[3] * scale)),
+            )
         score = max(
             self.detector.presence(rgb), self.detector.presence(rgb.crop(square_around(box)))
         )
@@ -219,11 +233,24 @@ class PresetMatter:
     def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
         # Fusion runs on at most WORK_SIDE px: the models see 256 px anyway, and full-size
         # float maps of a 16 MP photo would cost more than every model pass together.
-        if max(rgb.size) > WORK_SIDE:
-            scale = WORK_SIDE / max(rgb.size)
-            work_size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
-            rgb = rgb.resize(work_size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+        rgb = _shrunk(rgb, WORK_SIDE)
         return matting.upsample_matte(self.probability(rgb), size)
+
+
+FEED_SIDE = 512  # longest side of the copy the guide and the detector look at
+
+
+def _shrunk(rgb: Image.Image, side: int) -> Image.Image:
+    if max(rgb.size) <= side:
+        return rgb
+    factor = max(rgb.size) // side
+    if factor >= 2:  # box-averaging by an integer factor is several times cheaper than resize
+        rgb = rgb.reduce(factor)
+        if max(rgb.size) <= side:
+            return rgb
+    scale = side / max(rgb.size)
+    size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+    return rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
 # longest side at which pipelines fuse maps (at 512 the dev set's mIoU fell from 0.910 to 0.896)
