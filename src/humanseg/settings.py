@@ -81,9 +81,10 @@ class Settings(BaseSettings):
         description="Cache of pulled model files (default: $XDG_CACHE_HOME/humanseg/models).",
     )
     inference_threads: int = Field(
-        default_factory=lambda: max(1, os.cpu_count() or 1),
+        1,
         ge=1,
-        description="Threads one model inference may use.",
+        description="Threads one model inference may use (1: concurrent requests use the cores; "
+        "raise it for the latency of one request at a time).",
     )
 
     # limits
