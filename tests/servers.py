@@ -148,40 +148,8 @@ def moto_s3_server() -> Iterator[str]:
 @contextmanager
 def humanseg_server(env: dict[str, str], log_path: Path, args: list[str] = ()) -> Iterator[str]:
     """``humanseg serve`` in its own process, the way a user starts it."""
-    port = free_port()
-    full_env = {**os.environ, **env}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "humanseg",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                *args,
-            ],
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until(
-                lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200,
-                timeout=300,
-                what=f"humanseg server (log: {log_path})",
-                process=process,
-            )
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with humanseg_process(env, log_path, args) as (url, _process):
+        yield url
 
 
 class Gate:
@@ -221,13 +189,23 @@ class Gate:
 
 @contextmanager
 def humanseg_process(
-    env: dict[str, str], log_path: Path
+    env: dict[str, str], log_path: Path, args: list[str] = ()
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Like ``humanseg_server`` but also yields the process (to signal it)."""
+    """``humanseg serve`` in its own process; yields its URL and the process (to signal it)."""
     port = free_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "humanseg", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "humanseg",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *args,
+            ],
             env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
