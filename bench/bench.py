@@ -323,6 +323,7 @@ def main() -> None:
                 repeat = max(3, args.repeat if megapixels <= 4 else args.repeat // 3)
                 floor = floor_timings(pipeline, model, jpeg, output, repeat, clock)
                 floor_p50 = sum(t.p50 for t in floor.values())
+                output_kb = len(pipeline.process(jpeg, output, model=model).data) / 1024
                 core = timed(lambda j=jpeg, o=output: pipeline.process(j, o, model=model), repeat)
                 body = json.dumps(
                     {
@@ -343,6 +344,7 @@ def main() -> None:
                     "http_p50": http.p50,
                     "http_p95": http.p95,
                     "http_over_floor": http.p50 / floor_p50,
+                    "output_kb": output_kb,
                 }
                 rows.append(row)
                 print(
@@ -350,7 +352,7 @@ def main() -> None:
                     f"(decode {row['decode_ms']:.1f} + model {row['model_ms']:.1f} + "
                     f"encode {row['encode_ms']:.1f})  core p50 {core.p50:7.1f} p95 {core.p95:7.1f}"
                     f"  http p50 {http.p50:7.1f} p95 {http.p95:7.1f}  http/floor "
-                    f"{row['http_over_floor']:.2f}",
+                    f"{row['http_over_floor']:.2f}  output {output_kb:.0f} KB",
                     flush=True,
                 )
         results["latency"] = rows

@@ -212,8 +212,8 @@ def as_image(picture: Picture) -> Image.Image:
 
 
 def encode_png(picture: Picture, *, compress_level: int, fast: bool = True) -> bytes:
-    """Lossless PNG. With ``fast``, RGB(A) goes through fpng (≈6× faster than zlib level 1 for
-    ~2 % larger files); grayscale mattes compress so well that zlib is fast for them anyway.
+    """Lossless PNG. With ``fast``, RGB(A) goes through fpng (several times faster than zlib level 1
+    for larger files); grayscale mattes compress so well that zlib is fast for them anyway.
     Pixels given as an array are encoded without a copy through Pillow."""
     if fast and _fpng is not None:
         if isinstance(picture, np.ndarray) and picture.ndim == 3 and picture.shape[2] in (3, 4):
