@@ -8,9 +8,10 @@ import httpx
 import images
 import numpy as np
 import pytest
+from PIL import Image
 from test_api_seed import assert_person_matte, result_image
 
-from humanseg.models.presets import person_box, sharpen, square_around
+from humanseg.models.presets import QUALITY, person_box, sharpen, square_around
 
 
 def matte(client: httpx.Client, data: bytes, **fields: str) -> np.ndarray:
@@ -82,3 +83,20 @@ def test_onnx_model_through_the_server(client: httpx.Client) -> None:
     assert_person_matte(modnet)
     provider = client.get("/readyz").json()["models"]["modnet"]["provider"]
     assert provider in ("CPUExecutionProvider", "CUDAExecutionProvider")
+
+
+def test_quality_pipeline_lists_each_model_once() -> None:
+    assert QUALITY.models.count("u2netp") == 1  # on the photo and on the box: one session
+    assert set(QUALITY.models) == {"selfie", "modnet", "u2netp", "pose-detection"}
+
+
+def test_quality_pipeline_finds_a_small_person(client: httpx.Client) -> None:
+    pytest.importorskip("onnxruntime")
+    # the astronaut at 256 px, its border pixels stretched out to 1024 × 768 (no pasted edge)
+    small = np.asarray(images.astronaut().resize((256, 256)))
+    canvas = Image.fromarray(np.pad(small, ((400, 112), (600, 168), (0, 0)), mode="edge"))
+    alpha = matte(client, images.encode(canvas, "JPEG", quality=92), model="quality")
+    assert_person_matte(alpha[400:656, 600:856])
+    outside = np.ones(alpha.shape, dtype=bool)
+    outside[400:656, 600:856] = False
+    assert (alpha[outside] >= 128).mean() < 0.03

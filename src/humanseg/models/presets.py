@@ -16,9 +16,10 @@ How a pipeline makes its matte (each step measured on the dev set; see README, "
 3. with ``zoom``, the guide runs again on the bounding box of the person (pixels above
    ``threshold``, enlarged by ``zoom_margin``) and that close-up is averaged into its map:
    small people get many more model pixels;
-4. the other ``members`` predict on the photo (with ``flip`` too) and all maps are averaged
-   with the members' weights; general (not person-specific) members only count near the
-   person the guide found, so cars, dogs and furniture stay out;
+4. the other ``members`` predict on the photo (with ``flip`` too), the ``box_members`` on the
+   guide's person box widened by their margin (a close-up: a small person gets the model's
+   whole input), and all maps are averaged with their weights; general (not person-specific)
+   members only count near the person the guide found, so cars, dogs and furniture stay out;
 5. the fused probability is sharpened (``sharpen``) around ``threshold``, which then maps to
    0.5: the mean absolute difference drops, and a threshold below 0.5 corrects the person
    models' habit of under-reaching at thin parts and edges.
@@ -46,6 +47,9 @@ class PresetSpec:
     description: str
     guide: str  # the person-specific member whose map says where the person is
     members: tuple[tuple[str, float], ...]  # (catalog model, weight), the guide included
+    # (catalog model, weight, margin): members that see only the person's box, each side
+    # widened by margin times the box's size
+    box_members: tuple[tuple[str, float, float], ...] = ()
     flip: bool = True
     zoom: bool = True
     zoom_margin: float = 0.1
@@ -59,6 +63,7 @@ class PresetSpec:
     @property
     def models(self) -> tuple[str, ...]:
         names = [name for name, _ in self.members]
+        names += [name for name, _, _ in self.box_members if name not in names]
         for extra in (self.guide, self.detector):
             if extra and extra not in names:
                 names.append(extra)
@@ -77,12 +82,13 @@ AUTO = PresetSpec(
 
 QUALITY = PresetSpec(
     name="quality",
-    description="Slower, better: auto's zoomed selfie, MODNet and U²-Net-p averaged. "
-    "Needs onnxruntime.",
+    description="Slower, better: auto's zoomed selfie, MODNet, and U²-Net-p on the photo and "
+    "on the person's box, averaged. Needs onnxruntime.",
     guide="selfie",
     members=(("selfie", 1.0), ("modnet", 1.0), ("u2netp", 1.0)),
+    box_members=(("u2netp", 1.0, 0.25),),
     zoom_margin=0.05,
-    threshold=0.35,
+    threshold=0.3,
     sharpen=8.0,
 )
 
@@ -157,6 +163,9 @@ class PresetMatter:
         self.spec = spec
         self.guide = registry.get(spec.guide)
         self.members = [(registry.get(name), weight) for name, weight in spec.members]
+        self.box_members = [
+            (registry.get(name), weight, margin) for name, weight, margin in spec.box_members
+        ]
         self.detector = registry.get(spec.detector) if spec.detector else None
 
     @property
@@ -183,10 +192,14 @@ class PresetMatter:
         # the guide and the detector see at most 256 px: feed them a smaller copy, made once
         feed = _shrunk(rgb, FEED_SIDE)
         lead = self._predict(self.guide, feed, rgb.size)
-        presence = self._presence(feed, lead)
+        presence = self._presence(rgb, feed, lead)
         if presence == 0.0:
             return np.zeros((rgb.height, rgb.width), dtype=np.float32)
         box = person_box(lead, spec.zoom_margin, spec.threshold)
+        close_ups = [
+            (segmenter, weight, person_box(lead, margin, spec.threshold))
+            for segmenter, weight, margin in self.box_members
+        ]
         if spec.zoom and box is not None:
             left, top, right, bottom = box
             close = self._predict(self.guide, rgb.crop(box))
@@ -204,28 +217,33 @@ class PresetMatter:
                     near = matting.dilate_mask(lead >= spec.threshold, _near_radius(rgb.size))
                 probability = np.where(near, probability, np.float32(0.0))
             maps.append((probability, weight))
+        for segmenter, weight, member_box in close_ups:
+            probability = np.zeros_like(lead)
+            if member_box is not None:
+                left, top, right, bottom = member_box
+                probability[top:bottom, left:right] = self._predict(
+                    segmenter, rgb.crop(member_box)
+                )
+            if not segmenter.spec.person_specific:
+                if near is None:
+                    near = matting.dilate_mask(lead >= spec.threshold, _near_radius(rgb.size))
+                probability = np.where(near, probability, np.float32(0.0))
+            maps.append((probability, weight))
         fused = _weighted_mean(maps)
         return sharpen(fused, spec.sharpen, spec.threshold) * np.float32(presence)
 
-    def _presence(self, rgb: Image.Image, person: np.ndarray) -> float:
-        """Factor in [0, 1]: 1 when the detector sees a person, in the whole photo or in a
-        square around the region the guide found; 0 when it sees none. ``person`` may be
-        larger than ``rgb``; its box is scaled to ``rgb``."""
+    def _presence(self, rgb: Image.Image, feed: Image.Image, person: np.ndarray) -> float:
+        """Factor in [0, 1]: 1 when the detector sees a person, in the whole photo (``feed``, a
+        small copy of ``rgb``) or in a square around the region the guide found (``person``,
+        at ``rgb``'s size); 0 when it sees none. The square is cut from ``rgb``, not from the
+        small copy: there a small person is a blur the detector misses."""
         if self.detector is None:
             return 1.0
         box = person_box(person, self.spec.detector_margin, self.spec.threshold)
         if box is None:
             return 0.0
-        scale = rgb.width / person.shape[1]
-        if scale != 1.0:
-            box = (
-                int(box[0] * scale),
-                int(box[1] * scale),
-                int(np.ceil(box[2] * scale)),
-                int(np.ceil(box[3] * scale)),
-            )
         score = max(
-            self.detector.presence(rgb), self.detector.presence(rgb.crop(square_around(box)))
+            self.detector.presence(feed), self.detector.presence(rgb.crop(square_around(box)))
         )
         low, high = self.spec.presence_range
         return float(np.clip((score - low) / (high - low), 0.0, 1.0))
