@@ -160,7 +160,7 @@ def _run_local(job: Job) -> Outcome:
 
 def worker_settings(settings: Settings, workers: int) -> Settings:
     """Share the cores between worker processes instead of oversubscribing them."""
-    threads = max(1, settings.inference_threads // workers)
+    threads = max(1, (settings.inference_threads or os.cpu_count() or 1) // workers)
     return settings.model_copy(update={"inference_threads": threads, "max_concurrency": 1})
 
 

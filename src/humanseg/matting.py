@@ -19,7 +19,6 @@ import math
 
 import cv2
 import numpy as np
-from PIL import Image
 
 # Guided filter, tuned on the dev set (bench/refine_quality.py) for people in general.
 GUIDED_WORK_SIDE = 512  # longest side at which the filter's coefficients are computed
@@ -35,10 +34,8 @@ def upsample_matte(probability: np.ndarray, size: tuple[int, int]) -> np.ndarray
     Bilinear interpolation of the low-resolution map gives smooth edges at any scale
     (no blocks of model pixels).
     """
-    small = Image.fromarray(np.round(probability * 255.0).astype(np.uint8), "L")
-    if small.size == size:
-        return np.asarray(small)
-    return np.asarray(small.resize(size, Image.Resampling.BILINEAR))
+    # convertScaleAbs: ×255, rounded and saturated to uint8 in one pass (the map is ≥ 0)
+    return resize_array(cv2.convertScaleAbs(probability, alpha=255.0), size)
 
 
 def apply_own_alpha(matte: np.ndarray, own_alpha: np.ndarray | None) -> np.ndarray:
@@ -54,12 +51,24 @@ def _box(image: np.ndarray, radius: int) -> np.ndarray:
     return cv2.boxFilter(image, -1, (size, size), borderType=cv2.BORDER_REFLECT)
 
 
-def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize an array to (width, height): area averaging down, bilinear up."""
+def resize_array(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """An image or map (uint8 or float32) resized to ``size`` = (width, height).
+
+    Shrinking averages the pixels each output pixel covers (every source pixel counts, as with
+    Pillow's filters); growing is bilinear. OpenCV rather than Pillow: several times faster,
+    and no copy into an image object. OpenCV averages whole blocks much faster than fractional
+    areas, so a shrink by 2× or more first averages blocks of a whole factor, leaving up to
+    factor − 1 pixels of the right and bottom edges out. Returns the input if it has that size.
+    """
     height, width = image.shape[:2]
+    factor = min(width // size[0], height // size[1])
+    if factor >= 2:
+        image = image[: height - height % factor, : width - width % factor]
+        height, width = height // factor, width // factor
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
     if (width, height) == size:
         return image
-    shrinking = size[0] < width
+    shrinking = size[0] < width or size[1] < height
     method = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
     return cv2.resize(image, size, interpolation=method)
 
@@ -73,7 +82,7 @@ def _working_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
 def working_photo(rgb: np.ndarray) -> np.ndarray:
     """The photo at the working size shared by edge refinement and foreground estimation."""
     height, width = rgb.shape[:2]
-    return _resize(rgb, _working_size((width, height), GUIDED_WORK_SIDE))
+    return resize_array(rgb, _working_size((width, height), GUIDED_WORK_SIDE))
 
 
 def refine_matte(
@@ -89,10 +98,10 @@ def refine_matte(
     work = _working_size((width, height), GUIDED_WORK_SIDE)
     radius = max(1, round(GUIDED_RADIUS * max(work)))
     small = small_rgb if small_rgb is not None and small_rgb.shape[1::-1] == work else None
-    guide = (small if small is not None else _resize(rgb, work)).astype(np.float32) * np.float32(
-        1 / 255
-    )
-    coarse = _resize(matte, work).astype(np.float32) * np.float32(1 / 255)
+    guide = (small if small is not None else resize_array(rgb, work)).astype(
+        np.float32
+    ) * np.float32(1 / 255)
+    coarse = resize_array(matte, work).astype(np.float32) * np.float32(1 / 255)
     # Feathering a hard mask (He et al.'s guided feathering): the filter puts soft alpha where
     # the photo's colours are mixed and sharp edges where they are not, instead of keeping the
     # model's upsampling blur.
@@ -251,10 +260,10 @@ def estimate_foreground(
         return rgb
     work = _working_size((width, height), FOREGROUND_WORK_SIDE)
     small = small_rgb if small_rgb is not None and small_rgb.shape[1::-1] == work else None
-    image = (small if small is not None else _resize(rgb, work)).astype(np.float32) * np.float32(
-        1 / 255
-    )
-    a = _resize(alpha, work).astype(np.float32) * np.float32(1 / 255)
+    image = (small if small is not None else resize_array(rgb, work)).astype(
+        np.float32
+    ) * np.float32(1 / 255)
+    a = resize_array(alpha, work).astype(np.float32) * np.float32(1 / 255)
     fg, bg = multilevel_foreground(image, a)
     # At full size the background estimate is smooth, so it is sampled from the working size
     # and the foreground solved per pixel from the compositing equation, which keeps the
@@ -274,12 +283,10 @@ def estimate_foreground(
 
 
 def upsample_probability(probability: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Probability map to ``size`` = (width, height), bilinear, kept as float32."""
+    """Probability map to ``size`` = (width, height), bilinear, as a new float32 array."""
     probability = np.asarray(probability, dtype=np.float32)
-    if probability.shape == (size[1], size[0]):
-        return probability.copy()
-    image = Image.fromarray(probability, "F").resize(size, Image.Resampling.BILINEAR)
-    return np.asarray(image, dtype=np.float32).copy()
+    resized = resize_array(probability, size)
+    return resized.copy() if resized is probability else resized
 
 
 def to_uint8(probability: np.ndarray) -> np.ndarray:

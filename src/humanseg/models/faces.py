@@ -16,7 +16,7 @@ from PIL import Image
 
 from humanseg.compose import Face
 from humanseg.models.catalog import ModelSpec
-from humanseg.models.runtimes import LiteRTSession, SessionPool
+from humanseg.models.runtimes import LiteRTSession, SessionPool, session_threads
 from humanseg.models.store import ModelStore
 
 INPUT_SIZE = 128
@@ -89,6 +89,7 @@ class FaceDetector:
     def __init__(self, spec: ModelSpec, store: ModelStore, *, threads: int, pool_size: int):
         self.spec = spec
         path = store.ensure(spec)
+        threads = session_threads(threads, spec.runtime)
         self._pool = SessionPool(partial(LiteRTSession, path, threads=threads), size=pool_size)
 
     def detect(

@@ -175,7 +175,7 @@ class PresetMatter:
         return (2 * width, 2 * height) if self.spec.zoom else (width, height)
 
     def _predict(
-        self, segmenter: Segmenter, rgb: Image.Image, size: tuple[int, int] | None = None
+        self, segmenter: Segmenter, rgb: np.ndarray, size: tuple[int, int] | None = None
     ) -> np.ndarray:
         """The member's probability for ``rgb``, brought to ``size`` (default: rgb's)."""
         tensor = segmenter.to_tensor(rgb)
@@ -184,17 +184,17 @@ class PresetMatter:
             width_axis = 2 if segmenter.spec.preprocess.layout == "NHWC" else 3
             mirrored = segmenter.predict_tensor(np.ascontiguousarray(np.flip(tensor, width_axis)))
             probability = (probability + mirrored[:, ::-1]) * np.float32(0.5)
-        return matting.upsample_probability(probability, size or rgb.size)
+        return matting.upsample_probability(probability, size or _size(rgb))
 
-    def probability(self, rgb: Image.Image) -> np.ndarray:
-        """Fused person probability at the photo's size, float32 in [0, 1]."""
+    def probability(self, rgb: np.ndarray) -> np.ndarray:
+        """Fused person probability for an RGB array, float32 in [0, 1], at its size."""
         spec = self.spec
         # the guide and the detector see at most 256 px: feed them a smaller copy, made once
-        feed = _shrunk(rgb, FEED_SIDE)
-        lead = self._predict(self.guide, feed, rgb.size)
+        feed = _shrunk_array(rgb, FEED_SIDE)
+        lead = self._predict(self.guide, feed, _size(rgb))
         presence = self._presence(rgb, feed, lead)
         if presence == 0.0:
-            return np.zeros((rgb.height, rgb.width), dtype=np.float32)
+            return np.zeros(rgb.shape[:2], dtype=np.float32)
         box = person_box(lead, spec.zoom_margin, spec.threshold)
         close_ups = [
             (segmenter, weight, person_box(lead, margin, spec.threshold))
@@ -202,7 +202,7 @@ class PresetMatter:
         ]
         if spec.zoom and box is not None:
             left, top, right, bottom = box
-            close = self._predict(self.guide, rgb.crop(box))
+            close = self._predict(self.guide, rgb[top:bottom, left:right])
             region = lead[top:bottom, left:right]
             region += (close - region) * np.float32(spec.zoom_weight / (1.0 + spec.zoom_weight))
         near: np.ndarray | None = None
@@ -214,7 +214,7 @@ class PresetMatter:
             probability = self._predict(segmenter, rgb)
             if not segmenter.spec.person_specific:
                 if near is None:
-                    near = matting.dilate_mask(lead >= spec.threshold, _near_radius(rgb.size))
+                    near = matting.dilate_mask(lead >= spec.threshold, _near_radius(_size(rgb)))
                 probability = np.where(near, probability, np.float32(0.0))
             maps.append((probability, weight))
         for segmenter, weight, member_box in close_ups:
@@ -222,17 +222,18 @@ class PresetMatter:
             if member_box is not None:
                 left, top, right, bottom = member_box
                 probability[top:bottom, left:right] = self._predict(
-                    segmenter, rgb.crop(member_box)
+                    segmenter, rgb[top:bottom, left:right]
                 )
             if not segmenter.spec.person_specific:
                 if near is None:
-                    near = matting.dilate_mask(lead >= spec.threshold, _near_radius(rgb.size))
+                    near = matting.dilate_mask(lead >= spec.threshold, _near_radius(_size(rgb)))
                 probability = np.where(near, probability, np.float32(0.0))
             maps.append((probability, weight))
         fused = _weighted_mean(maps)
-        return sharpen(fused, spec.sharpen, spec.threshold) * np.float32(presence)
+        fused = sharpen(fused, spec.sharpen, spec.threshold)
+        return fused if presence == 1.0 else fused * np.float32(presence)
 
-    def _presence(self, rgb: Image.Image, feed: Image.Image, person: np.ndarray) -> float:
+    def _presence(self, rgb: np.ndarray, feed: np.ndarray, person: np.ndarray) -> float:
         """Factor in [0, 1]: 1 when the detector sees a person, in the whole photo (``feed``, a
         small copy of ``rgb``) or in a square around the region the guide found (``person``,
         at ``rgb``'s size); 0 when it sees none. The square is cut from ``rgb``, not from the
@@ -243,7 +244,8 @@ class PresetMatter:
         if box is None:
             return 0.0
         score = max(
-            self.detector.presence(feed), self.detector.presence(rgb.crop(square_around(box)))
+            self.detector.presence(feed),
+            self.detector.presence(crop_padded(rgb, square_around(box))),
         )
         low, high = self.spec.presence_range
         return float(np.clip((score - low) / (high - low), 0.0, 1.0))
@@ -251,8 +253,8 @@ class PresetMatter:
     def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
         # Fusion runs on at most WORK_SIDE px: the models see 256 px anyway, and full-size
         # float maps of a 16 MP photo would cost more than every model pass together.
-        rgb = _shrunk(rgb, WORK_SIDE)
-        return matting.upsample_matte(self.probability(rgb), size)
+        pixels = np.asarray(_shrunk(rgb, WORK_SIDE))
+        return matting.upsample_matte(self.probability(pixels), size)
 
 
 FEED_SIDE = 512  # longest side of the copy the guide and the detector look at
@@ -271,6 +273,32 @@ def _shrunk(rgb: Image.Image, side: int) -> Image.Image:
     return rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
+def _shrunk_array(rgb: np.ndarray, side: int) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    if max(width, height) <= side:
+        return rgb
+    scale = side / max(width, height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return matting.resize_array(rgb, size)
+
+
+def _size(rgb: np.ndarray) -> tuple[int, int]:
+    return (rgb.shape[1], rgb.shape[0])
+
+
+def crop_padded(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """``rgb`` cut to ``box`` (left, top, right, bottom), black where the box leaves it."""
+    left, top, right, bottom = box
+    height, width = rgb.shape[:2]
+    if left >= 0 and top >= 0 and right <= width and bottom <= height:
+        return rgb[top:bottom, left:right]
+    out = np.zeros((bottom - top, right - left, *rgb.shape[2:]), dtype=rgb.dtype)
+    x0, y0, x1, y1 = max(left, 0), max(top, 0), min(right, width), min(bottom, height)
+    if x0 < x1 and y0 < y1:
+        out[y0 - top : y1 - top, x0 - left : x1 - left] = rgb[y0:y1, x0:x1]
+    return out
+
+
 # longest side at which pipelines fuse maps (at 512 the dev set's mIoU fell from 0.910 to 0.896)
 WORK_SIDE = 1024
 
@@ -280,6 +308,8 @@ def _near_radius(size: tuple[int, int]) -> int:
 
 
 def _weighted_mean(maps: list[tuple[np.ndarray, float]]) -> np.ndarray:
+    if len(maps) == 1:
+        return maps[0][0]
     total = sum(weight for _, weight in maps)
     out = np.zeros_like(maps[0][0])
     for probability, weight in maps:
@@ -291,8 +321,10 @@ def sharpen(probability: np.ndarray, gain: float, center: float = 0.5) -> np.nda
     """Steeper by ``gain`` around ``center``, which moves to 0.5; clipped to [0, 1]."""
     if gain == 1.0 and center == 0.5:
         return probability
-    out = (probability - np.float32(center)) * np.float32(gain) + np.float32(0.5)
-    return np.clip(out, 0.0, 1.0)
+    out = probability - np.float32(center)
+    out *= np.float32(gain)
+    out += np.float32(0.5)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def person_box(

@@ -8,9 +8,19 @@ from functools import partial
 import numpy as np
 from PIL import Image
 
+from humanseg import matting
 from humanseg.models.catalog import ModelSpec, get_spec
-from humanseg.models.runtimes import LiteRTSession, OnnxSession, Session, SessionPool
+from humanseg.models.runtimes import (
+    LiteRTSession,
+    OnnxSession,
+    Session,
+    SessionPool,
+    session_threads,
+)
 from humanseg.models.store import ModelStore
+
+# A photo as Pillow gives it, or as an RGB uint8 array (height, width, 3).
+Photo = Image.Image | np.ndarray
 
 
 class Segmenter:
@@ -19,6 +29,7 @@ class Segmenter:
     def __init__(self, spec: ModelSpec, store: ModelStore, *, threads: int, pool_size: int):
         self.spec = spec
         path = store.ensure(spec)
+        threads = session_threads(threads, spec.runtime)
         factory: partial[Session]
         if spec.runtime == "litert":
             factory = partial(LiteRTSession, path, threads=threads)
@@ -33,14 +44,16 @@ class Segmenter:
     def input_size(self) -> tuple[int, int]:
         return self.spec.preprocess.size
 
-    def to_tensor(self, rgb: Image.Image) -> np.ndarray:
+    def to_tensor(self, rgb: Photo) -> np.ndarray:
         pre = self.spec.preprocess
-        size = pre.input_size(*rgb.size)
+        pixels = np.asarray(rgb)
+        height, width = pixels.shape[:2]
+        size = pre.input_size(width, height)
         if pre.resize == "letterbox":
-            resized = _letterbox(rgb, size)
+            resized = _letterbox(pixels, size)
         else:
-            resized = rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
-        tensor = np.asarray(resized, dtype=np.float32) * np.float32(1 / 255)
+            resized = matting.resize_array(pixels, size)
+        tensor = resized.astype(np.float32) * np.float32(1 / 255)
         if pre.mean != (0.0, 0.0, 0.0) or pre.std != (1.0, 1.0, 1.0):
             tensor -= np.asarray(pre.mean, dtype=np.float32)
             tensor /= np.asarray(pre.std, dtype=np.float32)
@@ -48,7 +61,7 @@ class Segmenter:
             tensor = tensor.transpose(2, 0, 1)
         return np.ascontiguousarray(tensor[None])
 
-    def predict(self, rgb: Image.Image) -> np.ndarray:
+    def predict(self, rgb: Photo) -> np.ndarray:
         """Person probability in [0, 1], float32, shaped (height, width) of the model input."""
         return self.predict_tensor(self.to_tensor(rgb))
 
@@ -68,7 +81,7 @@ class Segmenter:
             output = 1.0 / (1.0 + np.exp(-output))
         return np.clip(output, 0.0, 1.0)
 
-    def presence(self, rgb: Image.Image) -> float:
+    def presence(self, rgb: Photo) -> float:
         """For a detector (``postprocess.kind == "presence"``): probability of a person."""
         tensor = self.to_tensor(rgb)
         with self._pool.session() as session:
@@ -89,16 +102,14 @@ class Segmenter:
             self.predict(blank)
 
 
-def _letterbox(rgb: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """``rgb`` scaled to fit ``size`` with its aspect ratio kept, centred on black."""
+def _letterbox(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``pixels`` scaled to fit ``size`` with its aspect ratio kept, centred on black."""
     width, height = size
-    scale = min(width / rgb.width, height / rgb.height)
-    inner = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
-    canvas = Image.new("RGB", size)
-    canvas.paste(
-        rgb.resize(inner, Image.Resampling.BILINEAR, reducing_gap=3.0),
-        ((width - inner[0]) // 2, (height - inner[1]) // 2),
-    )
+    scale = min(width / pixels.shape[1], height / pixels.shape[0])
+    inner = (max(1, round(pixels.shape[1] * scale)), max(1, round(pixels.shape[0] * scale)))
+    canvas = np.zeros((height, width, 3), dtype=pixels.dtype)
+    left, top = (width - inner[0]) // 2, (height - inner[1]) // 2
+    canvas[top : top + inner[1], left : left + inner[0]] = matting.resize_array(pixels, inner)
     return canvas
 
 
