@@ -164,7 +164,7 @@ def decode(
         img.draft(img.mode, (longest, longest))
     try:
         img.load()
-        img = ImageOps.exif_transpose(img)
+        ImageOps.exif_transpose(img, in_place=True)  # without a copy when upright
         rgb, alpha = _to_rgb_and_alpha(img)
     except Exception:
         raise error(
