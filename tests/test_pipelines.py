@@ -82,7 +82,12 @@ def test_onnx_model_through_the_server(client: httpx.Client) -> None:
     modnet = matte(client, images.astronaut_jpeg(), model="modnet")
     assert_person_matte(modnet)
     provider = client.get("/readyz").json()["models"]["modnet"]["provider"]
-    assert provider in ("CPUExecutionProvider", "CUDAExecutionProvider")
+    assert provider in (
+        "CPUExecutionProvider",
+        "CUDAExecutionProvider",
+        "openvino-cpu-bf16",
+        "openvino-cpu-f32",
+    )
 
 
 def test_quality_pipeline_lists_each_model_once() -> None:

@@ -65,6 +65,8 @@ class Pipeline:
             ModelStore(settings.model_dir),
             threads=settings.inference_threads,
             pool_size=settings.max_concurrency,
+            engine=settings.onnx_engine,
+            precision=settings.openvino_precision,
         )
         self.resolver = Resolver(self.registry)
         self._faces: FaceDetector | None = None

@@ -6,6 +6,7 @@ ONNX models and uses the CUDA provider when the installed build has one.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import queue
 from collections.abc import Callable, Iterator
@@ -58,6 +59,54 @@ class LiteRTSession:
         self._interpreter.set_tensor(self._input, tensor)
         self._interpreter.invoke()
         return [self._interpreter.get_tensor(index) for index in self._outputs]
+
+
+class OpenVinoSession:
+    """An ONNX model compiled by OpenVINO for the CPU (extra ``[openvino]``). Not thread-safe
+    (one infer request): use through a ``SessionPool``."""
+
+    def __init__(self, path: Path, *, threads: int, output_index: int = 0, precision: str):
+        try:
+            import openvino
+        except ImportError:
+            raise error(
+                "model_unavailable",
+                "OpenVINO is not installed; run `pip install 'humanseg[openvino]'` or set "
+                "HUMANSEG_ONNX_ENGINE=onnxruntime.",
+            ) from None
+        core = openvino.Core()
+        native = "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        precision = precision if precision == "f32" or native else "f32"
+        compiled = core.compile_model(
+            str(path),
+            "CPU",
+            {
+                "INFERENCE_NUM_THREADS": threads,
+                "NUM_STREAMS": 1,
+                "PERFORMANCE_HINT": "LATENCY",
+                "INFERENCE_PRECISION_HINT": precision,
+            },
+        )
+        self._request = compiled.create_infer_request()
+        self._output = compiled.output(output_index)
+        self.provider = f"openvino-cpu-{precision}"
+
+    def run(self, tensor: np.ndarray) -> list[np.ndarray]:
+        return [self._request.infer({0: tensor})[self._output]]
+
+
+def onnx_engine(requested: str) -> str:
+    """The engine that runs ONNX models for the ``onnx_engine`` setting (see settings.py)."""
+    if requested != "auto":
+        return requested
+    try:
+        import onnxruntime
+
+        if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+            return "onnxruntime"
+    except ImportError:
+        pass
+    return "openvino" if importlib.util.find_spec("openvino") is not None else "onnxruntime"
 
 
 class OnnxSession:

@@ -13,8 +13,10 @@ from humanseg.models.catalog import ModelSpec, get_spec
 from humanseg.models.runtimes import (
     LiteRTSession,
     OnnxSession,
+    OpenVinoSession,
     Session,
     SessionPool,
+    onnx_engine,
     session_threads,
 )
 from humanseg.models.store import ModelStore
@@ -26,13 +28,30 @@ Photo = Image.Image | np.ndarray
 class Segmenter:
     """Runs one catalog model; safe to call from many threads at once."""
 
-    def __init__(self, spec: ModelSpec, store: ModelStore, *, threads: int, pool_size: int):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        store: ModelStore,
+        *,
+        threads: int,
+        pool_size: int,
+        engine: str = "onnxruntime",
+        precision: str = "f32",
+    ):
         self.spec = spec
         path = store.ensure(spec)
         threads = session_threads(threads, spec.runtime)
         factory: partial[Session]
         if spec.runtime == "litert":
             factory = partial(LiteRTSession, path, threads=threads)
+        elif onnx_engine(engine) == "openvino":
+            factory = partial(
+                OpenVinoSession,
+                path,
+                threads=threads,
+                output_index=spec.postprocess.output_index,
+                precision=precision,
+            )
         else:
             factory = partial(
                 OnnxSession, path, threads=threads, output_index=spec.postprocess.output_index
@@ -116,10 +135,20 @@ def _letterbox(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 class ModelRegistry:
     """Loads each model at most once per process and hands out the loaded ``Segmenter``."""
 
-    def __init__(self, store: ModelStore, *, threads: int, pool_size: int) -> None:
+    def __init__(
+        self,
+        store: ModelStore,
+        *,
+        threads: int,
+        pool_size: int,
+        engine: str = "onnxruntime",
+        precision: str = "f32",
+    ) -> None:
         self.store = store
         self._threads = threads
         self._pool_size = pool_size
+        self._engine = engine
+        self._precision = precision
         self._loaded: dict[str, Segmenter] = {}
         self._lock = threading.Lock()
 
@@ -131,7 +160,12 @@ class ModelRegistry:
         with self._lock:
             if name not in self._loaded:
                 segmenter = Segmenter(
-                    spec, self.store, threads=self._threads, pool_size=self._pool_size
+                    spec,
+                    self.store,
+                    threads=self._threads,
+                    pool_size=self._pool_size,
+                    engine=self._engine,
+                    precision=self._precision,
                 )
                 segmenter.warm_up()
                 self._loaded[name] = segmenter
