@@ -424,8 +424,10 @@ def compare_with_rembg(args: argparse.Namespace, settings: Settings, results: di
         repeat,
     )
     ratio = ours.p50 / theirs.p50
+    provider = pipeline.registry.get(spec.name).provider
     results["rembg"] = {
         "model": spec.name,
+        "ours_provider": provider,
         "ours_p50": ours.p50,
         "rembg_p50": theirs.p50,
         "rembg_raw_session_p50": raw.p50,
@@ -433,8 +435,18 @@ def compare_with_rembg(args: argparse.Namespace, settings: Settings, results: di
     }
     print(
         f"same model ({spec.name}), 1 MP JPEG → RGBA PNG, in-process: humanseg p50 "
-        f"{ours.p50:.0f} ms, rembg p50 {theirs.p50:.0f} ms (its raw session run "
+        f"{ours.p50:.0f} ms ({provider}), rembg p50 {theirs.p50:.0f} ms (its raw session run "
         f"{raw.p50:.0f} ms): ours ÷ rembg = {ratio:.2f}"
+    )
+    if not provider.startswith("openvino"):
+        return
+    # the same comparison with onnxruntime, rembg's own engine, for users without OpenVINO
+    exact = Pipeline(settings.model_copy(update={"onnx_engine": "onnxruntime"}))
+    same_engine = timed(lambda: exact.process(jpeg, OutputType.FOREGROUND, model=spec.name), repeat)
+    results["rembg"]["ours_onnxruntime_p50"] = same_engine.p50
+    print(
+        f"  with HUMANSEG_ONNX_ENGINE=onnxruntime: humanseg p50 {same_engine.p50:.0f} ms: "
+        f"ours ÷ rembg = {same_engine.p50 / theirs.p50:.2f}"
     )
 
 
