@@ -89,7 +89,7 @@ class Settings(BaseSettings):
         "bf16",
         description="OpenVINO's arithmetic. bf16 where the CPU computes it natively (f32 "
         "elsewhere): about twice as fast; results differ slightly from f32 (U²-Net-p on the "
-        "dev set: mIoU 0.8526 → 0.8520). f32: onnxruntime's results, at its speed.",
+        "dev set: mIoU 0.851 → 0.850). f32: onnxruntime's results, at its speed.",
     )
     inference_threads: int = Field(
         0,

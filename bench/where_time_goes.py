@@ -1,0 +1,60 @@
+"""Where one request's time goes, in-process: p50 latency and the top of a cProfile.
+
+    .venv/bin/python bench/where_time_goes.py                       # auto, 1 MP matte
+    .venv/bin/python bench/where_time_goes.py --model u2netp --type foreground
+
+Uses bench.py's synthetic 1 MP photo (or --megapixels) and the default settings (HUMANSEG_*
+variables apply), so its p50 is the "core" column of bench.py for one size and output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench import OUTPUTS, make_photo
+from humanseg.pipeline import Pipeline
+from humanseg.settings import Settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="auto")
+    parser.add_argument("--type", default="alpha", choices=sorted(OUTPUTS))
+    parser.add_argument("--megapixels", type=float, default=1.0)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--top", type=int, default=25, help="profile lines to print")
+    args = parser.parse_args()
+
+    pipeline = Pipeline(Settings())
+    pipeline.load(args.model)
+    jpeg, output = make_photo(args.megapixels), OUTPUTS[args.type]
+    for _ in range(3):
+        pipeline.process(jpeg, output, model=args.model)
+    samples = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        pipeline.process(jpeg, output, model=args.model)
+        samples.append(time.perf_counter() - start)
+    print(
+        f"{args.model}, {args.megapixels} MP, {args.type}: p50 "
+        f"{statistics.median(samples) * 1000:.1f} ms over {args.repeat} runs"
+    )
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(args.repeat):
+        pipeline.process(jpeg, output, model=args.model)
+    profiler.disable()
+    print(f"cProfile of {args.repeat} runs (divide the times by {args.repeat}):")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
