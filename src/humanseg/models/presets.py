@@ -237,17 +237,17 @@ class PresetMatter:
         """Factor in [0, 1]: 1 when the detector sees a person, in the whole photo (``feed``, a
         small copy of ``rgb``) or in a square around the region the guide found (``person``,
         at ``rgb``'s size); 0 when it sees none. The square is cut from ``rgb``, not from the
-        small copy: there a small person is a blur the detector misses."""
+        small copy: there a small person is a blur the detector misses. The whole photo is only
+        looked at when the square leaves a doubt (the factor is the same either way)."""
         if self.detector is None:
             return 1.0
         box = person_box(person, self.spec.detector_margin, self.spec.threshold)
         if box is None:
             return 0.0
-        score = max(
-            self.detector.presence(feed),
-            self.detector.presence(crop_padded(rgb, square_around(box))),
-        )
         low, high = self.spec.presence_range
+        score = self.detector.presence(crop_padded(rgb, square_around(box)))
+        if score < high:  # not sure yet: the whole photo may show the person better
+            score = max(score, self.detector.presence(feed))
         return float(np.clip((score - low) / (high - low), 0.0, 1.0))
 
     def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
