@@ -56,15 +56,15 @@ def resize_array(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
     Shrinking averages the pixels each output pixel covers (every source pixel counts, as with
     Pillow's filters); growing is bilinear. OpenCV rather than Pillow: several times faster,
-    and no copy into an image object. OpenCV averages whole blocks much faster than fractional
-    areas, so a shrink by 2× or more first averages blocks of a whole factor, leaving up to
-    factor − 1 pixels of the right and bottom edges out. Returns the input if it has that size.
+    and no copy into an image object. OpenCV averages 2×2 blocks far faster than any other
+    area (0.2 ms against 4 ms for a 1 MP photo), so a shrink by 2× or more first halves the
+    image as often as it can, leaving an odd last row or column out of each halving, then
+    averages the remaining areas. Returns the input itself if it already has that size.
     """
     height, width = image.shape[:2]
-    factor = min(width // size[0], height // size[1])
-    if factor >= 2:
-        image = image[: height - height % factor, : width - width % factor]
-        height, width = height // factor, width // factor
+    while width >= 2 * size[0] and height >= 2 * size[1]:
+        image = image[: height - height % 2, : width - width % 2]
+        height, width = height // 2, width // 2
         image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
     if (width, height) == size:
         return image
