@@ -206,17 +206,22 @@ class PresetMatter:
             region = lead[top:bottom, left:right]
             region += (close - region) * np.float32(spec.zoom_weight / (1.0 + spec.zoom_weight))
         near: np.ndarray | None = None
+
+        def near_the_person(segmenter: Segmenter, probability: np.ndarray) -> np.ndarray:
+            """A general model's map kept only near the person the guide found."""
+            nonlocal near
+            if segmenter.spec.person_specific:
+                return probability
+            if near is None:
+                near = matting.dilate_mask(lead >= spec.threshold, _near_radius(_size(rgb)))
+            return np.where(near, probability, np.float32(0.0))
+
         maps = []
         for segmenter, weight in self.members:
             if segmenter is self.guide:
                 maps.append((lead, weight))
                 continue
-            probability = self._predict(segmenter, rgb)
-            if not segmenter.spec.person_specific:
-                if near is None:
-                    near = matting.dilate_mask(lead >= spec.threshold, _near_radius(_size(rgb)))
-                probability = np.where(near, probability, np.float32(0.0))
-            maps.append((probability, weight))
+            maps.append((near_the_person(segmenter, self._predict(segmenter, rgb)), weight))
         for segmenter, weight, member_box in close_ups:
             probability = np.zeros_like(lead)
             if member_box is not None:
@@ -224,11 +229,7 @@ class PresetMatter:
                 probability[top:bottom, left:right] = self._predict(
                     segmenter, rgb[top:bottom, left:right]
                 )
-            if not segmenter.spec.person_specific:
-                if near is None:
-                    near = matting.dilate_mask(lead >= spec.threshold, _near_radius(_size(rgb)))
-                probability = np.where(near, probability, np.float32(0.0))
-            maps.append((probability, weight))
+            maps.append((near_the_person(segmenter, probability), weight))
         fused = _weighted_mean(maps)
         fused = sharpen(fused, spec.sharpen, spec.threshold)
         return fused if presence == 1.0 else fused * np.float32(presence)
