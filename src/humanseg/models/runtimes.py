@@ -118,8 +118,9 @@ class OnnxSession:
         except ImportError:
             raise error(
                 "model_unavailable",
-                "onnxruntime is not installed; run `pip install 'humanseg[onnx]'` "
-                "(or `humanseg[gpu]` for CUDA).",
+                "onnxruntime is not installed; run `pip install 'humanseg[onnx]'` (or "
+                "`'humanseg[gpu]'` for CUDA), or `pip install 'humanseg[openvino]'` with "
+                "HUMANSEG_ONNX_ENGINE=auto or openvino.",
             ) from None
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
