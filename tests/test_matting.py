@@ -168,3 +168,28 @@ def test_id_photo_head_size_and_position_follow_the_preset(preset: str) -> None:
     if preset == "us":  # eyes 1⅛ to 1⅜ in from the bottom of a 2 in photo
         eyes_y = (face.right_eye[1] + face.left_eye[1]) / 2
         assert 0.56 <= (height - eyes_y) / height <= 0.69
+
+
+def test_resize_array_averages_every_pixel_when_shrinking() -> None:
+    # a 1-pixel checkerboard: any method that skips pixels comes out black or white
+    board = (np.indices((64, 96)).sum(axis=0) % 2 * 255).astype(np.uint8)
+    for size in ((48, 32), (24, 16), (20, 13), (7, 5)):  # halvings, then the remaining area
+        small = matting.resize_array(board, size)
+        assert small.shape == (size[1], size[0])
+        assert np.all(np.abs(small.astype(int) - 128) <= 2), size
+
+
+def test_resize_array_grows_bilinearly_and_keeps_same_size_input() -> None:
+    ramp = np.linspace(0.0, 1.0, 16, dtype=np.float32).reshape(4, 4)
+    assert matting.resize_array(ramp, (4, 4)) is ramp
+    grown = matting.resize_array(ramp, (8, 8))
+    assert grown.dtype == np.float32 and grown.shape == (8, 8)
+    assert grown.min() >= 0.0 and grown.max() <= 1.0
+    assert np.all(np.diff(grown, axis=1) >= 0)  # monotonic like its source
+    assert matting.upsample_probability(ramp, (4, 4)) is not ramp  # callers may write to it
+
+
+def test_upsample_matte_rounds_like_numpy() -> None:
+    probability = np.random.default_rng(0).random((30, 40), dtype=np.float32)
+    expected = np.round(probability * 255).astype(np.uint8)
+    assert np.array_equal(matting.upsample_matte(probability, (40, 30)), expected)

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from test_api_seed import assert_person_matte, result_image
 
-from humanseg.models.presets import QUALITY, person_box, sharpen, square_around
+from humanseg.models.presets import QUALITY, crop_padded, person_box, sharpen, square_around
 
 
 def matte(client: httpx.Client, data: bytes, **fields: str) -> np.ndarray:
@@ -105,3 +105,14 @@ def test_quality_pipeline_finds_a_small_person(client: httpx.Client) -> None:
     outside = np.ones(alpha.shape, dtype=bool)
     outside[400:656, 600:856] = False
     assert (alpha[outside] >= 128).mean() < 0.03
+
+
+def test_crop_padded_fills_outside_the_photo_with_black() -> None:
+    rgb = np.full((10, 20, 3), 200, dtype=np.uint8)
+    inside = crop_padded(rgb, (2, 3, 12, 8))
+    assert inside.shape == (5, 10, 3) and np.all(inside == 200)
+    square = crop_padded(rgb, (-5, -5, 15, 15))  # reaches past the top and left
+    assert square.shape == (20, 20, 3)
+    assert np.all(square[:5] == 0) and np.all(square[:, :5] == 0)
+    assert np.all(square[5:15, 5:20] == 200)
+    assert np.all(crop_padded(rgb, (30, 30, 40, 40)) == 0)  # wholly outside
