@@ -92,7 +92,9 @@ class OpenVinoSession:
         self.provider = f"openvino-cpu-{precision}"
 
     def run(self, tensor: np.ndarray) -> list[np.ndarray]:
-        return [self._request.infer({0: tensor})[self._output]]
+        # a copy of the output, not a view of the request's buffer: the session goes back to
+        # its pool before the caller reads the result
+        return [self._request.infer({0: tensor}, share_outputs=False)[self._output]]
 
 
 def onnx_engine(requested: str) -> str:
