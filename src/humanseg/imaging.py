@@ -204,7 +204,7 @@ def _to_rgb_and_alpha(img: Image.Image) -> tuple[Image.Image, np.ndarray | None]
     return img, None
 
 
-Picture = Image.Image | np.ndarray  # an output image, or its H×W×C uint8 pixels
+Picture = Image.Image | np.ndarray  # an image, or its H×W×C uint8 pixels
 
 
 def as_image(picture: Picture) -> Image.Image:

@@ -262,6 +262,9 @@ FEED_SIDE = 512  # longest side of the copy the guide and the detector look at
 
 
 def _shrunk(rgb: Image.Image, side: int) -> Image.Image:
+    """A Pillow image with its longest side at most ``side``. Kept on Pillow (unlike
+    ``_shrunk_array``) for the first shrink of a large photo: ``reduce`` works before the
+    photo is copied into an array, so a 16 MP photo is never copied whole."""
     if max(rgb.size) <= side:
         return rgb
     factor = max(rgb.size) // side

@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from humanseg import matting
+from humanseg.imaging import Picture
 from humanseg.models.catalog import ModelSpec, get_spec
 from humanseg.models.runtimes import (
     LiteRTSession,
@@ -20,9 +21,6 @@ from humanseg.models.runtimes import (
     session_threads,
 )
 from humanseg.models.store import ModelStore
-
-# A photo as Pillow gives it, or as an RGB uint8 array (height, width, 3).
-Photo = Image.Image | np.ndarray
 
 
 class Segmenter:
@@ -63,7 +61,7 @@ class Segmenter:
     def input_size(self) -> tuple[int, int]:
         return self.spec.preprocess.size
 
-    def to_tensor(self, rgb: Photo) -> np.ndarray:
+    def to_tensor(self, rgb: Picture) -> np.ndarray:
         pre = self.spec.preprocess
         pixels = np.asarray(rgb)
         height, width = pixels.shape[:2]
@@ -80,7 +78,7 @@ class Segmenter:
             tensor = tensor.transpose(2, 0, 1)
         return np.ascontiguousarray(tensor[None])
 
-    def predict(self, rgb: Photo) -> np.ndarray:
+    def predict(self, rgb: Picture) -> np.ndarray:
         """Person probability in [0, 1], float32, shaped (height, width) of the model input."""
         return self.predict_tensor(self.to_tensor(rgb))
 
@@ -100,7 +98,7 @@ class Segmenter:
             output = 1.0 / (1.0 + np.exp(-output))
         return np.clip(output, 0.0, 1.0)
 
-    def presence(self, rgb: Photo) -> float:
+    def presence(self, rgb: Picture) -> float:
         """For a detector (``postprocess.kind == "presence"``): probability of a person."""
         tensor = self.to_tensor(rgb)
         with self._pool.session() as session:
