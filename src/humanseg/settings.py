@@ -95,8 +95,8 @@ class Settings(BaseSettings):
         0,
         ge=0,
         description="Threads one model inference may use. 0 (auto): ONNX models (MODNet, "
-        "U²-Net, ISNet…) use every core, which halves their latency at about the same CPU "
-        "time; the small LiteRT models use one, so concurrent requests share the cores.",
+        "U²-Net, ISNet…) use every core, which about halves their latency; the small LiteRT "
+        "models use one, so concurrent requests share the cores.",
     )
 
     # limits

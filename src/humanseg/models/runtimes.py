@@ -21,8 +21,9 @@ from humanseg.errors import error
 
 def session_threads(requested: int, runtime: str) -> int:
     """Threads for one session: ``requested``, or for 0 (auto) every core for onnxruntime's
-    large models and one for LiteRT's small ones (measured: U²-Net-p runs 437 → 231 ms with
-    2 threads for 452 → 476 CPU-ms; a 4 ms selfie pass gains nothing worth a second core)."""
+    large models and one for LiteRT's small ones (measured with bench/where_time_goes.py:
+    U²-Net-p's run 439 → 243 ms on 2 cores; a 4 ms selfie pass is better left to one core, so
+    concurrent requests share them)."""
     if requested > 0:
         return requested
     return max(1, os.cpu_count() or 1) if runtime == "onnx" else 1
