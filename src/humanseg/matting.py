@@ -73,7 +73,7 @@ def resize_array(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image, size, interpolation=method)
 
 
-def _working_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
+def working_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
     width, height = size
     scale = min(1.0, longest / max(width, height))
     return max(1, round(width * scale)), max(1, round(height * scale))
@@ -82,7 +82,7 @@ def _working_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
 def working_photo(rgb: np.ndarray) -> np.ndarray:
     """The photo at the working size shared by edge refinement and foreground estimation."""
     height, width = rgb.shape[:2]
-    return resize_array(rgb, _working_size((width, height), GUIDED_WORK_SIDE))
+    return resize_array(rgb, working_size((width, height), GUIDED_WORK_SIDE))
 
 
 def refine_matte(
@@ -95,7 +95,7 @@ def refine_matte(
     structure such as hair comes from the photo. Pixels the model is sure about are kept.
     """
     height, width = matte.shape
-    work = _working_size((width, height), GUIDED_WORK_SIDE)
+    work = working_size((width, height), GUIDED_WORK_SIDE)
     radius = max(1, round(GUIDED_RADIUS * max(work)))
     small = small_rgb if small_rgb is not None and small_rgb.shape[1::-1] == work else None
     guide = (small if small is not None else resize_array(rgb, work)).astype(
@@ -268,7 +268,7 @@ def estimate_foreground(
     soft = (alpha > 0) & (alpha < 255)
     if not soft.any():
         return rgb
-    work = _working_size((width, height), FOREGROUND_WORK_SIDE)
+    work = working_size((width, height), FOREGROUND_WORK_SIDE)
     small = small_rgb if small_rgb is not None and small_rgb.shape[1::-1] == work else None
     image = (small if small is not None else resize_array(rgb, work)).astype(
         np.float32

@@ -174,27 +174,32 @@ class PresetMatter:
         height = max(segmenter.input_size[1] for segmenter, _ in self.members)
         return (2 * width, 2 * height) if self.spec.zoom else (width, height)
 
-    def _predict(
-        self, segmenter: Segmenter, rgb: np.ndarray, size: tuple[int, int] | None = None
-    ) -> np.ndarray:
-        """The member's probability for ``rgb``, brought to ``size`` (default: rgb's)."""
+    def _predict(self, segmenter: Segmenter, rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """The member's probability for ``rgb``, float32 in [0, 1], brought to ``size``."""
         tensor = segmenter.to_tensor(rgb)
         probability = segmenter.predict_tensor(tensor)
         if self.spec.flip:  # the mirror image of the resized input: one resize, not two
             width_axis = 2 if segmenter.spec.preprocess.layout == "NHWC" else 3
             mirrored = segmenter.predict_tensor(np.ascontiguousarray(np.flip(tensor, width_axis)))
             probability = (probability + mirrored[:, ::-1]) * np.float32(0.5)
-        return matting.upsample_probability(probability, size or _size(rgb))
+        return matting.upsample_probability(probability, size)
 
     def probability(self, rgb: np.ndarray) -> np.ndarray:
-        """Fused person probability for an RGB array, float32 in [0, 1], at its size."""
+        """Fused person probability for an RGB array, float32, before sharpening, at the map
+        size (``rgb``'s size shrunk to at most MAP_SIDE px); ``presence`` is already applied."""
+        fused, presence = self._fuse(rgb)
+        return fused * np.float32(presence)
+
+    def _fuse(self, rgb: np.ndarray) -> tuple[np.ndarray, float]:
+        """The members' maps fused at the map size, and the detector's presence factor."""
         spec = self.spec
-        # the guide and the detector see at most 256 px: feed them a smaller copy, made once
-        feed = _shrunk_array(rgb, FEED_SIDE)
-        lead = self._predict(self.guide, feed, _size(rgb))
-        presence = self._presence(rgb, feed, lead)
+        width, height = _size(rgb)
+        size = matting.working_size((width, height), MAP_SIDE)
+        scale = width / size[0]  # from map pixels to ``rgb``'s pixels
+        lead = self._predict(self.guide, rgb, size)
+        presence = self._presence(rgb, lead, scale)
         if presence == 0.0:
-            return np.zeros(rgb.shape[:2], dtype=np.float32)
+            return np.zeros(lead.shape, dtype=np.float32), 0.0
         box = person_box(lead, spec.zoom_margin, spec.threshold)
         close_ups = [
             (segmenter, weight, person_box(lead, margin, spec.threshold))
@@ -202,8 +207,8 @@ class PresetMatter:
         ]
         if spec.zoom and box is not None:
             left, top, right, bottom = box
-            close = self._predict(self.guide, rgb[top:bottom, left:right])
             region = lead[top:bottom, left:right]
+            close = self._predict(self.guide, _cut(rgb, box, scale), _size(region))
             region += (close - region) * np.float32(spec.zoom_weight / (1.0 + spec.zoom_weight))
         near: np.ndarray | None = None
 
@@ -213,7 +218,7 @@ class PresetMatter:
             if segmenter.spec.person_specific:
                 return probability
             if near is None:
-                near = matting.dilate_mask(lead >= spec.threshold, _near_radius(_size(rgb)))
+                near = matting.dilate_mask(lead >= spec.threshold, _near_radius(size))
             return np.where(near, probability, np.float32(0.0))
 
         maps = []
@@ -221,24 +226,21 @@ class PresetMatter:
             if segmenter is self.guide:
                 maps.append((lead, weight))
                 continue
-            maps.append((near_the_person(segmenter, self._predict(segmenter, rgb)), weight))
+            maps.append((near_the_person(segmenter, self._predict(segmenter, rgb, size)), weight))
         for segmenter, weight, member_box in close_ups:
             probability = np.zeros_like(lead)
             if member_box is not None:
                 left, top, right, bottom = member_box
-                probability[top:bottom, left:right] = self._predict(
-                    segmenter, rgb[top:bottom, left:right]
-                )
+                region = probability[top:bottom, left:right]
+                region[...] = self._predict(segmenter, _cut(rgb, member_box, scale), _size(region))
             maps.append((near_the_person(segmenter, probability), weight))
-        fused = _weighted_mean(maps)
-        fused = sharpen(fused, spec.sharpen, spec.threshold)
-        return fused if presence == 1.0 else fused * np.float32(presence)
+        return _weighted_mean(maps), presence
 
-    def _presence(self, rgb: np.ndarray, feed: np.ndarray, person: np.ndarray) -> float:
-        """Factor in [0, 1]: 1 when the detector sees a person, in the whole photo (``feed``, a
-        small copy of ``rgb``) or in a square around the region the guide found (``person``,
-        at ``rgb``'s size); 0 when it sees none. The square is cut from ``rgb``, not from the
-        small copy: there a small person is a blur the detector misses. The whole photo is only
+    def _presence(self, rgb: np.ndarray, person: np.ndarray, scale: float) -> float:
+        """Factor in [0, 1]: 1 when the detector sees a person, in a square around the region
+        the guide found (``person``, a map ``scale`` times smaller than ``rgb``) or in the whole
+        photo; 0 when it sees none. The square is cut from ``rgb`` at its full working size:
+        in a small copy a small person is a blur the detector misses. The whole photo is only
         looked at when the square leaves a doubt (the factor is the same either way)."""
         if self.detector is None:
             return 1.0
@@ -246,19 +248,18 @@ class PresetMatter:
         if box is None:
             return 0.0
         low, high = self.spec.presence_range
-        score = self.detector.presence(crop_padded(rgb, square_around(box)))
+        square = square_around(_scaled_box(box, scale))
+        score = self.detector.presence(crop_padded(rgb, square))
         if score < high:  # not sure yet: the whole photo may show the person better
-            score = max(score, self.detector.presence(feed))
+            score = max(score, self.detector.presence(rgb))
         return float(np.clip((score - low) / (high - low), 0.0, 1.0))
 
     def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
-        # Fusion runs on at most WORK_SIDE px: the models see 256 px anyway, and full-size
-        # float maps of a 16 MP photo would cost more than every model pass together.
-        pixels = np.asarray(_shrunk(rgb, WORK_SIDE))
-        return matting.upsample_matte(self.probability(pixels), size)
-
-
-FEED_SIDE = 512  # longest side of the copy the guide and the detector look at
+        # The models see 256 px and their maps are fused at MAP_SIDE px; only the close-ups
+        # and the detector's square are cut from the photo at up to WORK_SIDE px, so a small
+        # person keeps their pixels without full-size float maps of a large photo.
+        fused, presence = self._fuse(np.asarray(_shrunk(rgb, WORK_SIDE)))
+        return _sharpened_matte(fused, self.spec.sharpen, self.spec.threshold, presence, size)
 
 
 def _shrunk(rgb: Image.Image, side: int) -> Image.Image:
@@ -275,15 +276,6 @@ def _shrunk(rgb: Image.Image, side: int) -> Image.Image:
     scale = side / max(rgb.size)
     size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
     return rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
-
-
-def _shrunk_array(rgb: np.ndarray, side: int) -> np.ndarray:
-    height, width = rgb.shape[:2]
-    if max(width, height) <= side:
-        return rgb
-    scale = side / max(width, height)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return matting.resize_array(rgb, size)
 
 
 def _size(rgb: np.ndarray) -> tuple[int, int]:
@@ -303,8 +295,33 @@ def crop_padded(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return out
 
 
-# longest side at which pipelines fuse maps (at 512 the dev set's mIoU fell from 0.910 to 0.896)
+# Longest side of the photo that close-ups and the detector's square are cut from (cutting
+# them from a 512 px copy lost small people's detail: dev mIoU 0.910 → 0.896).
 WORK_SIDE = 1024
+# Longest side at which the members' maps are fused: twice the models' 256 px input.
+MAP_SIDE = 512
+
+
+def _scaled_box(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int, int]:
+    """A box of the map in the pixels of a photo ``scale`` times larger."""
+    left, top, right, bottom = box
+    return (round(left * scale), round(top * scale), round(right * scale), round(bottom * scale))
+
+
+def _cut(rgb: np.ndarray, box: tuple[int, int, int, int], scale: float) -> np.ndarray:
+    """The part of ``rgb`` under ``box``, a box of a map ``scale`` times smaller."""
+    left, top, right, bottom = _scaled_box(box, scale)
+    return rgb[top:bottom, left:right]
+
+
+def _sharpened_matte(
+    fused: np.ndarray, gain: float, center: float, presence: float, size: tuple[int, int]
+) -> np.ndarray:
+    """The fused map sharpened, scaled by the presence factor, as a uint8 matte of ``size``."""
+    probability = sharpen(fused, gain, center)
+    if presence != 1.0:
+        probability = probability * np.float32(presence)
+    return matting.upsample_matte(probability, size)
 
 
 def _near_radius(size: tuple[int, int]) -> int:
