@@ -13,13 +13,13 @@ cannot be reached raises ``ApiConnectionError`` (code ``connection_failed``).
 
 from __future__ import annotations
 
-import base64
 import io
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
 import httpx
+import pybase64 as base64
 
 from humanseg.errors import HumansegError
 

@@ -8,11 +8,12 @@ A direct invocation whose event is the seed's JSON body returns the answer objec
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import logging
 from typing import Any
+
+import pybase64 as base64
 
 from humanseg.api.seed import segment
 from humanseg.api.service import Service

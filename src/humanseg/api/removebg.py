@@ -10,12 +10,12 @@ as every other front end; the core pipeline does the work.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+import pybase64 as base64
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 

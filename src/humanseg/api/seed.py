@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import json
 
+import pybase64 as base64
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
+
+import pybase64 as base64
 
 from humanseg.errors import error
 from humanseg.settings import Settings
