@@ -61,16 +61,24 @@ def resize_array(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     image as often as it can, leaving an odd last row or column out of each halving, then
     averages the remaining areas. Returns the input itself if it already has that size.
     """
+    image = halved(image, size)
     height, width = image.shape[:2]
-    while width >= 2 * size[0] and height >= 2 * size[1]:
-        image = image[: height - height % 2, : width - width % 2]
-        height, width = height // 2, width // 2
-        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
     if (width, height) == size:
         return image
     shrinking = size[0] < width or size[1] < height
     method = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
     return cv2.resize(image, size, interpolation=method)
+
+
+def halved(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` halved by 2×2 averaging as long as both sides stay at least twice ``size``:
+    the first, fast steps of ``resize_array`` towards ``size``, to share between resizes."""
+    height, width = image.shape[:2]
+    while width >= 2 * size[0] and height >= 2 * size[1]:
+        image = image[: height - height % 2, : width - width % 2]
+        height, width = height // 2, width // 2
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    return image
 
 
 def working_size(size: tuple[int, int], longest: int) -> tuple[int, int]:

@@ -196,8 +196,10 @@ class PresetMatter:
         width, height = _size(rgb)
         size = matting.working_size((width, height), MAP_SIDE)
         scale = width / size[0]  # from map pixels to ``rgb``'s pixels
-        lead = self._predict(self.guide, rgb, size)
-        presence = self._presence(rgb, lead, scale)
+        # the first halvings of the photo serve the guide's input and the detector's
+        feed = matting.halved(rgb, self.guide.input_size)
+        lead = self._predict(self.guide, feed, size)
+        presence = self._presence(rgb, feed, lead, scale)
         if presence == 0.0:
             return np.zeros(lead.shape, dtype=np.float32), 0.0
         box = person_box(lead, spec.zoom_margin, spec.threshold)
@@ -236,12 +238,15 @@ class PresetMatter:
             maps.append((near_the_person(segmenter, probability), weight))
         return _weighted_mean(maps), presence
 
-    def _presence(self, rgb: np.ndarray, person: np.ndarray, scale: float) -> float:
+    def _presence(
+        self, rgb: np.ndarray, feed: np.ndarray, person: np.ndarray, scale: float
+    ) -> float:
         """Factor in [0, 1]: 1 when the detector sees a person, in a square around the region
         the guide found (``person``, a map ``scale`` times smaller than ``rgb``) or in the whole
-        photo; 0 when it sees none. The square is cut from ``rgb`` at its full working size:
-        in a small copy a small person is a blur the detector misses. The whole photo is only
-        looked at when the square leaves a doubt (the factor is the same either way)."""
+        photo (``feed``: ``rgb`` halved, which the detector's resize would do first anyway); 0
+        when it sees none. The square is cut from ``rgb`` at its full working size: in a small
+        copy a small person is a blur the detector misses. The whole photo is only looked at
+        when the square leaves a doubt (the factor is the same either way)."""
         if self.detector is None:
             return 1.0
         box = person_box(person, self.spec.detector_margin, self.spec.threshold)
@@ -249,9 +254,10 @@ class PresetMatter:
             return 0.0
         low, high = self.spec.presence_range
         square = square_around(_scaled_box(box, scale))
-        score = self.detector.presence(crop_padded(rgb, square))
-        if score < high:  # not sure yet: the whole photo may show the person better
-            score = max(score, self.detector.presence(rgb))
+        whole = square == (0, 0, *_size(rgb))
+        score = self.detector.presence(feed if whole else crop_padded(rgb, square))
+        if score < high and not whole:  # not sure yet: the whole photo may show them better
+            score = max(score, self.detector.presence(feed))
         return float(np.clip((score - low) / (high - low), 0.0, 1.0))
 
     def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
