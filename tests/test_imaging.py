@@ -7,7 +7,7 @@ import io
 import images
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from humanseg import imaging
 from humanseg.errors import HumansegError
@@ -44,4 +44,47 @@ def test_draft_decode_keeps_the_full_size_in_metadata() -> None:
     jpeg = images.encode(images.astronaut().resize((2048, 2048)), "JPEG")
     decoded = imaging.decode(jpeg, max_side=4096, max_pixels=1 << 24, draft_size=(256, 256))
     assert decoded.size == (2048, 2048)
-    assert 256 <= decoded.rgb.width < 2048
+    assert 256 <= imaging.picture_size(decoded.rgb)[0] < 2048
+
+
+def _pillow_decode(data: bytes, draft: int | None = None) -> np.ndarray:
+    image = Image.open(io.BytesIO(data))
+    if draft:
+        image.draft("RGB", (draft, draft))
+    return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("draft", [None, 100])
+def test_jpeg_arrays_match_pillow(orientation: int, draft: int | None) -> None:
+    """JPEGs decode (through OpenCV) to exactly Pillow's upright pixels, drafts included."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = images.encode(images.astronaut().crop((0, 0, 512, 300)), "JPEG", exif=exif.tobytes())
+    decoded = imaging.decode(
+        data, max_side=4096, max_pixels=1 << 24, draft_size=(draft, draft) if draft else None
+    )
+    assert isinstance(decoded.rgb, np.ndarray)
+    assert decoded.size == ((300, 512) if orientation >= 5 else (512, 300))
+    assert np.array_equal(decoded.rgb, _pillow_decode(data, draft))
+
+
+def test_grayscale_jpeg_decodes_to_rgb() -> None:
+    data = images.encode(images.astronaut().convert("L"), "JPEG")
+    decoded = imaging.decode(data, max_side=4096, max_pixels=1 << 24)
+    assert np.array_equal(np.asarray(decoded.rgb), _pillow_decode(data))
+
+
+def test_cmyk_jpeg_keeps_pillows_colours() -> None:
+    data = images.encode(images.astronaut().convert("CMYK"), "JPEG")
+    decoded = imaging.decode(data, max_side=4096, max_pixels=1 << 24)
+    assert np.array_equal(np.asarray(decoded.rgb), _pillow_decode(data))
+
+
+@pytest.mark.parametrize("keep", [300, 2000, -2])
+def test_truncated_jpeg_is_refused(keep: int) -> None:
+    """Cut anywhere (even just before the end-of-image marker), a JPEG is invalid, not grey."""
+    data = images.astronaut_jpeg()[:keep]
+    with pytest.raises(HumansegError) as raised:
+        imaging.decode(data, max_side=4096, max_pixels=1 << 24)
+    assert raised.value.code == "invalid_image"

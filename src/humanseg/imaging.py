@@ -11,6 +11,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
@@ -40,6 +41,9 @@ _OTHER_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x00\x00\x00\x0cJXL ", "JPEG XL"),
 )
 
+Picture = Image.Image | np.ndarray  # an image, or its H×W×C uint8 pixels
+
+
 # EXIF orientations that swap width and height.
 _TRANSPOSING_ORIENTATIONS = {5, 6, 7, 8}
 
@@ -48,12 +52,13 @@ _TRANSPOSING_ORIENTATIONS = {5, 6, 7, 8}
 class DecodedImage:
     """A decoded photo, upright.
 
-    ``rgb`` is 8-bit RGB; when decoded for the model only it may be smaller than ``size``
-    (JPEG DCT scaling), otherwise it is exactly ``size``. ``alpha`` is the image's own
-    transparency at full size, or None when it has none.
+    ``rgb`` is 8-bit RGB: an H×W×3 array for JPEGs, a Pillow image otherwise (see
+    ``Picture``). When decoded for the model only it may be smaller than ``size`` (JPEG DCT
+    scaling), otherwise it is exactly ``size``. ``alpha`` is the image's own transparency at
+    full size, or None when it has none.
     """
 
-    rgb: Image.Image
+    rgb: Picture
     alpha: np.ndarray | None
     size: tuple[int, int]
     format: str
@@ -107,13 +112,16 @@ def _open(data: bytes, fmt: str) -> Image.Image:
         ) from None
 
 
+def _orientation(img: Image.Image) -> int:
+    try:
+        return int(img.getexif().get(0x0112, 1))
+    except Exception:  # a broken EXIF block must not reject an otherwise good photo
+        return 1
+
+
 def _oriented_size(img: Image.Image) -> tuple[int, int]:
     width, height = img.size
-    try:
-        orientation = img.getexif().get(0x0112, 1)
-    except Exception:  # a broken EXIF block must not reject an otherwise good photo
-        orientation = 1
-    if orientation in _TRANSPOSING_ORIENTATIONS:
+    if _orientation(img) in _TRANSPOSING_ORIENTATIONS:
         return height, width
     return width, height
 
@@ -159,9 +167,14 @@ def decode(
     img = _open(data, fmt)
     size = _oriented_size(img)
     check_limits(size, max_side=max_side, max_pixels=max_pixels)
-    if draft_size is not None and fmt == "JPEG":
-        longest = max(draft_size)
-        img.draft(img.mode, (longest, longest))
+    if fmt == "JPEG":
+        scale = _dct_scale(img.size, draft_size)
+        pixels = _decode_jpeg_pixels(data, img, size, scale)
+        if pixels is not None:
+            return DecodedImage(rgb=pixels, alpha=None, size=size, format=fmt)
+        if scale > 1:
+            longest = max(draft_size or (1, 1))
+            img.draft(img.mode, (longest, longest))
     try:
         img.load()
         ImageOps.exif_transpose(img, in_place=True)  # without a copy when upright
@@ -173,6 +186,63 @@ def decode(
     if alpha is not None and rgb.size != size:  # never happens: alpha formats are not drafted
         raise error("invalid_image", "The image's transparency does not match its size.")
     return DecodedImage(rgb=rgb, alpha=alpha, size=size, format=fmt)
+
+
+def _dct_scale(size: tuple[int, int], draft_size: tuple[int, int] | None) -> int:
+    """The JPEG DCT scale (1, 2, 4 or 8) that keeps both sides at least ``draft_size``'s
+    longest side, as Pillow's ``draft`` chooses it."""
+    if draft_size is None:
+        return 1
+    longest = max(draft_size)
+    fits = min(size[0] // longest, size[1] // longest)
+    return next((scale for scale in (8, 4, 2) if fits >= scale), 1)
+
+
+# OpenCV's flags for decoding at 1/scale of the size, in RGB order
+_CV_SCALE_FLAGS = {
+    1: cv2.IMREAD_COLOR_RGB,
+    2: cv2.IMREAD_REDUCED_GRAYSCALE_2 | cv2.IMREAD_COLOR_RGB,
+    4: cv2.IMREAD_REDUCED_GRAYSCALE_4 | cv2.IMREAD_COLOR_RGB,
+    8: cv2.IMREAD_REDUCED_GRAYSCALE_8 | cv2.IMREAD_COLOR_RGB,
+}
+
+
+def _decode_jpeg_pixels(
+    data: bytes, img: Image.Image, size: tuple[int, int], scale: int
+) -> np.ndarray | None:
+    """A JPEG decoded by OpenCV straight into an upright RGB array (the same libjpeg-turbo
+    pixels as Pillow's, without Pillow's copy out of its own storage: 3.0 against 4.3 ms for
+    1 MP), or None to leave it to Pillow: CMYK files (OpenCV converts their colours a little
+    differently), and files that do not end with the end-of-image marker, since OpenCV
+    returns a truncated file's missing rows as grey where Pillow refuses the file."""
+    if img.mode not in ("RGB", "L") or not data.endswith(b"\xff\xd9"):
+        return None
+    flags = _CV_SCALE_FLAGS[scale] | cv2.IMREAD_IGNORE_ORIENTATION
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if pixels is None:
+        return None
+    pixels = _upright(pixels, _orientation(img))  # Pillow's reading of the EXIF, as elsewhere
+    expected = (-(-size[1] // scale), -(-size[0] // scale), 3)
+    return pixels if pixels.shape == expected else None
+
+
+def _upright(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Pixels turned as EXIF ``orientation`` says (what ``ImageOps.exif_transpose`` does)."""
+    if orientation == 2:
+        return cv2.flip(pixels, 1)
+    if orientation == 3:
+        return cv2.rotate(pixels, cv2.ROTATE_180)
+    if orientation == 4:
+        return cv2.flip(pixels, 0)
+    if orientation == 5:
+        return cv2.transpose(pixels)
+    if orientation == 6:
+        return cv2.rotate(pixels, cv2.ROTATE_90_CLOCKWISE)
+    if orientation == 7:
+        return cv2.rotate(cv2.transpose(pixels), cv2.ROTATE_180)
+    if orientation == 8:
+        return cv2.rotate(pixels, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    return pixels
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:
@@ -204,11 +274,15 @@ def _to_rgb_and_alpha(img: Image.Image) -> tuple[Image.Image, np.ndarray | None]
     return img, None
 
 
-Picture = Image.Image | np.ndarray  # an image, or its H×W×C uint8 pixels
-
-
 def as_image(picture: Picture) -> Image.Image:
     return picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
+
+
+def picture_size(picture: Picture) -> tuple[int, int]:
+    """(width, height) of an image or of an array of pixels."""
+    if isinstance(picture, Image.Image):
+        return picture.size
+    return picture.shape[1], picture.shape[0]
 
 
 def encode_png(picture: Picture, *, compress_level: int, fast: bool = True) -> bytes:

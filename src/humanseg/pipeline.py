@@ -120,12 +120,12 @@ class Pipeline:
         )
         rgb, own_alpha, size = decoded.rgb, decoded.alpha, decoded.size
         if spec.max_pixels and size[0] * size[1] > spec.max_pixels:
-            rgb, own_alpha = _shrink(rgb, own_alpha, spec.max_pixels)
+            rgb, own_alpha = _shrink(imaging.as_image(rgb), own_alpha, spec.max_pixels)
             size = rgb.size
         started = time.perf_counter()
         matte = matter.matte(rgb, size)
         model_seconds = time.perf_counter() - started
-        pixels = np.asarray(rgb) if needs_full_pixels else None  # one copy out of Pillow
+        pixels = np.asarray(rgb) if needs_full_pixels else None  # a JPEG's array as it is
         uses_small = refine or spec.type not in (OutputType.ALPHA, OutputType.MASK)
         small = matting.working_photo(pixels) if pixels is not None and uses_small else None
         if refine:
@@ -138,7 +138,7 @@ class Pipeline:
     def _compose(
         self,
         spec: OutputSpec,
-        rgb: Image.Image,
+        rgb: imaging.Picture,
         pixels: np.ndarray | None,
         small: np.ndarray | None,
         matte: np.ndarray,
@@ -157,7 +157,7 @@ class Pipeline:
             return Image.fromarray(compose.flatten(cutout, background), "RGB"), None
         cutout = compose.Cutout(matting.estimate_foreground(pixels, matte, small), matte)
         if kind is OutputType.ID_PHOTO:
-            return self._id_photo(spec, rgb, cutout), None
+            return self._id_photo(spec, imaging.as_image(rgb), cutout), None
         cutout = self._geometry(spec, cutout)
         box = compose.subject_box(cutout.alpha)
         if kind is OutputType.ALPHA:  # remove.bg's channels=alpha with crop or placement
@@ -168,7 +168,7 @@ class Pipeline:
                 max_side=self.settings.max_image_side,
                 max_pixels=self.settings.max_image_pixels,
             )
-            backdrop = compose.cover(background.rgb, cutout.size)
+            backdrop = compose.cover(imaging.as_image(background.rgb), cutout.size)
             return Image.fromarray(compose.flatten(cutout, backdrop), "RGB"), box
         if spec.bg_color is not None:
             return compose.over_color(cutout, spec.bg_color), box

@@ -37,6 +37,7 @@ from PIL import Image
 
 from humanseg import matting
 from humanseg.errors import error
+from humanseg.imaging import Picture, picture_size
 from humanseg.models.catalog import CATALOG, ModelSpec, get_spec
 from humanseg.models.segmenter import ModelRegistry, Segmenter
 from humanseg.models.store import ModelStore
@@ -136,7 +137,7 @@ class Matter(Protocol):
     @property
     def input_size(self) -> tuple[int, int]: ...
 
-    def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    def matte(self, rgb: Picture, size: tuple[int, int]) -> np.ndarray:
         """uint8 matte at ``size`` (the photo's size; ``rgb`` may be a smaller draft)."""
         ...
 
@@ -152,7 +153,7 @@ class ModelMatter:
     def input_size(self) -> tuple[int, int]:
         return self.segmenter.input_size
 
-    def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    def matte(self, rgb: Picture, size: tuple[int, int]) -> np.ndarray:
         return matting.upsample_matte(self.segmenter.predict(rgb), size)
 
 
@@ -260,28 +261,31 @@ class PresetMatter:
             score = max(score, self.detector.presence(feed))
         return float(np.clip((score - low) / (high - low), 0.0, 1.0))
 
-    def matte(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    def matte(self, rgb: Picture, size: tuple[int, int]) -> np.ndarray:
         # The models see 256 px and their maps are fused at MAP_SIDE px; only the close-ups
         # and the detector's square are cut from the photo at up to WORK_SIDE px, so a small
         # person keeps their pixels without full-size float maps of a large photo.
-        fused, presence = self._fuse(np.asarray(_shrunk(rgb, WORK_SIDE)))
+        fused, presence = self._fuse(_shrunk(rgb, WORK_SIDE))
         return _sharpened_matte(fused, self.spec.sharpen, self.spec.threshold, presence, size)
 
 
-def _shrunk(rgb: Image.Image, side: int) -> Image.Image:
-    """A Pillow image with its longest side at most ``side``. Kept on Pillow (unlike
-    ``_shrunk_array``) for the first shrink of a large photo: ``reduce`` works before the
-    photo is copied into an array, so a 16 MP photo is never copied whole."""
-    if max(rgb.size) <= side:
-        return rgb
+def _shrunk(rgb: Picture, side: int) -> np.ndarray:
+    """The photo's pixels with the longest side at most ``side``. A Pillow image (a PNG or BMP)
+    is shrunk by Pillow first, whose ``reduce`` works before a copy into an array, so a large
+    photo is never copied whole; a JPEG's array by ``matting.resize_array``."""
+    width, height = picture_size(rgb)
+    if max(width, height) <= side:
+        return np.asarray(rgb)
+    if isinstance(rgb, np.ndarray):
+        return matting.resize_array(rgb, matting.working_size((width, height), side))
     factor = max(rgb.size) // side
     if factor >= 2:  # box-averaging by an integer factor is several times cheaper than resize
         rgb = rgb.reduce(factor)
         if max(rgb.size) <= side:
-            return rgb
+            return np.asarray(rgb)
     scale = side / max(rgb.size)
     size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
-    return rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0))
 
 
 def _mirrored(tensor: np.ndarray, layout: str) -> np.ndarray:
