@@ -66,10 +66,11 @@ class Segmenter:
         pixels = np.asarray(rgb)
         height, width = pixels.shape[:2]
         size = pre.input_size(width, height)
+        area = pre.shrink == "area"
         if pre.resize == "letterbox":
-            resized = _letterbox(pixels, size)
+            resized = _letterbox(pixels, size, area=area)
         else:
-            resized = matting.resize_array(pixels, size)
+            resized = matting.resize_array(pixels, size, area=area)
         tensor = resized.astype(np.float32) * np.float32(1 / 255)
         if pre.mean != (0.0, 0.0, 0.0) or pre.std != (1.0, 1.0, 1.0):
             tensor -= np.asarray(pre.mean, dtype=np.float32)
@@ -119,14 +120,16 @@ class Segmenter:
             self.predict(blank)
 
 
-def _letterbox(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def _letterbox(pixels: np.ndarray, size: tuple[int, int], *, area: bool = True) -> np.ndarray:
     """``pixels`` scaled to fit ``size`` with its aspect ratio kept, centred on black."""
     width, height = size
     scale = min(width / pixels.shape[1], height / pixels.shape[0])
     inner = (max(1, round(pixels.shape[1] * scale)), max(1, round(pixels.shape[0] * scale)))
     canvas = np.zeros((height, width, 3), dtype=pixels.dtype)
     left, top = (width - inner[0]) // 2, (height - inner[1]) // 2
-    canvas[top : top + inner[1], left : left + inner[0]] = matting.resize_array(pixels, inner)
+    canvas[top : top + inner[1], left : left + inner[0]] = matting.resize_array(
+        pixels, inner, area=area
+    )
     return canvas
 
 

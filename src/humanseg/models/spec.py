@@ -70,6 +70,11 @@ class Preprocess:
     layout: Literal["NHWC", "NCHW"] = "NHWC"
     # "stretch": resize to ``size`` ignoring the aspect ratio; "letterbox": keep it, pad black
     resize: Literal["stretch", "letterbox"] = "stretch"
+    # How a larger photo shrinks to the input, after halvings by 2×2 averages: "area" averages
+    # what each input pixel covers (segmentation models' edges depend on it: dev mIoU of
+    # `auto` 0.910 against 0.906 bilinear); "linear" is bilinear, as MediaPipe's graphs feed
+    # their detectors, and several times cheaper (0.08 against 0.5 ms for 250 → 224 px)
+    shrink: Literal["area", "linear"] = "area"
 
     def input_size(self, width: int, height: int) -> tuple[int, int]:
         """The (width, height) a ``width`` × ``height`` photo is resized to."""

@@ -19,7 +19,9 @@ POSE_DETECTION = ModelSpec(
         PipWheelMember(*_WHEEL, member="mediapipe/modules/pose_detection/pose_detection.tflite"),
     ),
     # input [1, 224, 224, 3] in [-1, 1]; output 1 holds 2254 anchor logits
-    preprocess=Preprocess(size=(224, 224), mean=(0.5,) * 3, std=(0.5,) * 3, resize="letterbox"),
+    preprocess=Preprocess(
+        size=(224, 224), mean=(0.5,) * 3, std=(0.5,) * 3, resize="letterbox", shrink="linear"
+    ),
     postprocess=Postprocess(output_index=1, activation="sigmoid", kind="presence"),
     size_bytes=2_959_046,
     description="MediaPipe pose detector (BlazePose), 224×224: is a person in the photo?",
