@@ -200,12 +200,13 @@ class PresetMatter:
         # the first halvings of the photo serve the guide's input and the detector's
         feed = matting.halved(rgb, self.guide.input_size)
         lead = self._predict(self.guide, feed, size)
-        presence = self._presence(rgb, feed, lead, scale)
+        bounds = person_bounds(lead, spec.threshold)  # the person, found once, widened below
+        presence = self._presence(rgb, feed, bounds, size, scale)
         if presence == 0.0:
             return np.zeros(lead.shape, dtype=np.float32), 0.0
-        box = person_box(lead, spec.zoom_margin, spec.threshold)
+        box = widened(bounds, spec.zoom_margin, size)
         close_ups = [
-            (segmenter, weight, person_box(lead, margin, spec.threshold))
+            (segmenter, weight, widened(bounds, margin, size))
             for segmenter, weight, margin in self.box_members
         ]
         if spec.zoom and box is not None and box != (0, 0, *size):  # else the same input again
@@ -240,17 +241,23 @@ class PresetMatter:
         return _weighted_mean(maps), presence
 
     def _presence(
-        self, rgb: np.ndarray, feed: np.ndarray, person: np.ndarray, scale: float
+        self,
+        rgb: np.ndarray,
+        feed: np.ndarray,
+        person: tuple[int, int, int, int] | None,
+        size: tuple[int, int],
+        scale: float,
     ) -> float:
         """Factor in [0, 1]: 1 when the detector sees a person, in a square around the region
-        the guide found (``person``, a map ``scale`` times smaller than ``rgb``) or in the whole
-        photo (``feed``: ``rgb`` halved, which the detector's resize would do first anyway); 0
-        when it sees none. The square is cut from ``rgb`` at its full working size: in a small
-        copy a small person is a blur the detector misses. The whole photo is only looked at
-        when the square leaves a doubt (the factor is the same either way)."""
+        the guide found (``person``, the bounds of the guide's map of ``size``, ``scale`` times
+        smaller than ``rgb``) or in the whole photo (``feed``: ``rgb`` halved, as the detector's
+        resize would do first anyway); 0 when it sees none. The square is cut from ``rgb`` at
+        its full working size: in a small copy a small person is a blur the detector misses.
+        The whole photo is only looked at when the square leaves a doubt (the factor is the
+        same either way)."""
         if self.detector is None:
             return 1.0
-        box = person_box(person, self.spec.detector_margin, self.spec.threshold)
+        box = widened(person, self.spec.detector_margin, size)
         if box is None:
             return 0.0
         low, high = self.spec.presence_range
@@ -370,13 +377,26 @@ def person_box(
 ) -> tuple[int, int, int, int] | None:
     """(left, top, right, bottom) around the pixels above ``threshold``, each side widened by
     ``margin`` times the box's size and clipped to the image; None when there is no person."""
+    return widened(person_bounds(probability, threshold), margin, _size(probability))
+
+
+def person_bounds(probability: np.ndarray, threshold: float) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) of the pixels above ``threshold``; None if there are none."""
     rows = np.flatnonzero(probability.max(axis=1) >= threshold)
-    cols = np.flatnonzero(probability.max(axis=0) >= threshold)
     if rows.size == 0:
         return None
-    height, width = probability.shape
-    top, bottom = int(rows[0]), int(rows[-1]) + 1
-    left, right = int(cols[0]), int(cols[-1]) + 1
+    cols = np.flatnonzero(probability.max(axis=0) >= threshold)
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def widened(
+    box: tuple[int, int, int, int] | None, margin: float, size: tuple[int, int]
+) -> tuple[int, int, int, int] | None:
+    """``box`` with each side moved out by ``margin`` times its size, clipped to ``size``."""
+    if box is None:
+        return None
+    width, height = size
+    left, top, right, bottom = box
     dx, dy = margin * (right - left), margin * (bottom - top)
     return (
         max(0, int(left - dx)),
