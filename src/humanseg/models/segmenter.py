@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from functools import partial
+from functools import cached_property, partial
 
 import numpy as np
 from PIL import Image
@@ -61,6 +61,17 @@ class Segmenter:
     def input_size(self) -> tuple[int, int]:
         return self.spec.preprocess.size
 
+    @cached_property
+    def _scale(self) -> np.ndarray | np.float32:
+        return _per_channel(1.0 / (255.0 * np.asarray(self.spec.preprocess.std)))
+
+    @cached_property
+    def _offset(self) -> np.ndarray | np.float32 | None:
+        pre = self.spec.preprocess
+        if pre.mean == (0.0, 0.0, 0.0):
+            return None
+        return _per_channel(-np.asarray(pre.mean) / np.asarray(pre.std))
+
     def to_tensor(self, rgb: Picture) -> np.ndarray:
         pre = self.spec.preprocess
         pixels = np.asarray(rgb)
@@ -71,10 +82,11 @@ class Segmenter:
             resized = _letterbox(pixels, size, area=area)
         else:
             resized = matting.resize_array(pixels, size, area=area)
-        tensor = resized.astype(np.float32) * np.float32(1 / 255)
-        if pre.mean != (0.0, 0.0, 0.0) or pre.std != (1.0, 1.0, 1.0):
-            tensor -= np.asarray(pre.mean, dtype=np.float32)
-            tensor /= np.asarray(pre.std, dtype=np.float32)
+        # (pixels / 255 - mean) / std, as one scale and one offset, in place
+        tensor = resized.astype(np.float32)
+        tensor *= self._scale
+        if self._offset is not None:
+            tensor += self._offset
         if pre.layout == "NCHW":
             tensor = tensor.transpose(2, 0, 1)
         return np.ascontiguousarray(tensor[None])
@@ -118,6 +130,13 @@ class Segmenter:
             self.presence(blank)
         else:
             self.predict(blank)
+
+
+def _per_channel(values: np.ndarray) -> np.ndarray | np.float32:
+    """Per-channel constants, as one scalar when they are all equal (numpy is faster so)."""
+    if np.all(values == values[0]):
+        return np.float32(values[0])
+    return values.astype(np.float32)
 
 
 def _letterbox(pixels: np.ndarray, size: tuple[int, int], *, area: bool = True) -> np.ndarray:
