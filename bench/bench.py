@@ -8,6 +8,7 @@ For each JPEG size (megapixels) and output type it measures, on this machine, in
   floor      decode (Pillow, full size) + the model's own session run + PNG encode, each alone
   core       humanseg.Pipeline.process in-process
   http       POST /human_image_segmentation to `humanseg serve` on loopback
+(measured in three turns, so a slow spell of a shared machine slows them alike)
   rembg      rembg.remove() with the same ONNX model file (u2net_custom session), in-process,
              and rembg's own HTTP server (`rembg s`) when it is installed
 and prints p50/p95 latency, throughput at concurrency 1, 2 and 8 over HTTP, the server's peak
@@ -45,6 +46,7 @@ from humanseg.pipeline import OutputType, Pipeline
 from humanseg.settings import Settings
 
 OUTPUTS = {"alpha": OutputType.ALPHA, "foreground": OutputType.FOREGROUND}
+JSON = {"Content-Type": "application/json"}
 
 
 # --- inputs ------------------------------------------------------------------------------
@@ -138,42 +140,52 @@ class SessionClock:
         return total
 
 
-def floor_timings(
+def interleaved_timings(
     pipeline: Pipeline,
     model: str,
     jpeg: bytes,
     output: OutputType,
     repeat: int,
     clock: SessionClock,
+    post: Callable[[], object],
+    blocks: int = 3,
 ) -> dict[str, Timing]:
-    """Decode, session runs and PNG encode of the right output, each timed alone."""
+    """The floor's parts (decode, session runs, PNG encode of the right output), the core and
+    the HTTP call, ``repeat`` times each, measured in ``blocks`` turns: a slow spell of a shared
+    machine then slows the floor and what is compared with it alike. Within a turn each runs
+    back to back after one untimed warm-up run, so each finds its caches as a busy server does
+    (the server is another process: timed in alternation with the in-process parts, it would
+    find its model weights evicted by them and look slower than it is)."""
     settings = pipeline.settings
+    encoded = Image.open(io.BytesIO(pipeline.process(jpeg, output, model=model).data))
+    encoded.load()
 
-    def decode() -> Image.Image:
+    def decode() -> None:
         image = Image.open(io.BytesIO(jpeg))
         image.load()
-        return image
 
-    photo = decode()
-    result = pipeline.process(jpeg, output, model=model)
-    encoded = Image.open(io.BytesIO(result.data))
-    encoded.load()
-    model_time = Timing()
-    for _ in range(repeat):
+    def encode() -> None:
+        imaging.encode_png(
+            encoded, compress_level=settings.png_compress_level, fast=settings.png_fast
+        )
+
+    def core() -> None:
         clock.reset()
         pipeline.process(jpeg, output, model=model)
-        model_time.samples.append(clock.reset())
-    del photo
-    return {
-        "decode": timed(decode, repeat),
-        "model": model_time,
-        "encode": timed(
-            lambda: imaging.encode_png(
-                encoded, compress_level=settings.png_compress_level, fast=settings.png_fast
-            ),
-            repeat,
-        ),
-    }
+
+    timings = {name: Timing() for name in ("decode", "model", "encode", "core", "http")}
+    steps = (("decode", decode), ("encode", encode), ("core", core), ("http", post))
+    for block in range(blocks):
+        runs = repeat // blocks + (block < repeat % blocks)
+        for name, function in steps:
+            function()  # warm-up
+            for _ in range(runs):
+                start = time.perf_counter()
+                function()
+                timings[name].samples.append(time.perf_counter() - start)
+                if name == "core":
+                    timings["model"].samples.append(clock.reset())  # that run's session time
+    return timings
 
 
 # --- HTTP --------------------------------------------------------------------------------
@@ -220,16 +232,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def http_latency(url: str, body: bytes, repeat: int) -> Timing:
-    with httpx.Client(timeout=120) as client:
-
-        def call() -> None:
-            response = client.post(url, content=body, headers={"Content-Type": "application/json"})
-            response.raise_for_status()
-
-        return timed(call, repeat)
-
-
 def http_throughput(url: str, body: bytes, concurrency: int, seconds: float) -> tuple[float, int]:
     """Images per second with ``concurrency`` clients for about ``seconds`` (bounded)."""
     stop_at = time.monotonic() + seconds
@@ -238,9 +240,7 @@ def http_throughput(url: str, body: bytes, concurrency: int, seconds: float) -> 
     def client_loop(index: int) -> None:
         with httpx.Client(timeout=120) as client:
             while time.monotonic() < stop_at:
-                response = client.post(
-                    url, content=body, headers={"Content-Type": "application/json"}
-                )
+                response = client.post(url, content=body, headers=JSON)
                 response.raise_for_status()
                 counts[index] += 1
 
@@ -321,17 +321,24 @@ def main() -> None:
             jpeg = make_photo(megapixels)
             for output in types:
                 repeat = max(3, args.repeat if megapixels <= 4 else args.repeat // 3)
-                floor = floor_timings(pipeline, model, jpeg, output, repeat, clock)
-                floor_p50 = sum(t.p50 for t in floor.values())
-                output_kb = len(pipeline.process(jpeg, output, model=model).data) / 1024
-                core = timed(lambda j=jpeg, o=output: pipeline.process(j, o, model=model), repeat)
                 body = json.dumps(
                     {
                         "img": base64.b64encode(jpeg).decode(),
                         "type": "" if output is OutputType.ALPHA else output.value,
                     }
                 ).encode()
-                http = http_latency(url, body, repeat)
+                with httpx.Client(timeout=120) as client:
+
+                    def post(body: bytes = body, client: httpx.Client = client) -> None:
+                        client.post(url, content=body, headers=JSON).raise_for_status()
+
+                    timings = interleaved_timings(
+                        pipeline, model, jpeg, output, repeat, clock, post
+                    )
+                floor = {name: timings[name] for name in ("decode", "model", "encode")}
+                floor_p50 = sum(t.p50 for t in floor.values())
+                output_kb = len(pipeline.process(jpeg, output, model=model).data) / 1024
+                core, http = timings["core"], timings["http"]
                 row = {
                     "mp": megapixels,
                     "type": output.value,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+import orjson
 import pybase64 as base64
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
@@ -32,8 +31,8 @@ def _error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
 
 def parse_seed_request(body: bytes) -> SegmentationRequest:
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
         raise error("invalid_json", "The request body is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise error("invalid_json", "The request body must be a JSON object.")
