@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import http.client
 import io
 import json
 import os
@@ -33,6 +34,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -47,6 +49,7 @@ from humanseg.settings import Settings
 
 OUTPUTS = {"alpha": OutputType.ALPHA, "foreground": OutputType.FOREGROUND}
 JSON = {"Content-Type": "application/json"}
+PATH = "/human_image_segmentation"
 
 
 # --- inputs ------------------------------------------------------------------------------
@@ -232,16 +235,41 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def http_throughput(url: str, body: bytes, concurrency: int, seconds: float) -> tuple[float, int]:
+class Poster:
+    """POSTs bodies to one path over one kept-alive connection, with the standard library's
+    ``http.client``: the thinnest Python client, so that what is timed is the server, not the
+    client's own parsing (the clients run on the same cores as the server)."""
+
+    def __init__(self, port: int, path: str) -> None:
+        self.path = path
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def __call__(self, body: bytes) -> bytes:
+        self.connection.request("POST", self.path, body=body, headers=JSON)
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}: {data[:300]!r}")
+        return data
+
+    def __enter__(self) -> Poster:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.connection.close()
+
+
+def http_throughput(
+    port: int, path: str, body: bytes, concurrency: int, seconds: float
+) -> tuple[float, int]:
     """Images per second with ``concurrency`` clients for about ``seconds`` (bounded)."""
     stop_at = time.monotonic() + seconds
     counts = [0] * concurrency
 
     def client_loop(index: int) -> None:
-        with httpx.Client(timeout=120) as client:
+        with Poster(port, path) as post:
             while time.monotonic() < stop_at:
-                response = client.post(url, content=body, headers=JSON)
-                response.raise_for_status()
+                post(body)
                 counts[index] += 1
 
     start = time.monotonic()
@@ -314,7 +342,6 @@ def main() -> None:
         "/readyz",
         {"HUMANSEG_LOG_LEVEL": "warning"},
     )
-    url = f"http://127.0.0.1:{port}/human_image_segmentation"
     rows = []
     try:
         for megapixels in sizes:
@@ -327,13 +354,9 @@ def main() -> None:
                         "type": "" if output is OutputType.ALPHA else output.value,
                     }
                 ).encode()
-                with httpx.Client(timeout=120) as client:
-
-                    def post(body: bytes = body, client: httpx.Client = client) -> None:
-                        client.post(url, content=body, headers=JSON).raise_for_status()
-
+                with Poster(port, PATH) as poster:
                     timings = interleaved_timings(
-                        pipeline, model, jpeg, output, repeat, clock, post
+                        pipeline, model, jpeg, output, repeat, clock, partial(poster, body)
                     )
                 floor = {name: timings[name] for name in ("decode", "model", "encode")}
                 floor_p50 = sum(t.p50 for t in floor.values())
@@ -373,7 +396,7 @@ def main() -> None:
         cpu_before = sum(cpu_seconds(pid) for pid in server.pids())
         images_done = 0
         for concurrency in (1, 2, 8):
-            rate, count = http_throughput(url, body, concurrency, args.throughput_seconds)
+            rate, count = http_throughput(port, PATH, body, concurrency, args.throughput_seconds)
             throughput[concurrency] = rate
             images_done += count
             print(
