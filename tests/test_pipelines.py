@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 
 import httpx
 import images
@@ -12,6 +13,9 @@ from PIL import Image
 from test_api_seed import assert_person_matte, result_image
 
 from humanseg.models.presets import QUALITY, crop_padded, person_box, sharpen, square_around
+from humanseg.models.runtimes import LiteRTSession
+from humanseg.pipeline import Pipeline
+from humanseg.settings import Settings
 
 
 def matte(client: httpx.Client, data: bytes, **fields: str) -> np.ndarray:
@@ -97,14 +101,39 @@ def test_quality_pipeline_lists_each_model_once() -> None:
 
 def test_quality_pipeline_finds_a_small_person(client: httpx.Client) -> None:
     pytest.importorskip("onnxruntime")
-    # the astronaut at 256 px, its border pixels stretched out to 1024 × 768 (no pasted edge)
-    small = np.asarray(images.astronaut().resize((256, 256)))
-    canvas = Image.fromarray(np.pad(small, ((400, 112), (600, 168), (0, 0)), mode="edge"))
-    alpha = matte(client, images.encode(canvas, "JPEG", quality=92), model="quality")
+    alpha = matte(client, _small_astronaut(), model="quality")
     assert_person_matte(alpha[400:656, 600:856])
     outside = np.ones(alpha.shape, dtype=bool)
     outside[400:656, 600:856] = False
     assert (alpha[outside] >= 128).mean() < 0.03
+
+
+def _small_astronaut() -> bytes:
+    """The astronaut at 256 px, its border pixels stretched out to 1024 × 768 (no pasted edge)."""
+    small = np.asarray(images.astronaut().resize((256, 256)))
+    canvas = Image.fromarray(np.pad(small, ((400, 112), (600, 168), (0, 0)), mode="edge"))
+    return images.encode(canvas, "JPEG", quality=92)
+
+
+def test_auto_zooms_only_when_the_close_up_differs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person filling the frame would give the zoomed pass the same input again: skipped."""
+    pipeline = Pipeline(Settings())
+    pipeline.load("auto")  # loading warms each model up with a run of its own
+    runs: list[tuple[int, ...]] = []
+    original = LiteRTSession.run
+
+    def counted(session: LiteRTSession, tensor: np.ndarray) -> list[np.ndarray]:
+        runs.append(tensor.shape)
+        return original(session, tensor)
+
+    monkeypatch.setattr(LiteRTSession, "run", counted)
+    portrait = pipeline.process(images.astronaut_jpeg())
+    assert runs.count((1, 256, 256, 3)) == 2  # the guide and its mirror image, no close-up
+    assert runs.count((1, 224, 224, 3)) == 1  # the person detector
+    runs.clear()
+    pipeline.process(_small_astronaut())
+    assert runs.count((1, 256, 256, 3)) == 4  # the close-up and its mirror image as well
+    assert_person_matte(np.asarray(Image.open(io.BytesIO(portrait.data))))
 
 
 def test_crop_padded_fills_outside_the_photo_with_black() -> None:
