@@ -227,25 +227,23 @@ def multilevel_foreground(image: np.ndarray, alpha: np.ndarray) -> tuple[np.ndar
         fg = _resize_nearest(fg, (w, h)).reshape(h, w, 3)
         bg = _resize_nearest(bg, (w, h)).reshape(h, w, 3)
         padded = cv2.copyMakeBorder(a, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
-        # OpenCV does not broadcast: per-pixel factors are repeated over the 3 colours
-        weights = [
-            cv2.merge(
-                [
-                    np.float32(FOREGROUND_REGULARIZATION)
-                    + np.float32(FOREGROUND_GRADIENT_WEIGHT)
-                    * cv2.absdiff(a, np.ascontiguousarray(padded[dy : dy + h, dx : dx + w]))
-                ]
-                * 3
-            )
+        # per-pixel factors on one channel, then repeated over the 3 colours (OpenCV does not
+        # broadcast): a third of the arithmetic
+        plain = [
+            cv2.absdiff(a, np.ascontiguousarray(padded[dy : dy + h, dx : dx + w]))
+            * np.float32(FOREGROUND_GRADIENT_WEIGHT)
+            + np.float32(FOREGROUND_REGULARIZATION)
             for dy, dx in neighbours
         ]
-        total = weights[0] + weights[1] + weights[2] + weights[3]
-        a0 = cv2.merge([a] * 3)
-        a1 = 1 - a0
-        m00, m11, m01 = a0 * a0 + total, a1 * a1 + total, a0 * a1
+        total = plain[0] + plain[1] + plain[2] + plain[3]
+        a1 = 1 - a
+        m00, m11, m01 = a * a + total, a1 * a1 + total, a * a1
         inv_det = 1.0 / (m00 * m11 - m01 * m01)
-        fg_from_r0, cross, bg_from_r1 = m11 * inv_det, -m01 * inv_det, m00 * inv_det
-        base0, base1 = a0 * img, a1 * img
+        weights = [cv2.merge([weight] * 3) for weight in plain]
+        fg_from_r0, cross, bg_from_r1 = (
+            cv2.merge([factor] * 3) for factor in (m11 * inv_det, -m01 * inv_det, m00 * inv_det)
+        )
+        base0, base1 = cv2.merge([a] * 3) * img, cv2.merge([a1] * 3) * img
         iterations = small_iterations if w * h <= 32 * 32 else big_iterations
         for _ in range(iterations):
             fp = cv2.copyMakeBorder(fg, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
