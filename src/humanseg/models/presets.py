@@ -185,12 +185,6 @@ class PresetMatter:
             probability = (probability + mirrored[:, ::-1]) * np.float32(0.5)
         return matting.upsample_probability(probability, size)
 
-    def probability(self, rgb: np.ndarray) -> np.ndarray:
-        """Fused person probability for an RGB array, float32, before sharpening, at the map
-        size (``rgb``'s size shrunk to at most MAP_SIDE px); ``presence`` is already applied."""
-        fused, presence = self._fuse(rgb)
-        return fused * np.float32(presence)
-
     def _fuse(self, rgb: np.ndarray) -> tuple[np.ndarray, float]:
         """The members' maps fused at the map size, and the detector's presence factor."""
         spec = self.spec
