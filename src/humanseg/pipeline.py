@@ -232,7 +232,7 @@ class Pipeline:
                 dpi=dpi,
             )
         foreground = None if box is None else (box[0], box[1], box[2] - box[0], box[3] - box[1])
-        width, height = image.size if isinstance(image, Image.Image) else image.shape[1::-1]
+        width, height = imaging.picture_size(image)
         return Output(
             data=data,
             media_type=_MEDIA_TYPES[fmt],
