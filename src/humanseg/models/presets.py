@@ -15,7 +15,7 @@ How a pipeline makes its matte (each step measured on the dev set; see README, "
    out, person or not);
 3. with ``zoom``, the guide runs again on the bounding box of the person (pixels above
    ``threshold``, enlarged by ``zoom_margin``) and that close-up is averaged into its map:
-   small people get many more model pixels;
+   small people get many more model pixels (skipped when the box is the whole photo);
 4. the other ``members`` predict on the photo (with ``flip`` too), the ``box_members`` on the
    guide's person box widened by their margin (a close-up: a small person gets the model's
    whole input), and all maps are averaged with their weights; general (not person-specific)
