@@ -237,6 +237,10 @@ def batch(
         )
     except HumansegError as exc:
         _fail(exc)
+    for entry in summary.failures:
+        click.echo(f"failed: {entry.key!r}: [{entry.code}] {entry.message}", err=True)
+    if summary.failed > len(summary.failures):
+        click.echo(f"... and {summary.failed - len(summary.failures)} more failures", err=True)
     click.echo(
         f"{summary.done} done, {summary.failed} failed, {summary.skipped} already done "
         f"(of {summary.listed} images); manifest: {summary.manifest}",

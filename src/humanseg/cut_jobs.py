@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from humanseg.errors import HumansegError
-from humanseg.fileio import is_image_name, write_atomic
+from humanseg.fileio import check_key, is_image_name, write_atomic
 from humanseg.pipeline import OutputType, Pipeline
 from humanseg.settings import Settings
 
@@ -96,7 +96,11 @@ def plan(inputs: Sequence[str], out: Path) -> Plan:
         if key in seen:
             return
         seen.add(key)
-        target = out / relative.with_suffix(".png")
+        try:
+            target = out / check_key(relative.with_suffix(".png").as_posix())
+        except HumansegError as exc:
+            problems.append(f"{source}: {exc.message}")
+            return
         if target in targets:
             problems.append(f"{source}: same output name as {targets[target]} ({target})")
             return

@@ -50,6 +50,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_id_preset": (400, "`id_preset` is not a known ID photo size."),
     "missing_background": (400, "`type` background was asked without a colour or image."),
     "invalid_parameter": (400, "A remove.bg parameter has an unsupported value."),
+    "unsafe_path": (
+        400,
+        "A key or path would leave its folder or prefix (`..`, absolute, backslash, NUL, drive).",
+    ),
     "not_found": (404, "No such path."),
     "method_not_allowed": (405, "The path does not accept this HTTP method."),
     "request_too_large": (413, "The request body is larger than the limit."),

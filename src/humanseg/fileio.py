@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path, PurePath
+
+from humanseg.errors import error
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp"})
 
@@ -38,3 +41,49 @@ def write_atomic(
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def check_key(key: str) -> str:
+    """``key`` if it is a relative ``/``-separated path that stays below its folder.
+
+    Refused (``unsafe_path``): empty keys, absolute paths, ``..`` segments, backslashes, NUL
+    and other control characters, and drive letters, because a key may come from someone else
+    (a bucket's object names) and must never address a file outside the destination.
+    """
+    problem = _key_problem(key)
+    if problem:
+        raise error("unsafe_path", f"The key {key[:200]!r} {problem}; it is not processed.")
+    return key
+
+
+def _key_problem(key: str) -> str | None:
+    if not key:
+        return "is empty"
+    if "\\" in key:
+        return "contains a backslash"
+    if any(ord(char) < 32 or ord(char) == 127 for char in key):
+        return "contains a NUL or another control character"
+    if key.startswith("/"):
+        return "is an absolute path"
+    if _DRIVE.match(key):
+        return "starts with a drive letter"
+    if any(part in ("..", ".") for part in key.split("/")):
+        return "has a '.' or '..' segment"
+    return None
+
+
+def path_inside(root: Path, key: str) -> Path:
+    """The file ``key`` names below ``root``; ``unsafe_path`` if it would leave ``root``
+    (a bad key, or a symbolic link inside ``root`` that points elsewhere)."""
+    path = root / check_key(key)
+    base = root.resolve()
+    if not path.resolve().is_relative_to(base):
+        raise error(
+            "unsafe_path",
+            f"The key {key[:200]!r} resolves outside {str(root)!r} (through a symbolic link); "
+            "it is not processed.",
+        )
+    return path

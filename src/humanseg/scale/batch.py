@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from humanseg.scale.manifest import Entry, Manifest
 from humanseg.scale.storage import LocalStorage, S3Storage, Storage, open_storage, output_key
 
 Runner = Callable[[BatchJob, list[str]], Iterator[Entry]]
+MAX_REPORTED = 20
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Summary:
     done: int = 0
     failed: int = 0
     manifest: Path | None = None
+    failures: list[Entry] = field(default_factory=list)  # the first MAX_REPORTED, for people
 
 
 def plan(
@@ -87,6 +89,8 @@ def run_batch(
                     summary.done += 1
                 else:
                     summary.failed += 1
+                    if len(summary.failures) < MAX_REPORTED:
+                        summary.failures.append(entry)
                 bar.update()
                 bar.set_postfix(failed=summary.failed, refresh=False)
         finally:

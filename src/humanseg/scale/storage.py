@@ -13,11 +13,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from humanseg.errors import error
-from humanseg.fileio import is_image_name, write_atomic
+from humanseg.fileio import check_key, is_image_name, path_inside, write_atomic
 from humanseg.settings import Settings
+from humanseg.sources.s3 import check_s3_key
 
 TEMP_DIR = ".humanseg-tmp"  # local partial writes live here, on the output's filesystem
 
@@ -46,11 +47,12 @@ class LocalStorage:
                     yield (relative / name).as_posix()
 
     def read(self, key: str, settings: Settings) -> bytes:
-        return (self.root / key).read_bytes()
+        return path_inside(self.root, key).read_bytes()
 
     def write(self, key: str, data: bytes, settings: Settings) -> None:
         """Write a temporary file, fsync it, then rename it over the target in one step."""
-        write_atomic(self.root / key, data, temp_dir=self.root / TEMP_DIR, durable=True)
+        target = path_inside(self.root, key)
+        write_atomic(target, data, temp_dir=self.root / TEMP_DIR, durable=True)
 
     def clean_temporaries(self) -> None:
         """Remove partial files left by workers that died mid-write (call when none is running)."""
@@ -78,10 +80,11 @@ class S3Storage:
     def read(self, key: str, settings: Settings) -> bytes:
         from humanseg.sources.s3 import fetch_s3
 
-        return fetch_s3(f"s3://{self.bucket}/{quote(self.prefix + key)}", settings)
+        return fetch_s3(f"s3://{self.bucket}/{quote(self.prefix + check_key(key))}", settings)
 
     def write(self, key: str, data: bytes, settings: Settings) -> None:
         """One PUT of the finished bytes: S3 shows the object whole or not at all."""
+        check_key(key)  # a store or proxy that normalises `..` would write outside the prefix
         with _s3_errors(f"s3://{self.bucket}/{self.prefix}{key}"):
             _s3(settings).put_object(
                 Bucket=self.bucket, Key=self.prefix + key, Body=data, ContentType="image/png"
@@ -101,6 +104,8 @@ def open_storage(location: str) -> Storage:
         if not parts.netloc:
             raise error("invalid_url", f"{location!r} is not of the form s3://bucket/prefix.")
         prefix = parts.path.strip("/")
+        if prefix:
+            check_s3_key(unquote(prefix), location)
         return S3Storage(parts.netloc, f"{prefix}/" if prefix else "")
     if "://" in location:
         raise error("invalid_url", f"{location!r}: use a local folder or s3://bucket/prefix.")

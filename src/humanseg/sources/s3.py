@@ -23,7 +23,21 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     bucket, key = parts.netloc, unquote(parts.path.lstrip("/"))
     if not bucket or not key:
         raise error("invalid_url", f"The url {url[:200]!r} is not of the form s3://bucket/key.")
+    check_s3_key(key, url)
     return bucket, key
+
+
+def check_s3_key(key: str, url: str) -> None:
+    """Refuse ``.``/``..`` segments (also percent-encoded: ``key`` is decoded) and control
+    characters: a store or proxy that normalises the path would leave the bucket or prefix
+    named, past ``HUMANSEG_S3_ALLOWED_BUCKETS``."""
+    if any(part in (".", "..") for part in key.split("/")) or any(
+        ord(char) < 32 or ord(char) == 127 for char in key
+    ):
+        raise error(
+            "invalid_url",
+            f"The S3 url {url[:200]!r} has a '.' or '..' segment or a control character.",
+        )
 
 
 def _client(endpoint_url: str | None) -> Any:
