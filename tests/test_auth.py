@@ -14,7 +14,7 @@ import images
 import pytest
 import servers
 
-from humanseg.api.auth import ApiKeys, presented_key
+from humanseg.api.auth import ApiKeys, presented_keys
 
 ENV_KEY = "env-key-7f3a9c1e5b"
 FILE_KEY = "file-key-2d8e4b6a0c"
@@ -125,8 +125,10 @@ def test_key_parsing_and_comparison() -> None:
     keys = ApiKeys(["a-key", " spaced ", ""])
     assert len(keys) == 2 and "a-key" not in repr(keys)
     assert keys.accepts("a-key") and keys.accepts("spaced") and not keys.accepts("a-ke")
-    assert presented_key([(b"authorization", b"Basic abc")]) is None
-    assert presented_key([(b"authorization", b"Bearer   ")]) is None
-    assert presented_key([(b"X-API-KEY", b"k")]) == "k"
+    assert presented_keys([(b"authorization", b"Basic abc")]) == []
+    assert presented_keys([(b"authorization", b"Bearer   ")]) == []
+    both = [(b"x-api-key", b"a"), (b"authorization", b"Bearer b")]
+    assert presented_keys(both) == ["a", "b"]
+    assert presented_keys([(b"X-API-KEY", b"k")]) == ["k"]
     with pytest.raises(ValueError):
         ApiKeys([" ", ""])

@@ -261,24 +261,19 @@ def test_large_base64_form_field(client: httpx.Client) -> None:
     assert open_image(response.content, "PNG").size == (1024, 1024)
 
 
-def test_api_key_hook() -> None:
-    """When auth is configured (app.state.api_key_check), X-Api-Key decides, in remove.bg's
-    error shape; a real uvicorn server on loopback runs the app."""
+def test_api_key_on_removebg_is_the_servers_one_check() -> None:
+    """With HUMANSEG_AUTH=api_key, remove.bg's route takes the key like every route (X-Api-Key
+    or Bearer; both must be valid when both come), in remove.bg's error shape; a real uvicorn
+    server on loopback runs the app."""
     import threading
 
     import servers
     import uvicorn
 
     from humanseg.api.app import create_app
-    from humanseg.errors import HumansegError
     from humanseg.settings import Settings
 
-    def check(key: str | None) -> None:
-        if key != "secret":
-            raise HumansegError(403, "forbidden", "The API key is missing or not valid.")
-
-    app = create_app(Settings())
-    app.state.api_key_check = check
+    app = create_app(Settings(auth="api_key", api_keys=["secret"]))
     port = servers.free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -291,14 +286,18 @@ def test_api_key_hook() -> None:
             what="in-process humanseg server",
         )
         files = {"image_file": ("a.png", PHOTO_PNG)}
-        denied = httpx.post(f"{url}{PATH}", files=files, timeout=60)
-        assert_removebg_error(denied, 403, "forbidden")
-        wrong = httpx.post(f"{url}{PATH}", files=files, headers={"X-Api-Key": "x"}, timeout=60)
-        assert_removebg_error(wrong, 403, "forbidden")
-        allowed = httpx.post(
-            f"{url}{PATH}", files=files, headers={"X-Api-Key": "secret"}, timeout=60
-        )
-        assert allowed.status_code == 200, allowed.text
+
+        def post(headers: dict[str, str]) -> httpx.Response:
+            return httpx.post(f"{url}{PATH}", files=files, headers=headers, timeout=60)
+
+        assert_removebg_error(post({}), 401, "missing_api_key")
+        assert_removebg_error(post({"X-Api-Key": "x"}), 403, "invalid_api_key")
+        assert post({"X-Api-Key": "secret"}).status_code == 200
+        assert post({"Authorization": "Bearer secret"}).status_code == 200
+        both_wrong_key = {"Authorization": "Bearer secret", "X-Api-Key": "x"}
+        assert_removebg_error(post(both_wrong_key), 403, "invalid_api_key")
+        reversed_order = {"X-Api-Key": "x", "Authorization": "Bearer secret"}
+        assert_removebg_error(post(reversed_order), 403, "invalid_api_key")
     finally:
         server.should_exit = True
         thread.join(timeout=30)

@@ -123,6 +123,9 @@ def serve(on_ray: bool, **overrides: Any) -> None:
         log_config=log_config(settings.log_level, settings.log_format),
         access_log=False,  # humanseg logs each request itself, with its id and error code
         timeout_graceful_shutdown=30,
+        # httptools with humanseg's head, rate and deadline limits (see humanseg.api.wire)
+        http="humanseg.api.wire:GuardedHttpToolsProtocol",
+        timeout_keep_alive=settings.keepalive_timeout,
     )
 
 

@@ -57,6 +57,38 @@ class Settings(BaseSettings):
         "processing); over it the answer is 504 `request_timeout`.",
     )
 
+    max_uploads: int = Field(
+        32,
+        ge=1,
+        description="Request bodies received at once per process; a request joins the work "
+        "queue only once its body is complete, so slow uploads hold no processing slot. More "
+        "get 503 `overloaded` at once.",
+    )
+
+    # the wire (checked before a request reaches the app)
+    max_header_bytes: int = Field(
+        32 * 1024, ge=1024, description="Largest request head (all header fields), in bytes."
+    )
+    max_header_count: int = Field(100, ge=8, description="Most header fields in one request.")
+    max_request_line: int = Field(
+        8 * 1024, ge=256, description="Longest request line (method, path, query), in bytes."
+    )
+    client_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a client may take to send a request head, and the longest "
+        "silence while it sends a body; over it the connection is answered 408 and closed.",
+    )
+    min_upload_rate: int = Field(
+        4096,
+        ge=0,
+        description="Bytes per second a request body must average (judged after its first "
+        "5 s); slower uploads are answered 408 and closed. 0: no minimum.",
+    )
+    keepalive_timeout: float = Field(
+        5.0, gt=0, description="Seconds an idle keep-alive connection stays open."
+    )
+
     # access
     auth: Literal["none", "api_key"] = Field(
         "none", description="Authentication: none, or api_key (a key on every request)."

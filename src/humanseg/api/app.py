@@ -49,8 +49,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     # outermost last: request id and metrics see everything, auth runs before any body read
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if api_keys is not None:
-        app.add_middleware(AuthMiddleware, keys=api_keys)
-        app.state.api_key_check = api_keys.check_key  # the remove.bg route's own hook
+        app.add_middleware(AuthMiddleware, keys=api_keys)  # the one key check, every route
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(seed.router)
     app.include_router(removebg.router)

@@ -68,34 +68,34 @@ class ApiKeys:
         return matched
 
     def check(self, headers: Iterable[tuple[bytes, bytes]]) -> None:
-        """Raise 401 ``missing_api_key`` or 403 ``invalid_api_key`` unless a valid key is sent."""
-        self.check_key(presented_key(headers))
-
-    def check_key(self, key: str | None) -> None:
-        """The same check for a key already taken from the request (None: none was sent)."""
-        if key is None:
+        """Raise 401 ``missing_api_key`` unless a key is sent, 403 ``invalid_api_key`` unless
+        every key sent is valid: when both ``X-Api-Key`` and ``Authorization: Bearer`` come,
+        both must hold a valid key, whatever their order."""
+        keys = presented_keys(headers)
+        if not keys:
             raise error(
                 "missing_api_key",
                 "This server needs an API key: send `Authorization: Bearer <key>` or "
                 "`X-Api-Key: <key>`.",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        if not self.accepts(key):
+        if not all([self.accepts(key) for key in keys]):  # a list: every key is compared
             raise error("invalid_api_key", "The API key sent is not valid.")
 
 
-def presented_key(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
-    """The key from ``X-Api-Key`` or ``Authorization: Bearer``, or None when neither is sent."""
+def presented_keys(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
+    """Every key sent as ``X-Api-Key`` or ``Authorization: Bearer``, in header order."""
+    keys: list[str] = []
     for name, value in headers:
         lowered = name.lower()
         text = value.decode("latin-1").strip()
         if lowered == b"x-api-key" and text:
-            return text
-        if lowered == b"authorization":
+            keys.append(text)
+        elif lowered == b"authorization":
             scheme, _, credentials = text.partition(" ")
             if scheme.lower() == "bearer" and credentials.strip():
-                return credentials.strip()
-    return None
+                keys.append(credentials.strip())
+    return keys
 
 
 def load_api_keys(settings: Settings) -> ApiKeys | None:

@@ -213,18 +213,6 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-def check_api_key(request: Request) -> None:
-    """Hook for authentication: the server's key check, when one is installed.
-
-    remove.bg clients send their key as ``X-Api-Key``. When auth is configured the app sets
-    ``app.state.api_key_check`` to a callable that takes the key (or None) and raises a
-    ``HumansegError`` (401/403) when it is not accepted; without it every request is allowed.
-    """
-    check = getattr(request.app.state, "api_key_check", None)
-    if check is not None:
-        check(request.headers.get("x-api-key"))
-
-
 def _image_bytes(parsed: RemoveBgRequest, service: Service) -> bytes:
     fields = parsed.fields
     sources = [
@@ -333,8 +321,8 @@ _FORM_SCHEMA = {
     description=(
         "Drop-in for remove.bg's `POST /v1.0/removebg`: the same form fields, the image bytes "
         "back with `X-Type`, `X-Width`, `X-Height` (or JSON with `Accept: application/json`), "
-        'errors as `{"errors": [{"title", "code"}]}`. Send the key as `X-Api-Key` when the '
-        "server requires one."
+        'errors as `{"errors": [{"title", "code"}]}`. Send the key as `X-Api-Key` (or '
+        "`Authorization: Bearer`) when the server requires one."
     ),
     responses={
         200: {
@@ -369,8 +357,7 @@ _FORM_SCHEMA = {
 )
 async def removebg(request: Request) -> Response:
     service: Service = request.app.state.service
-    check_api_key(request)
-    async with service.admit():  # 503 at once when full, before the body is read
-        parsed = await read_request(request)
-        wants_json = "application/json" in request.headers.get("accept", "").lower()
-        return await service.run(remove_background, parsed, service, wants_json)
+    # the key was checked before the body (AuthMiddleware); admitted once the body is complete
+    parsed = await service.receive(lambda: read_request(request))
+    wants_json = "application/json" in request.headers.get("accept", "").lower()
+    return await service.run(remove_background, parsed, service, wants_json)

@@ -26,6 +26,6 @@ async def ping(request: Request) -> JSONResponse:
 )
 async def invocations(request: Request) -> Response:
     service: Service = request.app.state.service
-    async with service.admit():  # 503 at once when full, before the body is read
-        result = await service.run(seed.segment, await request.body(), service)
+    body = await service.receive(request.body)  # admitted to the work queue once complete
+    result = await service.run(seed.segment, body, service)
     return Response(result, media_type="application/json")

@@ -120,7 +120,6 @@ def segment(body: bytes, service: Service) -> bytes:
 )
 async def human_image_segmentation(request: Request) -> Response:
     service: Service = request.app.state.service
-    async with service.admit():  # 503 at once when full, before the body is read
-        body = await request.body()
-        result = await service.run(segment, body, service)
+    body = await service.receive(request.body)  # admitted to the work queue once complete
+    result = await service.run(segment, body, service)
     return Response(result, media_type="application/json")

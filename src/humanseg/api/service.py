@@ -8,7 +8,7 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -35,6 +35,7 @@ class Service:
         self._lock = threading.Lock()
         self._admitted = 0  # requests between admission and their end (or their work's end)
         self._running = 0  # of those, how many run on a worker thread now
+        self._uploading = 0  # requests whose body is being received (not admitted yet)
         self._capacity = settings.max_concurrency + settings.max_queue
         self._ready = threading.Event()
         self.load_error: HumansegError | None = None
@@ -74,12 +75,47 @@ class Service:
             headers={"Retry-After": "5"},
         )
 
+    async def receive(self, read: Callable[[], Awaitable[T]]) -> T:
+        """Receive a request's body with ``read``, before admission to the work queue.
+
+        At most ``max_uploads`` bodies are received at once (more: 503 ``overloaded`` at once),
+        so slow uploads can fill neither the running nor the waiting slots. The upload counts
+        against the request's time budget; what is left of it applies once admitted.
+        """
+        with self._lock:
+            refused = self._uploading >= self.settings.max_uploads
+            if not refused:
+                self._uploading += 1
+        if refused:
+            raise error(
+                "overloaded",
+                f"The server is busy: {self.settings.max_uploads} uploads are already in "
+                "progress. Retry in a moment.",
+                headers={"Retry-After": "1"},
+            )
+        _DEADLINE.set(time.monotonic() + self.settings.request_timeout)
+        try:
+            with anyio.fail_after(self.settings.request_timeout):
+                return await read()
+        except TimeoutError:
+            raise self._timed_out() from None
+        finally:
+            with self._lock:
+                self._uploading -= 1
+
+    def _timed_out(self) -> HumansegError:
+        return error(
+            "request_timeout",
+            f"The request took longer than its time budget of {self.settings.request_timeout:g} "
+            "s (HUMANSEG_REQUEST_TIMEOUT).",
+        )
+
     @asynccontextmanager
     async def admit(self) -> AsyncIterator[None]:
         """Admit one request, or refuse it at once with 503 ``overloaded``.
 
         At most ``max_concurrency`` admitted requests run work and ``max_queue`` more wait;
-        the whole admitted section (upload, waiting, work) runs under ``request_timeout``.
+        the admitted section (waiting, work) runs under what is left of ``request_timeout``.
         A request is counted until the work it started has finished, even after a timeout
         has answered it, so abandoned threads cannot push the real load past the bounds.
         """
@@ -102,17 +138,16 @@ class Service:
             )
         ticket = _Ticket(self)
         token = _TICKET.set(ticket)
+        deadline = _DEADLINE.get()
         budget = self.settings.request_timeout
+        if deadline is not None:  # the upload has used part of the budget
+            budget = max(0.0, deadline - time.monotonic())
         try:
             with anyio.fail_after(budget):
                 yield
         except TimeoutError:
             ticket.expired = True  # work it queued but that has not started yet is skipped
-            raise error(
-                "request_timeout",
-                f"The request took longer than its time budget of {budget:g} s "
-                "(HUMANSEG_REQUEST_TIMEOUT).",
-            ) from None
+            raise self._timed_out() from None
         finally:
             _TICKET.reset(token)
             ticket.release()
@@ -207,4 +242,8 @@ class _Ticket:
 
 _TICKET: contextvars.ContextVar[_Ticket | None] = contextvars.ContextVar(
     "humanseg_ticket", default=None
+)
+# When the request's time budget ends (set once its body is being received).
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "humanseg_deadline", default=None
 )
