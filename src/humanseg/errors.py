@@ -66,6 +66,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "headers_too_large": (431, "The request head has too many or too large header fields."),
     "unsupported_format": (415, "The bytes are not a JPEG, PNG or BMP image."),
     "invalid_image": (422, "The bytes look like an image but cannot be decoded."),
+    "image_too_complex": (
+        422,
+        "The image costs too much to decode (e.g. a JPEG with too many scans).",
+    ),
     "no_person": (422, "No person was found, so there is nothing to crop to."),
     "no_face": (422, "`id_photo`: no face was found in the image."),
     "multiple_faces": (422, "`id_photo`: more than one face was found in the image."),

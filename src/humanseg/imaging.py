@@ -25,6 +25,8 @@ except ImportError:  # pragma: no cover - fpng ships wheels for the common platf
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 SUPPORTED_FORMATS = ("JPEG", "PNG", "BMP")
+# Encoders write 1 (baseline) to about 12 (progressive) scans; 64 bounds a 16 MP decode to ~1 s.
+MAX_JPEG_SCANS = 64
 
 # Signatures of formats we recognise but do not accept, so the 415 can name what was sent.
 _OTHER_SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -142,12 +144,42 @@ def check_limits(size: tuple[int, int], *, max_side: int, max_pixels: int) -> No
         )
 
 
-def probe(data: bytes, *, max_side: int, max_pixels: int) -> tuple[str, tuple[int, int]]:
+def jpeg_scans(data: bytes) -> int:
+    """How many scans (SOS markers) a JPEG has, at most: each is a full pass over the image.
+
+    Counting the marker's bytes is enough: inside entropy-coded data every 0xFF byte is
+    followed by 0x00 or a restart marker, so each ``FF DA`` is a scan header or (rarely) bytes
+    inside a metadata segment, and the count never falls short of what the decoder will see.
+    """
+    return data.count(b"\xff\xda")
+
+
+def check_cost(data: bytes, fmt: str, *, max_jpeg_scans: int) -> None:
+    """Refuse an image whose decoding costs a multiple of its pixels, before decoding it.
+
+    A progressive JPEG may have thousands of (empty) refinement scans, each a full pass over
+    the image: a 100 KB file can cost a core for tens of seconds. PNG and BMP decode in time
+    proportional to their (already limited) pixels.
+    """
+    if fmt == "JPEG":
+        scans = jpeg_scans(data)
+        if scans > max_jpeg_scans:
+            raise error(
+                "image_too_complex",
+                f"The JPEG has {scans} scans; at most {max_jpeg_scans} are decoded "
+                "(HUMANSEG_MAX_JPEG_SCANS). Re-save it as a baseline JPEG.",
+            )
+
+
+def probe(
+    data: bytes, *, max_side: int, max_pixels: int, max_jpeg_scans: int = MAX_JPEG_SCANS
+) -> tuple[str, tuple[int, int]]:
     """Format and upright size of an image, read from its header only; limits enforced."""
     fmt = sniff_format(data)
     img = _open(data, fmt)
     size = _oriented_size(img)
     check_limits(size, max_side=max_side, max_pixels=max_pixels)
+    check_cost(data, fmt, max_jpeg_scans=max_jpeg_scans)
     return fmt, size
 
 
@@ -157,6 +189,7 @@ def decode(
     max_side: int,
     max_pixels: int,
     draft_size: tuple[int, int] | None = None,
+    max_jpeg_scans: int = MAX_JPEG_SCANS,
 ) -> DecodedImage:
     """Decode image bytes to an upright RGB image plus its own alpha.
 
@@ -167,6 +200,7 @@ def decode(
     img = _open(data, fmt)
     size = _oriented_size(img)
     check_limits(size, max_side=max_side, max_pixels=max_pixels)
+    check_cost(data, fmt, max_jpeg_scans=max_jpeg_scans)
     if fmt == "JPEG":
         scale = _dct_scale(img.size, draft_size)
         pixels = _decode_jpeg_pixels(data, img, size, scale)

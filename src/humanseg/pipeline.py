@@ -117,6 +117,7 @@ class Pipeline:
             max_side=settings.max_image_side,
             max_pixels=settings.max_image_pixels,
             draft_size=None if needs_full_pixels else matter.input_size,
+            max_jpeg_scans=settings.max_jpeg_scans,
         )
         rgb, own_alpha, size = decoded.rgb, decoded.alpha, decoded.size
         if spec.max_pixels and size[0] * size[1] > spec.max_pixels:
@@ -167,6 +168,7 @@ class Pipeline:
                 spec.bg_image,
                 max_side=self.settings.max_image_side,
                 max_pixels=self.settings.max_image_pixels,
+                max_jpeg_scans=self.settings.max_jpeg_scans,
             )
             backdrop = compose.cover(imaging.as_image(background.rgb), cutout.size)
             return Image.fromarray(compose.flatten(cutout, backdrop), "RGB"), box

@@ -136,6 +136,12 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(
         4096 * 4096, ge=1, description="Most pixels (width × height) accepted in one image."
     )
+    max_jpeg_scans: int = Field(
+        64,
+        ge=1,
+        description="Most scans a JPEG may have (each is a full decoding pass; progressive "
+        "JPEGs have about 10); more: 422 `image_too_complex` before any decoding.",
+    )
     max_body_bytes: int = Field(
         96 * 1024 * 1024, ge=1024, description="Largest HTTP request body accepted, in bytes."
     )
