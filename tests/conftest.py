@@ -20,6 +20,8 @@ AWS_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 BUCKET = "photos"
+# What the shared test server's operator chose to run (pulled when it starts).
+SERVED_MODELS = "auto,quality,selfie,selfie-landscape,modnet,u2netp"
 
 # Small limits so every limit can be provoked cheaply.
 SERVER_LIMITS = {
@@ -77,6 +79,7 @@ def server(s3_server: str, artifacts_dir: Path) -> Iterator[str]:
         **SERVER_LIMITS,
         "HUMANSEG_URL_ALLOWLIST": "127.0.0.1/32",
         "HUMANSEG_S3_ENDPOINT_URL": s3_server,
+        "HUMANSEG_MODELS": SERVED_MODELS,
     }
     with servers.humanseg_server(env, artifacts_dir / "server.log") as url:
         yield url

@@ -83,21 +83,35 @@ def serve(on_ray: bool, **overrides: Any) -> None:
     import uvicorn
 
     from humanseg.api.auth import load_api_keys
+    from humanseg.api.browser import LOOPBACK_NAMES
     from humanseg.logs import log_config
+    from humanseg.models.catalog import FACE_DETECTION
     from humanseg.models.presets import ensure_models
     from humanseg.models.store import ModelStore
 
+    if overrides.get("pull_on_request") is None:
+        # a server pulls what its operator configured, at start-up; never for a caller
+        os.environ.setdefault("HUMANSEG_PULL_ON_REQUEST", "false")
     settings = _apply_overrides(**overrides)
+    if not settings.allowed_hosts and _is_loopback(settings.host):
+        # a web page must not drive a local server through DNS rebinding
+        settings = _apply_overrides(allowed_hosts=",".join(LOOPBACK_NAMES))
     try:
         load_api_keys(settings)  # fail here, in one line, rather than in every worker
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     if settings.workers > 1:
         _share_metrics_between_workers()
+    store = ModelStore(settings.model_dir, progress=True)
     try:  # pull here, with a progress bar, rather than silently in each worker
-        ensure_models(ModelStore(settings.model_dir, progress=True), settings.model)
+        for name in dict.fromkeys([settings.model, *settings.models]):
+            ensure_models(store, name)
     except HumansegError as exc:
         _fail(exc)
+    try:  # `id_photo` needs it; from the same package as the default pipeline's models
+        store.ensure(FACE_DETECTION)
+    except HumansegError as exc:
+        click.echo(f"warning: id_photo will not work: {exc.message}", err=True)
     if on_ray:
         start = _ray_module("humanseg.scale.ray_serve").start
 
@@ -127,6 +141,17 @@ def serve(on_ray: bool, **overrides: Any) -> None:
         http="humanseg.api.wire:GuardedHttpToolsProtocol",
         timeout_keep_alive=settings.keepalive_timeout,
     )
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _share_metrics_between_workers() -> None:

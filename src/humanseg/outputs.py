@@ -160,7 +160,9 @@ _HEX = re.compile(r"^#?([0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 _FUNC = re.compile(r"^rgba?\(([^)]*)\)$", re.IGNORECASE)
 
 
-def parse_color(value: str, *, names: dict[str, RGBA] | None = None) -> RGBA:
+def parse_color(
+    value: str, *, names: dict[str, RGBA] | None = None, field: str = "bg_color"
+) -> RGBA:
     """Hex (``#0af``, ``00aaff``, ``00aaff80``), ``rgb(...)``/``rgba(...)`` or a colour name."""
     text = value.strip()
     if names and text.lower() in names:
@@ -191,11 +193,19 @@ def parse_color(value: str, *, names: dict[str, RGBA] | None = None) -> RGBA:
         except ValueError:
             pass
         else:
-            return (*rgb[:3], rgb[3] if len(rgb) == 4 else 255)  # type: ignore[return-value]
+            # Pillow computes hsl()/hsv() with lightness or saturation over 100 % to values
+            # outside 0-255 (even negative ones): refuse them rather than wrap around
+            if all(isinstance(c, int) and 0 <= c <= 255 for c in rgb):
+                return (*rgb[:3], rgb[3] if len(rgb) == 4 else 255)  # type: ignore[return-value]
+            raise error(
+                "invalid_color",
+                f"`{field}`: the colour {value[:50]!r} is out of range (percentages go up to "
+                "100 %, channels up to 255).",
+            )
     raise error(
         "invalid_color",
-        f"Cannot read the colour {value[:50]!r}; use hex such as #00aaff or 00aaff80, "
-        "rgba(0,170,255,0.5) or a colour name.",
+        f"`{field}`: cannot read the colour {value[:50]!r}; use hex such as #00aaff or "
+        "00aaff80, rgba(0,170,255,0.5) or a colour name.",
     )
 
 

@@ -64,7 +64,7 @@ class Pipeline:
         keep_freed_memory()  # no page faults on every request's fresh arrays (see allocator)
         self.settings = settings
         self.registry = registry or ModelRegistry(
-            ModelStore(settings.model_dir),
+            ModelStore(settings.model_dir, pull=settings.pull_on_request),
             threads=settings.inference_threads,
             pool_size=settings.max_concurrency,
             engine=settings.onnx_engine,

@@ -89,6 +89,13 @@ class Settings(BaseSettings):
         5.0, gt=0, description="Seconds an idle keep-alive connection stays open."
     )
 
+    allowed_hosts: CsvList = Field(
+        default_factory=list,
+        description="Comma-separated host names the Host header may name (`*.example.org` for "
+        "subdomains); others get 400. Empty: any host, except that `humanseg serve` bound to a "
+        "loopback address allows only localhost, 127.0.0.1 and ::1.",
+    )
+
     # access
     auth: Literal["none", "api_key"] = Field(
         "none", description="Authentication: none, or api_key (a key on every request)."
@@ -107,6 +114,18 @@ class Settings(BaseSettings):
     # models
     model: str = Field(
         "auto", description="Model or pipeline used when a request names none (`auto`: fused)."
+    )
+    models: CsvList = Field(
+        default_factory=list,
+        description="Comma-separated models and pipelines requests may name (pulled when the "
+        "server starts). Empty: HUMANSEG_MODEL plus the Apache-2.0 models already in the model "
+        "folder and the pipelines made of them. Opt-in (e.g. AGPL) models are served only when "
+        "named here or in HUMANSEG_MODEL.",
+    )
+    pull_on_request: bool = Field(
+        True,
+        description="Pull a missing model file when a request needs it. `humanseg serve` turns "
+        "it off unless set: a server pulls only at start-up, what its operator configured.",
     )
     model_dir: Path = Field(
         default_factory=default_model_dir,
@@ -148,7 +167,8 @@ class Settings(BaseSettings):
     max_base64_chars: int = Field(
         89_478_488,
         ge=4,
-        description="Longest `img` base64 text accepted, in characters (default: 64 MiB of image).",
+        description="Longest base64 text accepted in any field (`img`, `bg_img`, "
+        "`image_file_b64`), in characters (default: 64 MiB of image).",
     )
     max_download_bytes: int = Field(
         64 * 1024 * 1024, ge=1024, description="Largest image fetched from a url or S3, in bytes."
@@ -212,9 +232,9 @@ class Settings(BaseSettings):
         "off by default because it does not pay for the default `auto` pipeline (see README).",
     )
 
-    _split = field_validator("url_allowlist", "s3_allowed_buckets", "api_keys", mode="before")(
-        _split_csv
-    )
+    _split = field_validator(
+        "url_allowlist", "s3_allowed_buckets", "api_keys", "models", "allowed_hosts", mode="before"
+    )(_split_csv)
 
 
 @lru_cache(maxsize=1)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from humanseg import __version__
 from humanseg.api import health, metrics, playground, removebg, sagemaker, seed
 from humanseg.api.auth import AuthMiddleware, load_api_keys, openapi_security
+from humanseg.api.browser import BrowserGuardMiddleware
 from humanseg.api.errors import BodyLimitMiddleware, install_error_handlers
 from humanseg.api.observability import ObservabilityMiddleware
 from humanseg.api.schemas import SeedRequest, SegmentationRequest
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if api_keys is not None:
         app.add_middleware(AuthMiddleware, keys=api_keys)  # the one key check, every route
+    app.add_middleware(BrowserGuardMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(seed.router)
     app.include_router(removebg.router)

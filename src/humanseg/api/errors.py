@@ -68,6 +68,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, RecursionError):  # input nested deeper than any parser should go
+            return _respond(request, error("invalid_json", "The request is nested too deeply."))
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return _respond(request, error("internal_error"))
 

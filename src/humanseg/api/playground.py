@@ -54,10 +54,11 @@ async def models(request: Request) -> dict[str, object]:
     singles = [CATALOG[name] for name in segmentation_models()]
     return {
         "default": service.settings.model,
-        "models": [_pipeline_entry(name) for name in PRESETS]
+        "models": [{**_pipeline_entry(name), "served": name in service.served} for name in PRESETS]
         + [
             {
                 "name": spec.name,
+                "served": spec.name in service.served,
                 "kind": "model",
                 "license": spec.license,
                 "person_specific": spec.person_specific,

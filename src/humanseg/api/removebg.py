@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+import orjson
 import pybase64 as base64
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
@@ -179,12 +180,12 @@ async def read_request(request: Request) -> RemoveBgRequest:
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("application/json"):
         try:
-            payload = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
+            payload = orjson.loads(await request.body())  # nesting over 1024 levels: an error
+        except orjson.JSONDecodeError:
             raise error("invalid_json", "The request body is not valid JSON.") from None
         if not isinstance(payload, dict):
             raise error("invalid_json", "The request body must be a JSON object.")
-        fields = {k: _as_text(v) for k, v in payload.items() if v is not None}
+        fields = {k: _as_text(k, v) for k, v in payload.items() if v is not None}
         return RemoveBgRequest(fields, None, None)
     try:
         limit = request.app.state.service.settings.max_body_bytes
@@ -207,9 +208,11 @@ async def read_request(request: Request) -> RemoveBgRequest:
     return RemoveBgRequest(fields, files.get("image_file"), files.get("bg_image_file"))
 
 
-def _as_text(value: object) -> str:
+def _as_text(name: str, value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if not isinstance(value, str | int | float):
+        raise error("invalid_parameter", f"`{name[:50]}` must be a string, number or boolean.")
     return str(value)
 
 
@@ -231,7 +234,11 @@ def _image_bytes(parsed: RemoveBgRequest, service: Service) -> bytes:
     if parsed.image_file is not None:
         return parsed.image_file
     if sources[0] == "image_file_b64":
-        return decode_base64(fields["image_file_b64"], field="image_file_b64")
+        return decode_base64(
+            fields["image_file_b64"],
+            field="image_file_b64",
+            max_chars=service.settings.max_base64_chars,
+        )
     return fetch(_field(fields, "image_url"), service.settings)
 
 

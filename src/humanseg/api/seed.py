@@ -11,7 +11,6 @@ from humanseg.api.examples import SEED_REQUEST_EXAMPLES
 from humanseg.api.schemas import ErrorResponse, SeedResponse, SegmentationRequest
 from humanseg.api.service import Service
 from humanseg.errors import ERROR_CODES, error
-from humanseg.models.presets import model_specs
 from humanseg.pipeline import OutputSpec, OutputType, parse_output_spec, parse_output_type
 from humanseg.sources import decode_base64, fetch
 
@@ -58,7 +57,9 @@ def read_background(request: SegmentationRequest, service: Service) -> bytes | N
     if request.bg_img and request.bg_url:
         raise error("conflicting_input", "`bg_img` and `bg_url` cannot be used at the same time.")
     if request.bg_img:
-        return decode_base64(request.bg_img, field="bg_img")
+        return decode_base64(
+            request.bg_img, field="bg_img", max_chars=service.settings.max_base64_chars
+        )
     if request.bg_url:
         return fetch(request.bg_url, service.settings)
     return None
@@ -84,7 +85,7 @@ def segment(body: bytes, service: Service) -> bytes:
     needs_background = request.type == OutputType.BACKGROUND and (request.bg_img or request.bg_url)
     output_spec(request, b"" if needs_background else None)  # bad fields fail before any fetch
     if request.model:
-        model_specs(request.model)  # an unknown name is a 400 before any download
+        service.check_served(request.model)  # a 400 before any download or model load
     service.require_ready()
     data = read_input(request, service)
     background = read_background(request, service) if needs_background else None

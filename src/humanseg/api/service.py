@@ -18,6 +18,7 @@ import anyio
 
 from humanseg.api import metrics
 from humanseg.errors import HumansegError, error
+from humanseg.models.presets import model_specs, served_models
 from humanseg.pipeline import Output, OutputSpec, OutputType, Pipeline
 from humanseg.settings import Settings
 
@@ -37,6 +38,7 @@ class Service:
         self._running = 0  # of those, how many run on a worker thread now
         self._uploading = 0  # requests whose body is being received (not admitted yet)
         self._capacity = settings.max_concurrency + settings.max_queue
+        self.served = served_models(settings)  # fixed at start: the operator's choice
         self._ready = threading.Event()
         self.load_error: HumansegError | None = None
 
@@ -63,6 +65,16 @@ class Service:
         thread = threading.Thread(target=self.load, name="humanseg-model-load", daemon=True)
         thread.start()
         return thread
+
+    def check_served(self, name: str) -> None:
+        """400 ``unknown_model`` or ``model_not_served`` unless requests may name ``name``."""
+        model_specs(name)
+        if name not in self.served:
+            raise error(
+                "model_not_served",
+                f"This server does not run {name!r}; it runs {', '.join(sorted(self.served))} "
+                "(its operator chooses them with HUMANSEG_MODELS).",
+            )
 
     def require_ready(self) -> None:
         if self.ready:

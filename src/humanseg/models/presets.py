@@ -41,6 +41,7 @@ from humanseg.imaging import Picture, picture_size
 from humanseg.models.catalog import CATALOG, ModelSpec, get_spec
 from humanseg.models.segmenter import ModelRegistry, Segmenter
 from humanseg.models.store import ModelStore
+from humanseg.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,22 @@ def ensure_models(store: ModelStore, name: str) -> None:
     """Pull (if needed) and verify every model file that ``name`` needs."""
     for spec in model_specs(name):
         store.ensure(spec)
+
+
+def served_models(settings: Settings) -> frozenset[str]:
+    """The models and pipelines a server runs: ``HUMANSEG_MODELS`` (plus the default), or by
+    default the default plus the Apache-2.0 models whose files are in the model folder and the
+    pipelines made only of those. Callers never widen it."""
+    if settings.models:
+        return frozenset({*settings.models, settings.model})
+    folder = settings.model_dir
+    local = {
+        name
+        for name, spec in CATALOG.items()
+        if spec.license == "Apache-2.0" and not spec.opt_in and (folder / spec.filename).is_file()
+    }
+    pipelines = {name for name, preset in PRESETS.items() if set(preset.models) <= local}
+    return frozenset({settings.model, *pipelines, *(local & set(segmentation_models()))})
 
 
 def segmentation_models() -> list[str]:

@@ -69,9 +69,10 @@ def _file_lock(path: Path) -> Iterator[None]:
 class ModelStore:
     """A directory of verified model files."""
 
-    def __init__(self, directory: Path, *, progress: bool = False) -> None:
+    def __init__(self, directory: Path, *, progress: bool = False, pull: bool = True) -> None:
         self.directory = Path(directory)
         self.progress = progress
+        self.allow_pull = pull  # False: only files already in the folder are used
 
     def path_for(self, spec: ModelSpec) -> Path:
         return self.directory / spec.filename
@@ -84,6 +85,13 @@ class ModelStore:
         """The verified file of ``spec``, pulled first if it is missing or damaged."""
         if self.is_pulled(spec):
             return self.path_for(spec)
+        if not self.allow_pull:
+            raise error(
+                "model_unavailable",
+                f"Model {spec.name!r} is not in {self.directory} and this server does not pull "
+                f"models while serving (HUMANSEG_PULL_ON_REQUEST); run `humanseg models pull "
+                f"{spec.name}` or list it in HUMANSEG_MODELS.",
+            )
         return self.pull(spec)
 
     def pull(self, spec: ModelSpec, *, force: bool = False) -> Path:

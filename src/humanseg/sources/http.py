@@ -89,20 +89,28 @@ def _host_header(url: str) -> str:
 
 def fetch_url(url: str, settings: Settings) -> bytes:
     allowlist = Allowlist.parse(settings.url_allowlist)
+    # one deadline for the whole fetch: every connect, redirect and read gets what is left
     deadline = time.monotonic() + settings.url_total_timeout
-    timeout = httpx.Timeout(
-        connect=settings.url_connect_timeout,
-        read=settings.url_read_timeout,
-        write=settings.url_read_timeout,
-        pool=settings.url_connect_timeout,
-    )
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+    with httpx.Client(follow_redirects=False, trust_env=False) as client:
         for _hop in range(settings.url_max_redirects + 1):
             hop = prepare_hop(url, allowlist)  # every hop: scheme, host and addresses
             host = hop.host
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise error(
+                    "fetch_timeout",
+                    f"Fetching the url took longer than {settings.url_total_timeout:g} s "
+                    "(HUMANSEG_URL_TOTAL_TIMEOUT), redirects included.",
+                )
+            timeout = httpx.Timeout(
+                connect=min(settings.url_connect_timeout, left),
+                read=min(settings.url_read_timeout, left),
+                write=min(settings.url_read_timeout, left),
+                pool=min(settings.url_connect_timeout, left),
+            )
             try:
                 request = client.build_request(
-                    "GET", hop.url, headers=hop.headers, extensions=hop.extensions
+                    "GET", hop.url, headers=hop.headers, extensions=hop.extensions, timeout=timeout
                 )
             except httpx.InvalidURL:
                 raise error("invalid_url", f"The url {url[:200]!r} is malformed.") from None

@@ -45,7 +45,7 @@ async function loadOptions() {
     if (!models.ok) throw new Error(await errorSentence(models));
     if (!types.ok) throw new Error(await errorSentence(types));
     const catalog = await models.json();
-    for (const model of catalog.models) {
+    for (const model of catalog.models.filter((entry) => entry.served !== false)) {
       const option = new Option(model.name, model.name, false, model.name === catalog.default);
       option.title = `${model.description} (${model.license})`;
       if (model.opt_in) option.textContent += ` (${model.license}, opt-in)`;
