@@ -58,6 +58,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Location", query["to"])
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif path == "/slow-redirect":  # waits, then redirects to itself `hops` more times
+            time.sleep(float(query.get("seconds", "1")))
+            hops = int(query.get("hops", "1"))
+            seconds = query.get("seconds", "1")
+            self.send_response(302)
+            target = f"/slow-redirect?hops={hops - 1}&seconds={seconds}"
+            self.send_header("Location", target if hops > 1 else "/files/astronaut.jpg")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif path == "/redirect-loop":
             self.send_response(302)
             self.send_header("Location", "/redirect-loop")
