@@ -76,12 +76,37 @@ def test_valid_key_from_env_or_file(secured: str, headers: dict[str, str]) -> No
     assert response.status_code == 200, response.text[:200]
 
 
+@pytest.mark.parametrize("path", [SEGMENT, "/v1.0/removebg", "/invocations"])
+def test_one_key_rule_on_every_route(secured: str, path: str) -> None:
+    """Bearer works on every route, remove.bg's included; with both headers, both must hold a
+    valid key, in either order."""
+
+    body = photo_body()
+    if path == "/v1.0/removebg":
+        body = {"image_file_b64": body["img"]}
+
+    def post(headers: list[tuple[str, str]]) -> httpx.Response:
+        return httpx.post(f"{secured}{path}", json=body, headers=headers, timeout=60)
+
+    assert post([("Authorization", f"Bearer {ENV_KEY}")]).status_code == 200
+    assert (
+        post([("X-Api-Key", ENV_KEY), ("Authorization", f"Bearer {FILE_KEY}")]).status_code == 200
+    )
+    for headers in (
+        [("Authorization", f"Bearer {ENV_KEY}"), ("X-Api-Key", "wrong")],
+        [("X-Api-Key", "wrong"), ("Authorization", f"Bearer {ENV_KEY}")],
+        [("X-Api-Key", ENV_KEY), ("Authorization", "Bearer wrong")],
+    ):
+        answer = post(headers)
+        assert answer.status_code == 403, (headers, answer.text[:200])
+
+
 def test_auth_comes_before_reading_the_body(secured: str) -> None:
     """Headers declaring a 200 MB body, and no body: the answer is 401 at once (not 413)."""
     host, port = secured.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=30) as sock:
         sock.sendall(
-            f"POST {SEGMENT} HTTP/1.1\r\nHost: x\r\nContent-Length: 200000000\r\n\r\n".encode()
+            f"POST {SEGMENT} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 200000000\r\n\r\n".encode()
         )
         answer = sock.recv(4096).decode("latin-1")
     assert answer.startswith("HTTP/1.1 401"), answer[:200]

@@ -44,7 +44,7 @@ def host_name(host_header: str) -> str:
 def host_allowed(host_header: str, allowed: list[str]) -> bool:
     """Whether ``host_header`` names one of ``allowed`` (``*`` any, ``*.example.org`` any
     subdomain); an empty list allows every host."""
-    if not allowed:
+    if not allowed or not host_header:  # browsers always send Host; old HTTP/1.0 tools may not
         return True
     host = host_name(host_header)
     for pattern in (entry.strip().lower().strip("[]") for entry in allowed):
