@@ -52,7 +52,7 @@ IN_FLIGHT = Gauge(
 )
 QUEUE_DEPTH = Gauge(
     "humanseg_queue_depth",
-    "Admitted requests not running on a worker thread (waiting, uploading or answering).",
+    "Admitted requests not running on a worker thread (waiting or answering).",
     multiprocess_mode="livesum",
 )
 
