@@ -9,6 +9,7 @@ import images
 import numpy as np
 import pytest
 from conftest import BUCKET
+from PIL import Image
 
 
 def segment(client: httpx.Client, **body: object) -> httpx.Response:
@@ -37,6 +38,22 @@ def test_default_type_returns_grayscale_matte_at_input_size(client: httpx.Client
     alpha = np.asarray(matte)
     assert_person_matte(alpha)
     assert alpha.min() == 0 and alpha.max() == 255
+
+
+def test_every_answer_carries_a_confidence(client: httpx.Client) -> None:
+    """A clear portrait is a confident answer, and so is the default pipeline's empty answer
+    for a person-free photo; a single model outlining a coffee cup is not."""
+
+    def confidence(photo: Image.Image, **fields: str) -> float:
+        data = base64.b64encode(images.encode(photo, "JPEG", quality=90)).decode()
+        response = segment(client, img=data, **fields)
+        assert response.status_code == 200, response.text
+        return float(response.headers["X-Humanseg-Confidence"])
+
+    for fields in ({}, {"type": "foreground"}, {"model": "selfie"}):
+        assert 0.5 < confidence(images.astronaut(), **fields) <= 1.0
+    assert confidence(images.coffee()) > 0.5
+    assert confidence(images.coffee(), model="selfie") < 0.5
 
 
 def test_empty_type_is_the_matte(client: httpx.Client) -> None:

@@ -40,6 +40,9 @@ def test_folder_to_folder_records_failures_and_resumes(tmp_path: Path) -> None:
     assert not (destination / ".humanseg-tmp").exists()
     lines = manifest_lines(destination / ".humanseg-batch.jsonl")
     assert sorted(line["key"] for line in lines if line["status"] == "done") == sorted(photos)
+    for line in lines:  # each result carries the pipeline's own estimate of its quality
+        if line["status"] == "done":
+            assert 0.0 <= line["confidence"] <= 1.0
     [failed] = [line for line in lines if line["status"] == "failed"]
     assert failed["key"] == "broken.jpg" and failed["code"] in (
         "invalid_image",

@@ -83,30 +83,53 @@ def test_serve_with_two_workers(artifacts_dir: Path) -> None:
         assert log.count("Started server process") == 2
 
 
-def test_eval_scores_models_on_a_folder(tmp_path: Path) -> None:
-    """The selfie model scored against its own mattes is perfect; `auto` differs from them."""
+def test_eval_scores_models_on_folders(tmp_path: Path) -> None:
+    """The selfie model scored against its own mattes is perfect; `auto` is scored k-fold
+    (held out), empties the cup and the cat that selfie outlines, and leaves at least 90 % of
+    the person-free standard images empty."""
+    from PIL import ImageOps
+
     from humanseg.pipeline import Pipeline
     from humanseg.settings import Settings
 
-    (tmp_path / "images").mkdir()
-    (tmp_path / "masks").mkdir()
     pipeline = Pipeline(Settings())
-    photos = {"astronaut": images.astronaut(), "coffee": images.coffee()}
-    for name, photo in photos.items():
-        data = images.encode(photo, "JPEG", quality=90)
-        (tmp_path / "images" / f"{name}.jpg").write_bytes(data)
-        (tmp_path / "masks" / f"{name}.png").write_bytes(
-            pipeline.process(data, model="selfie").data
-        )
-    result = humanseg("eval", str(tmp_path), "--model", "selfie", "--model", "auto", "--json")
+    sets = {
+        "one": {"astronaut": images.astronaut(), "coffee": images.coffee()},
+        "two": {"mirrored": ImageOps.mirror(images.astronaut()), "cat": images.cat()},
+    }
+    for folder, photos in sets.items():
+        (tmp_path / folder / "images").mkdir(parents=True)
+        (tmp_path / folder / "masks").mkdir()
+        for name, photo in photos.items():
+            data = images.encode(photo, "JPEG", quality=90)
+            (tmp_path / folder / "images" / f"{name}.jpg").write_bytes(data)
+            (tmp_path / folder / "masks" / f"{name}.png").write_bytes(
+                pipeline.process(data, model="selfie").data
+            )
+    folders = [str(tmp_path / "one"), str(tmp_path / "two")]
+    result = humanseg(
+        "eval", *folders, "--model", "selfie", "--model", "auto", "--folds", "2",
+        "--no-reference", "--json",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    scores = {row["model"]: row for row in json.loads(result.stdout)}
-    assert scores["selfie"]["images"] == 2
-    assert scores["selfie"]["miou"] == 1.0 and scores["selfie"]["mad"] == 0.0
-    assert scores["selfie"]["boundary_f"] == 1.0 and scores["selfie"]["median_ms"] > 0
-    assert scores["auto"]["miou"] < 1.0  # auto empties the coffee cup that selfie outlines
-    table = humanseg("eval", str(tmp_path), "--model", "selfie")
-    assert "| selfie | 2 | 1.000 | 0.0000 | 1.000 |" in table.stdout
+    report = {entry["model"]: entry for entry in json.loads(result.stdout)}
+    selfie = {row["set"]: row for row in report["selfie"]["sets"]}
+    assert set(selfie) == {"one", "two", "mean"} and selfie["mean"]["images"] == 4
+    assert selfie["one"]["miou"] == 1.0 and selfie["one"]["mad"] == 0.0
+    assert selfie["one"]["boundary_f"] == 1.0 and selfie["one"]["median_ms"] > 0
+    assert not selfie["one"]["held_out"]  # a single model has no numbers to choose
+    auto = {row["set"]: row for row in report["auto"]["sets"]}
+    assert all(row["held_out"] for row in auto.values())
+    assert auto["one"]["miou"] < 1.0  # auto empties the coffee cup that selfie outlines
+    photos = {photo["name"]: photo for photo in report["auto"]["photos"]}
+    assert photos["coffee"]["empty"] and photos["cat"]["empty"]
+    assert not photos["astronaut"]["empty"] and not photos["mirrored"]["empty"]
+    assert all(0.0 <= photo["confidence"] <= 1.0 for photo in photos.values())
+    free = report["auto"]["person_free"]
+    assert free["total"] >= 20 and free["empty"] >= 0.9 * free["total"], free
+    table = humanseg("eval", folders[0], "--model", "selfie", "--no-person-free")
+    assert "| selfie | one | 2 | 1.000 | 0.0000 | 1.000 | 0 | 0 |" in table.stdout
+    assert "selfie: the 2 worst photos" in table.stdout
 
 
 def test_eval_needs_images_and_masks(tmp_path: Path) -> None:

@@ -12,7 +12,9 @@ import pytest
 from PIL import Image
 from test_api_seed import assert_person_matte, result_image
 
-from humanseg.models.presets import QUALITY, crop_padded, person_box, sharpen, square_around
+from humanseg.models.fusion import sharpen
+from humanseg.models.geometry import crop_padded, person_box, square_around
+from humanseg.models.presets import QUALITY
 from humanseg.models.runtimes import LiteRTSession
 from humanseg.pipeline import Pipeline
 from humanseg.settings import Settings
@@ -95,8 +97,8 @@ def test_onnx_model_through_the_server(client: httpx.Client) -> None:
 
 
 def test_quality_pipeline_lists_each_model_once() -> None:
-    assert QUALITY.models.count("u2netp") == 1  # on the photo and on the box: one session
-    assert set(QUALITY.models) == {"selfie", "modnet", "u2netp", "pose-detection"}
+    assert QUALITY.models.count("u2net") == 1  # on the photo and on the box: one session
+    assert set(QUALITY.models) == {"selfie", "modnet", "u2net", "pose-detection"}
 
 
 def test_quality_pipeline_finds_a_small_person(client: httpx.Client) -> None:

@@ -110,6 +110,9 @@ def test_urlencoded_base64_and_json_answer(client: httpx.Client) -> None:
     assert {"foreground_top", "foreground_left", "foreground_width", "foreground_height"} <= set(
         data
     )
+    # the pipeline's estimate of the result's quality, in the body and in a header
+    assert 0.5 < data["confidence"] <= 1.0
+    assert float(response.headers["X-Humanseg-Confidence"]) == data["confidence"]
 
 
 def test_json_request_body(client: httpx.Client, file_server: str) -> None:

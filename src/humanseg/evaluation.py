@@ -1,44 +1,78 @@
-"""``humanseg eval``: score models and pipelines on a folder of photos and reference masks.
+"""``humanseg eval``: score models and pipelines on folders of photos and reference masks.
 
-The folder holds ``images/NAME.{jpg,jpeg,png,bmp}`` and ``masks/NAME.png`` (255 = person).
-Each photo goes through the same ``Pipeline.process`` as an API request (decode, model, matte,
-encode); the matte is compared with the mask at the mask's size.
+Each folder holds ``images/NAME.{jpg,jpeg,png,bmp}`` and ``masks/NAME.png`` (255 = person).
+Each photo is decoded as an API request decodes it and goes through the same matter (model or
+pipeline); the matte is compared with the mask at the mask's size.
+
+With ``folds`` (k-fold selection), a pipeline's numbers (member weights, threshold,
+sharpening) are chosen on k−1 folds of every folder and the held-out fold is scored with them,
+rotating, so each photo is scored by numbers chosen without it. The models run once per photo
+(``PresetMatter.evidence``); each candidate only fuses their maps again.
 """
 
 from __future__ import annotations
 
-import io
+import hashlib
 import statistics
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
-from humanseg import metrics
+from humanseg import imaging, matting, metrics
 from humanseg.errors import error
+from humanseg.models.fusion import Evidence, FusionParams, fuse
+from humanseg.models.matter import Matte, Matter, PresetMatter
 from humanseg.pipeline import Pipeline
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+BAD_IOU = 0.85  # a result under this IoU is "bad": the confidence should rank it low
+LOST_IOU = 0.5  # a person mostly lost
+EMPTY_FRACTION = 0.001  # a matte with fewer person pixels than this is empty
+REFERENCE = "rembg-u2net"  # rembg's default model, run exactly as rembg runs it
+
+THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
+SHARPENING = (1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0)
+WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 
 
 @dataclass(frozen=True)
 class Pair:
+    set: str
     name: str
     image: Path
     mask: Path
 
 
 @dataclass(frozen=True)
+class PhotoScore:
+    set: str
+    name: str
+    iou: float
+    mad: float
+    boundary_f: float
+    ms: float
+    confidence: float | None
+    empty: bool
+
+
+@dataclass(frozen=True)
 class Score:
     model: str
+    set: str
     images: int
     miou: float
     mad: float
     boundary_f: float
+    empty: int  # photos of people that got an empty matte
+    lost: int  # photos of people with IoU under LOST_IOU
+    auroc: float | None  # how well the confidence tells results under BAD_IOU from the rest
     median_ms: float
+    held_out: bool  # True: k-fold, every photo scored with numbers chosen without it
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -49,7 +83,7 @@ def find_pairs(directory: Path) -> list[Pair]:
     if not images.is_dir() or not masks.is_dir():
         raise error("invalid_request", f"{directory} needs the folders images/ and masks/.")
     pairs = [
-        Pair(path.stem, path, masks / f"{path.stem}.png")
+        Pair(directory.name, path.stem, path, masks / f"{path.stem}.png")
         for path in sorted(images.iterdir())
         if path.suffix.lower() in IMAGE_SUFFIXES and (masks / f"{path.stem}.png").is_file()
     ]
@@ -67,51 +101,317 @@ def matte_at(matte: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """The matte resized (bilinear) to a reference mask's (height, width)."""
     if matte.shape == shape:
         return matte
-    image = Image.fromarray(matte, "L").resize((shape[1], shape[0]), Image.Resampling.BILINEAR)
-    return np.asarray(image)
+    return cv2.resize(matte, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
-def evaluate(
+def is_empty(matte: np.ndarray) -> bool:
+    return float(np.count_nonzero(matte >= 128)) < EMPTY_FRACTION * matte.size
+
+
+def fold_of(pair: Pair, folds: int) -> int:
+    """A photo's fold: from its name's hash, so the split is the same on every run."""
+    digest = hashlib.sha256(f"{pair.set}/{pair.name}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % folds
+
+
+class Photo:
+    """A photo decoded as the API decodes it for a matte, and its reference mask."""
+
+    def __init__(self, pipeline: Pipeline, pair: Pair, matter: Matter) -> None:
+        settings = pipeline.settings
+        decoded = imaging.decode(
+            pair.image.read_bytes(),
+            max_side=settings.max_image_side,
+            max_pixels=settings.max_image_pixels,
+            draft_size=matter.input_size,
+        )
+        self.pair = pair
+        self.rgb, self.alpha, self.size = decoded.rgb, decoded.alpha, decoded.size
+        self.truth = load_mask(pair.mask)
+
+
+def _score(pair: Pair, matte: Matte, truth: np.ndarray, ms: float, alpha) -> PhotoScore:
+    alpha_matte = matting.apply_own_alpha(matte.alpha, alpha)
+    resized = matte_at(alpha_matte, truth.shape)
+    return PhotoScore(
+        set=pair.set,
+        name=pair.name,
+        iou=metrics.iou(resized, truth),
+        mad=metrics.mad(resized, truth),
+        boundary_f=metrics.boundary_f(resized, truth),
+        ms=ms,
+        confidence=matte.confidence,
+        empty=is_empty(alpha_matte),
+    )
+
+
+def run_matter(
     pipeline: Pipeline,
-    pairs: list[Pair],
-    model: str,
+    matter: Matter,
+    pairs: Sequence[Pair],
     *,
     on_image: Callable[[], None] | None = None,
-) -> Score:
-    pipeline.load(model)  # pull, load and warm up outside the timings
-    ious, mads, fscores, times = [], [], [], []
+) -> list[PhotoScore]:
+    """Every photo through ``matter`` as the API runs it (decode, matte), scored."""
+    scores = []
     for pair in pairs:
-        data = pair.image.read_bytes()
+        photo = Photo(pipeline, pair, matter)
         start = time.perf_counter()
-        output = pipeline.process(data, model=model)
-        times.append((time.perf_counter() - start) * 1000.0)
-        truth = load_mask(pair.mask)
-        with Image.open(io.BytesIO(output.data)) as decoded:
-            matte = matte_at(np.asarray(decoded.convert("L")), truth.shape)
-        ious.append(metrics.iou(matte, truth))
-        mads.append(metrics.mad(matte, truth))
-        fscores.append(metrics.boundary_f(matte, truth))
+        matte = matter.matte(photo.rgb, photo.size)
+        ms = (time.perf_counter() - start) * 1000.0
+        scores.append(_score(pair, matte, photo.truth, ms, photo.alpha))
         if on_image is not None:
             on_image()
-    return Score(
-        model=model,
-        images=len(pairs),
-        miou=float(np.mean(ious)),
-        mad=float(np.mean(mads)),
-        boundary_f=float(np.mean(fscores)),
-        median_ms=float(statistics.median(times)),
-    )
+    return scores
 
 
-def format_table(scores: list[Score]) -> str:
-    header = (
-        f"| model | images | mIoU@0.5 | MAD | boundary F ({metrics.BOUNDARY_TOLERANCE_PX} px) "
-        "| median ms |"
-    )
-    lines = [header, "|---|---:|---:|---:|---:|---:|"]
+@dataclass
+class Collected:
+    """A pipeline's evidence for one photo, with what scoring it needs."""
+
+    photo: Photo
+    evidence: Evidence
+    ms: float  # the models' time
+    small_truth: np.ndarray  # the mask at the fused map's size, float32 in [0, 1]
+
+
+def collect(
+    pipeline: Pipeline,
+    matter: PresetMatter,
+    pairs: Sequence[Pair],
+    *,
+    on_image: Callable[[], None] | None = None,
+) -> list[Collected]:
+    out = []
+    for pair in pairs:
+        photo = Photo(pipeline, pair, matter)
+        start = time.perf_counter()
+        evidence = matter.evidence(photo.rgb, every_member=True)
+        ms = (time.perf_counter() - start) * 1000.0
+        truth = cv2.resize(
+            photo.truth.astype(np.float32) / 255.0, evidence.size, interpolation=cv2.INTER_AREA
+        )
+        out.append(Collected(photo, evidence, ms, truth))
+        if on_image is not None:
+            on_image()
+    return out
+
+
+def _objective(items: Iterable[Collected], params: FusionParams) -> float:
+    """Mean over the folders of (mIoU − MAD), at the fused map's size: cheap enough to try
+    hundreds of candidates."""
+    per_set: dict[str, list[float]] = {}
+    for item in items:
+        fused = fuse(item.evidence, params)
+        truth = item.small_truth >= 0.5
+        person = fused >= 0.5
+        union = np.count_nonzero(person | truth)
+        iou = 1.0 if union == 0 else np.count_nonzero(person & truth) / union
+        mad = float(np.abs(fused - item.small_truth).mean())
+        per_set.setdefault(item.photo.pair.set, []).append(iou - mad)
+    return float(np.mean([np.mean(values) for values in per_set.values()]))
+
+
+def _with(params: FusionParams, key: str | int, value: float) -> FusionParams:
+    """``params`` with its threshold, sharpening or member ``key``'s weight set to ``value``."""
+    if isinstance(key, str):
+        return replace(params, **{key: value})
+    weights = list(params.weights)
+    weights[key] = value
+    return replace(params, weights=tuple(weights))
+
+
+def choose(items: Sequence[Collected], start: FusionParams, rounds: int = 3) -> FusionParams:
+    """Coordinate ascent over the fusion's numbers, from ``start``, on ``items``. The first
+    member (the guide on the photo) keeps weight 1: the others' weights are relative to it."""
+    grids: list[tuple[str | int, Sequence[float]]] = [
+        ("threshold", THRESHOLDS),
+        ("sharpen", SHARPENING),
+        *((index, WEIGHTS) for index in range(1, len(start.weights))),
+    ]
+    best, best_value = start, _objective(items, start)
+    for _ in range(rounds):
+        improved = False
+        for key, grid in grids:
+            for value in grid:
+                params = _with(best, key, value)
+                if params == best:
+                    continue
+                value_here = _objective(items, params)
+                if value_here > best_value + 1e-6:
+                    best, best_value, improved = params, value_here, True
+        if not improved:
+            break
+    return best
+
+
+def score_collected(
+    matter: PresetMatter, items: Sequence[Collected], params: FusionParams
+) -> list[PhotoScore]:
+    scores = []
+    for item in items:
+        start = time.perf_counter()
+        matte = matter.matte_from(item.evidence, item.photo.size, params)
+        ms = item.ms + (time.perf_counter() - start) * 1000.0
+        scores.append(_score(item.photo.pair, matte, item.photo.truth, ms, item.photo.alpha))
+    return scores
+
+
+def k_fold(
+    matter: PresetMatter, items: Sequence[Collected], folds: int
+) -> tuple[list[PhotoScore], list[FusionParams]]:
+    """Held-out scores of every photo, each with numbers chosen on the other folds, and the
+    numbers each fold chose."""
+    scores: list[PhotoScore] = []
+    chosen = []
+    for fold in range(folds):
+        training = [item for item in items if fold_of(item.photo.pair, folds) != fold]
+        held_out = [item for item in items if fold_of(item.photo.pair, folds) == fold]
+        params = choose(training, matter.spec.params)
+        chosen.append(params)
+        scores.extend(score_collected(matter, held_out, params))
+    order = {(item.photo.pair.set, item.photo.pair.name): i for i, item in enumerate(items)}
+    scores.sort(key=lambda s: order[(s.set, s.name)])
+    return scores, chosen
+
+
+def auroc(scores: Sequence[PhotoScore], bad_iou: float = BAD_IOU) -> float | None:
+    """The probability that a bad result (IoU under ``bad_iou``) has a lower confidence than a
+    good one (ties count half); None without both kinds or without confidences."""
+    bad = [s.confidence for s in scores if s.iou < bad_iou and s.confidence is not None]
+    good = [s.confidence for s in scores if s.iou >= bad_iou and s.confidence is not None]
+    if not bad or not good:
+        return None
+    wins = sum((b < g) + 0.5 * (b == g) for b in bad for g in good)
+    return float(wins / (len(bad) * len(good)))
+
+
+def summarise(model: str, scores: Sequence[PhotoScore], *, held_out: bool) -> list[Score]:
+    """A row per folder and, with several, a row for their mean (of the folders' means)."""
+    sets: dict[str, list[PhotoScore]] = {}
     for s in scores:
+        sets.setdefault(s.set, []).append(s)
+    rows = [
+        Score(
+            model=model,
+            set=name,
+            images=len(group),
+            miou=float(np.mean([s.iou for s in group])),
+            mad=float(np.mean([s.mad for s in group])),
+            boundary_f=float(np.mean([s.boundary_f for s in group])),
+            empty=sum(s.empty for s in group),
+            lost=sum(s.iou < LOST_IOU for s in group),
+            auroc=auroc(group),
+            median_ms=float(statistics.median(s.ms for s in group)),
+            held_out=held_out,
+        )
+        for name, group in sets.items()
+    ]
+    if len(rows) > 1:
+        aurocs = [r.auroc for r in rows if r.auroc is not None]
+        rows.append(
+            Score(
+                model=model,
+                set="mean",
+                images=sum(r.images for r in rows),
+                miou=float(np.mean([r.miou for r in rows])),
+                mad=float(np.mean([r.mad for r in rows])),
+                boundary_f=float(np.mean([r.boundary_f for r in rows])),
+                empty=sum(r.empty for r in rows),
+                lost=sum(r.lost for r in rows),
+                auroc=float(np.mean(aurocs)) if aurocs else None,
+                median_ms=float(statistics.median(s.ms for s in scores)),
+                held_out=held_out,
+            )
+        )
+    return rows
+
+
+def format_table(scores: Sequence[Score]) -> str:
+    header = (
+        f"| model | set | images | mIoU@0.5 | MAD | boundary F ({metrics.BOUNDARY_TOLERANCE_PX} px)"
+        f" | empty | IoU<{LOST_IOU} | AUROC (IoU<{BAD_IOU}) | median ms | held out |"
+    )
+    lines = [header, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for s in scores:
+        auroc_text = "–" if s.auroc is None else f"{s.auroc:.3f}"
         lines.append(
-            f"| {s.model} | {s.images} | {s.miou:.3f} | {s.mad:.4f} | {s.boundary_f:.3f} "
-            f"| {s.median_ms:.0f} |"
+            f"| {s.model} | {s.set} | {s.images} | {s.miou:.3f} | {s.mad:.4f} "
+            f"| {s.boundary_f:.3f} | {s.empty} | {s.lost} | {auroc_text} | {s.median_ms:.0f} "
+            f"| {'k-fold' if s.held_out else 'no'} |"
         )
     return "\n".join(lines)
+
+
+def format_worst(model: str, scores: Sequence[PhotoScore], count: int) -> str:
+    worst = sorted(scores, key=lambda s: s.iou)[:count]
+    lines = [f"{model}: the {len(worst)} worst photos"]
+    for s in worst:
+        confidence = "–" if s.confidence is None else f"{s.confidence:.2f}"
+        empty = " EMPTY" if s.empty else ""
+        lines.append(
+            f"  {s.set}/{s.name}: IoU {s.iou:.3f}, MAD {s.mad:.4f}, confidence {confidence}{empty}"
+        )
+    return "\n".join(lines)
+
+
+class RembgReference:
+    """rembg's default model (U²-Net) run exactly as rembg runs it: the photo resized to
+    320×320 with Lanczos, divided by its maximum, ImageNet-normalised; the first output
+    min-max stretched and resized back with Lanczos. For comparison only."""
+
+    name = REFERENCE
+    input_size = (320, 320)
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.segmenter = pipeline.registry.get("u2net")
+
+    def matte(self, rgb: imaging.Picture, size: tuple[int, int]) -> Matte:
+        image = imaging.as_image(rgb).convert("RGB").resize((320, 320), Image.Resampling.LANCZOS)
+        pixels = np.asarray(image, dtype=np.float32)
+        pixels = pixels / max(float(pixels.max()), 1e-6)
+        mean = np.array((0.485, 0.456, 0.406), dtype=np.float32)
+        std = np.array((0.229, 0.224, 0.225), dtype=np.float32)
+        tensor = ((pixels - mean) / std).transpose(2, 0, 1)[None].astype(np.float32)
+        prediction = self.segmenter.predict_tensor(np.ascontiguousarray(tensor))
+        low, high = float(prediction.min()), float(prediction.max())
+        stretched = (prediction - low) / max(high - low, 1e-6)
+        mask = Image.fromarray((stretched * 255).astype(np.uint8), "L")
+        alpha = np.asarray(mask.resize(size, Image.Resampling.LANCZOS))
+        return Matte(alpha, None)  # type: ignore[arg-type]
+
+
+def person_free_images() -> list[tuple[str, np.ndarray]]:
+    """Standard images that scikit-image ships with nobody in them (objects, animals, a
+    rocket, space, textures): a pipeline should answer each with an empty matte."""
+    from skimage import data
+
+    names = (
+        "coffee", "chelsea", "rocket", "hubble_deep_field", "clock", "horse", "coins",
+        "moon", "page", "text", "brick", "grass", "gravel", "logo", "colorwheel",
+        "immunohistochemistry", "retina", "cell", "microaneurysms", "stereo_motorcycle",
+        "checkerboard", "shepp_logan_phantom",
+    )  # fmt: skip
+    images = []
+    for name in names:
+        loaded = getattr(data, name)()
+        image = np.asarray(loaded[0] if isinstance(loaded, tuple) else loaded)
+        if image.dtype == bool:
+            image = image.astype(np.uint8) * 255
+        if image.dtype != np.uint8:
+            image = (255 * (image - image.min()) / max(1e-6, float(np.ptp(image)))).astype(np.uint8)
+        if image.ndim == 2:
+            image = np.stack([image] * 3, axis=-1)
+        images.append((name, np.ascontiguousarray(image[..., :3])))
+    return images
+
+
+def person_free_rate(matter: Matter) -> tuple[int, int, list[str]]:
+    """(empty, total, names of the images that got a person) over ``person_free_images``."""
+    found = []
+    images = person_free_images()
+    for name, rgb in images:
+        matte = matter.matte(rgb, (rgb.shape[1], rgb.shape[0]))
+        if not is_empty(matte.alpha):
+            found.append(name)
+    return len(images) - len(found), len(images), found

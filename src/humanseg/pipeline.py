@@ -19,7 +19,7 @@ from humanseg.allocator import keep_freed_memory
 from humanseg.errors import error
 from humanseg.models.catalog import FACE_DETECTION
 from humanseg.models.faces import FaceDetector
-from humanseg.models.presets import Resolver
+from humanseg.models.matter import Resolver
 from humanseg.models.segmenter import ModelRegistry
 from humanseg.models.store import ModelStore
 from humanseg.outputs import (
@@ -57,6 +57,8 @@ class Output:
     # where the person's box lies in the output (left, top, width, height), if there is one
     foreground: tuple[int, int, int, int] | None = None
     model_seconds: float = 0.0  # time in the model alone, for metrics and benchmarks
+    # the pipeline's own estimate of the matte's quality, in [0, 1]: send low ones to a person
+    confidence: float | None = None
 
 
 class Pipeline:
@@ -70,7 +72,7 @@ class Pipeline:
             engine=settings.onnx_engine,
             precision=settings.openvino_precision,
         )
-        self.resolver = Resolver(self.registry)
+        self.resolver = Resolver(self.registry, self.face_detector)
         self._faces: FaceDetector | None = None
         self._faces_lock = threading.Lock()
 
@@ -124,7 +126,8 @@ class Pipeline:
             rgb, own_alpha = _shrink(imaging.as_image(rgb), own_alpha, spec.max_pixels)
             size = rgb.size
         started = time.perf_counter()
-        matte = matter.matte(rgb, size)
+        result = matter.matte(rgb, size)
+        matte = result.alpha
         model_seconds = time.perf_counter() - started
         pixels = np.asarray(rgb) if needs_full_pixels else None  # a JPEG's array as it is
         uses_small = refine or spec.type not in (OutputType.ALPHA, OutputType.MASK)
@@ -134,7 +137,8 @@ class Pipeline:
             matte = matting.refine_matte(pixels, matte, small)
         matte = matting.apply_own_alpha(matte, own_alpha)
         image, box = self._compose(spec, rgb, pixels, small, matte)
-        return replace(self._encode(spec, image, box), model_seconds=model_seconds)
+        encoded = self._encode(spec, image, box)
+        return replace(encoded, model_seconds=model_seconds, confidence=result.confidence)
 
     def _compose(
         self,

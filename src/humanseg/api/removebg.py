@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 
 from humanseg.api.errors import ERROR_SHAPES
-from humanseg.api.service import Service
+from humanseg.api.service import Service, confidence_header
 from humanseg.errors import HumansegError, error
 from humanseg.outputs import (
     ImageFormat,
@@ -266,6 +266,7 @@ def remove_background(parsed: RemoveBgRequest, service: Service, wants_json: boo
         "X-Width": str(output.width),
         "X-Height": str(output.height),
         "X-Credits-Charged": "0",
+        **confidence_header(output),
     }
     if output.foreground is not None:
         left, top, width, height = output.foreground
@@ -277,6 +278,8 @@ def remove_background(parsed: RemoveBgRequest, service: Service, wants_json: boo
         }
     if wants_json:
         body: dict[str, Any] = {"result_b64": base64.b64encode(output.data).decode()}
+        if output.confidence is not None:  # an extension: remove.bg has no such field
+            body["confidence"] = round(output.confidence, 3)
         if output.foreground is not None:
             left, top, width, height = output.foreground
             body |= {

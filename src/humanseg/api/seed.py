@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from humanseg.api.examples import SEED_REQUEST_EXAMPLES
 from humanseg.api.schemas import ErrorResponse, SeedResponse, SegmentationRequest
-from humanseg.api.service import Service
+from humanseg.api.service import Service, confidence_header
 from humanseg.errors import ERROR_CODES, error
 from humanseg.pipeline import OutputSpec, OutputType, parse_output_spec, parse_output_type
 from humanseg.sources import decode_base64, fetch
@@ -78,7 +78,7 @@ def output_spec(request: SegmentationRequest, background: bytes | None) -> Outpu
     )
 
 
-def segment(body: bytes, service: Service) -> bytes:
+def segment(body: bytes, service: Service) -> tuple[bytes, dict[str, str]]:
     """The whole request, off the event loop: parse, read the image, run the core, encode."""
     request = parse_seed_request(body)
     parse_output_type(request.type)
@@ -90,7 +90,7 @@ def segment(body: bytes, service: Service) -> bytes:
     data = read_input(request, service)
     background = read_background(request, service) if needs_background else None
     output = service.process(data, output_spec(request, background), model=request.model or None)
-    return b'{"result":"' + base64.b64encode(output.data) + b'"}'
+    return b'{"result":"' + base64.b64encode(output.data) + b'"}', confidence_header(output)
 
 
 @router.post(
@@ -122,5 +122,5 @@ def segment(body: bytes, service: Service) -> bytes:
 async def human_image_segmentation(request: Request) -> Response:
     service: Service = request.app.state.service
     body = await service.receive(request.body)  # admitted to the work queue once complete
-    result = await service.run(segment, body, service)
-    return Response(result, media_type="application/json")
+    result, headers = await service.run(segment, body, service)
+    return Response(result, media_type="application/json", headers=headers)

@@ -259,3 +259,13 @@ _TICKET: contextvars.ContextVar[_Ticket | None] = contextvars.ContextVar(
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "humanseg_deadline", default=None
 )
+
+
+CONFIDENCE_HEADER = "X-Humanseg-Confidence"
+
+
+def confidence_header(output: Output) -> dict[str, str]:
+    """The pipeline's estimate of the result's quality, in [0, 1], as a response header."""
+    if output.confidence is None:
+        return {}
+    return {CONFIDENCE_HEADER: f"{output.confidence:.3f}"}

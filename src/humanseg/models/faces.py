@@ -92,16 +92,9 @@ class FaceDetector:
         threads = session_threads(threads, spec.runtime)
         self._pool = SessionPool(partial(LiteRTSession, path, threads=threads), size=pool_size)
 
-    def detect(
-        self, rgb: Image.Image, region: tuple[int, int, int, int] | None = None
-    ) -> list[Face]:
-        """Faces in ``rgb`` (or in ``region`` of it), in the photo's pixel coordinates.
-
-        The image is letterboxed into the square input, as MediaPipe does, so faces keep
-        their proportions.
-        """
-        left, top = (region[0], region[1]) if region else (0, 0)
-        image = rgb.crop(region) if region else rgb
+    def _run(self, image: Image.Image) -> tuple[np.ndarray, np.ndarray, int, int, float]:
+        """The model's raw outputs for ``image`` letterboxed into the square input, as
+        MediaPipe does (faces keep their proportions), with the padding and scale used."""
         side = max(image.width, image.height)
         scale = INPUT_SIZE / side
         width, height = max(1, round(image.width * scale)), max(1, round(image.height * scale))
@@ -115,8 +108,24 @@ class FaceDetector:
         with self._pool.session() as session:
             outputs = session.run(np.ascontiguousarray(tensor, dtype=np.float32))
         regressors, scores = sorted(outputs, key=lambda output: output.shape[-1], reverse=True)
+        return regressors.reshape(-1, 16), scores.reshape(-1), pad_x, pad_y, scale
+
+    def score(self, rgb: np.ndarray) -> float:
+        """The probability of the likeliest face in ``rgb`` (the person gate's second
+        opinion: a face seen from close by, or in grayscale, where the pose detector fails)."""
+        _, scores, _, _, _ = self._run(Image.fromarray(rgb))
+        best = float(np.max(scores)) if scores.size else -100.0
+        return float(1.0 / (1.0 + np.exp(-np.clip(best, -100.0, 100.0))))
+
+    def detect(
+        self, rgb: Image.Image, region: tuple[int, int, int, int] | None = None
+    ) -> list[Face]:
+        """Faces in ``rgb`` (or in ``region`` of it), in the photo's pixel coordinates."""
+        left, top = (region[0], region[1]) if region else (0, 0)
+        image = rgb.crop(region) if region else rgb
+        regressors, scores, pad_x, pad_y, scale = self._run(image)
         faces = []
-        for values, score in decode(regressors.reshape(-1, 16), scores.reshape(-1)):
+        for values, score in decode(regressors, scores):
             xs = (values[0::2] * INPUT_SIZE - pad_x) / scale + left
             ys = (values[1::2] * INPUT_SIZE - pad_y) / scale + top
             faces.append(

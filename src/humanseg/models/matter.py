@@ -1,0 +1,270 @@
+"""What turns a photo into a matte: one catalog model (``ModelMatter``) or a pipeline
+(``PresetMatter``, see ``humanseg.models.presets``); ``Resolver`` makes each once per process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from humanseg import matting
+from humanseg.imaging import Picture, picture_size
+from humanseg.models import geometry
+from humanseg.models.faces import FaceDetector
+from humanseg.models.fusion import Evidence, FusionParams, MemberMap, confidence, fuse
+from humanseg.models.geometry import Box, size_of
+from humanseg.models.presets import PRESETS, PresetSpec, segmentation_spec
+from humanseg.models.segmenter import ModelRegistry, Segmenter
+
+# Longest side of the photo that close-ups and the detector's square are cut from (cutting
+# them from a 512 px copy lost small people's detail).
+WORK_SIDE = 1024
+# Longest side at which the members' maps are fused: twice the small models' 256 px input.
+MAP_SIDE = 512
+
+
+@dataclass(frozen=True)
+class Matte:
+    alpha: np.ndarray  # uint8 at the photo's size, 255 = person
+    confidence: float  # the matter's own estimate of its quality, in [0, 1]
+
+
+class Matter(Protocol):
+    name: str
+
+    @property
+    def input_size(self) -> tuple[int, int]: ...
+
+    def matte(self, rgb: Picture, size: tuple[int, int]) -> Matte:
+        """The matte at ``size`` (the photo's size; ``rgb`` may be a smaller draft)."""
+        ...
+
+
+class ModelMatter:
+    """One catalog model, its map upsampled to the photo."""
+
+    def __init__(self, segmenter: Segmenter) -> None:
+        self.name = segmenter.spec.name
+        self.segmenter = segmenter
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return self.segmenter.input_size
+
+    def matte(self, rgb: Picture, size: tuple[int, int]) -> Matte:
+        probability = self.segmenter.predict(rgb)
+        evidence = Evidence(size_of(probability), (MemberMap(probability),), 1.0)
+        params = FusionParams(weights=(1.0,), threshold=0.5, sharpen=1.0)
+        return Matte(
+            matting.upsample_matte(probability, size),
+            confidence(evidence, params, probability),
+        )
+
+
+class PresetMatter:
+    """A fusion of catalog models as described in ``humanseg.models.presets``."""
+
+    def __init__(
+        self,
+        spec: PresetSpec,
+        registry: ModelRegistry,
+        faces: Callable[[], FaceDetector] | None = None,
+    ) -> None:
+        self.name = spec.name
+        self.spec = spec
+        self.guide = registry.get(spec.guide)
+        self.members = [registry.get(member.model) for member in spec.members]
+        gate = spec.gate
+        self.detector = registry.get(gate.detector) if gate.detector else None
+        self.faces = faces() if faces is not None and gate.faces else None
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        width = max(segmenter.input_size[0] for segmenter in self.members)
+        height = max(segmenter.input_size[1] for segmenter in self.members)
+        zooms = any(member.view == "box" for member in self.spec.members)
+        return (2 * width, 2 * height) if zooms else (width, height)
+
+    def matte(self, rgb: Picture, size: tuple[int, int]) -> Matte:
+        return self.matte_from(self.evidence(rgb), size, self.spec.params)
+
+    def matte_from(self, evidence: Evidence, size: tuple[int, int], params: FusionParams) -> Matte:
+        fused = fuse(evidence, params)
+        return Matte(matting.upsample_matte(fused, size), confidence(evidence, params, fused))
+
+    def evidence(self, rgb: Picture, *, every_member: bool = False) -> Evidence:
+        """What the members say about the photo. Members with weight 0 are skipped unless
+        ``every_member`` (to choose the weights, ``humanseg eval --folds`` needs them all)."""
+        # The models see 256–512 px and their maps are fused at MAP_SIDE px; only the
+        # close-ups and the detector's square are cut from the photo at up to WORK_SIDE px,
+        # so a small person keeps their pixels without full-size float maps of a large photo.
+        pixels = _shrunk(rgb, WORK_SIDE)
+        spec = self.spec
+        width, height = size_of(pixels)
+        size = matting.working_size((width, height), MAP_SIDE)
+        scale = width / size[0]  # from map pixels to ``pixels``' pixels
+        # the first halvings of the photo serve the guide's input and the detector's
+        feed = matting.halved(pixels, self.guide.input_size)
+        lead = self._predict(self.guide, feed, size, flip=spec.members[0].flip)
+        bounds = geometry.person_bounds(lead, spec.threshold)
+        presence = self._presence(pixels, feed, bounds, size, scale)
+        if presence == 0.0:
+            return Evidence(size, (None,) * len(spec.members), 0.0)
+        near: np.ndarray | None = None
+
+        def near_the_person(segmenter: Segmenter, probability: np.ndarray, box: Box | None):
+            """A general model's map kept only near the person the guide found."""
+            nonlocal near
+            if segmenter.spec.person_specific:
+                return probability
+            if near is None:
+                near = matting.dilate_mask(lead >= spec.threshold, _near_radius(size))
+            if box is not None:
+                left, top, right, bottom = box
+                return np.where(near[top:bottom, left:right], probability, np.float32(0.0))
+            return np.where(near, probability, np.float32(0.0))
+
+        maps: list[MemberMap | None] = []
+        for member, segmenter in zip(spec.members, self.members, strict=True):
+            if member.weight == 0.0 and not every_member:
+                maps.append(None)
+                continue
+            if member.view == "photo":
+                probability = (
+                    lead
+                    if segmenter is self.guide
+                    else self._predict(segmenter, pixels, size, flip=member.flip)
+                )
+                specific = segmenter.spec.person_specific
+                near_map = near_the_person(segmenter, probability, None)
+                maps.append(MemberMap(near_map, person_specific=specific))
+                continue
+            box = geometry.widened(bounds, member.margin, size)
+            if box is None or (box == (0, 0, *size) and segmenter is self.guide):
+                maps.append(None)  # no person, or the close-up would be the same input again
+                continue
+            if member.view == "square":
+                square = geometry.square_around(box)
+                close_up = geometry.crop_padded(pixels, geometry.scaled(square, scale))
+                side = square[2] - square[0]
+                probability = self._predict(segmenter, close_up, (side, side), flip=member.flip)
+                box = geometry.clipped(square, size)
+                left, top = box[0] - square[0], box[1] - square[1]
+                probability = probability[
+                    top : top + box[3] - box[1], left : left + box[2] - box[0]
+                ]
+            else:
+                region = (box[2] - box[0], box[3] - box[1])
+                close_up = geometry.cut(pixels, box, scale)
+                probability = self._predict(segmenter, close_up, region, flip=member.flip)
+            near_map = near_the_person(segmenter, probability, box)
+            maps.append(MemberMap(near_map, box, segmenter.spec.person_specific))
+        return Evidence(size, tuple(maps), presence)
+
+    def _predict(
+        self, segmenter: Segmenter, rgb: np.ndarray, size: tuple[int, int], *, flip: bool
+    ) -> np.ndarray:
+        """The member's probability for ``rgb``, float32 in [0, 1], brought to ``size``."""
+        tensor = segmenter.to_tensor(rgb)
+        probability = segmenter.predict_tensor(tensor)
+        if flip:  # the mirror image of the resized input: one resize, not two
+            mirrored = segmenter.predict_tensor(_mirrored(tensor, segmenter.spec.preprocess.layout))
+            probability = (probability + mirrored[:, ::-1]) * np.float32(0.5)
+        return matting.upsample_probability(probability, size)
+
+    def _presence(
+        self,
+        rgb: np.ndarray,
+        feed: np.ndarray,
+        person: Box | None,
+        size: tuple[int, int],
+        scale: float,
+    ) -> float:
+        """The gate's factor in [0, 1]: 1 when the pose detector or the face detector sees a
+        person in a square around the region the guide found (``person``, the bounds of the
+        guide's map of ``size``, ``scale`` times smaller than ``rgb``) or in the whole photo
+        (``feed``: ``rgb`` halved); 0 when neither does. The square is cut from ``rgb`` at its
+        full working size: in a small copy a small person is a blur the detector misses. Each
+        further look is only taken while the factor is below 1."""
+        gate = self.spec.gate
+        if self.detector is None and self.faces is None:
+            return 1.0
+        box = geometry.widened(person, gate.margin, size)
+        if box is None:
+            return 0.0
+        square = geometry.square_around(geometry.scaled(box, scale))
+        whole = square == (0, 0, *size_of(rgb))
+        crop = feed if whole else geometry.crop_padded(rgb, square)
+        factor = 0.0
+        if self.detector is not None:
+            factor = _ramp(self.detector.presence(crop), gate.presence_range)
+            if factor < 1.0 and not whole:  # the whole photo may show them better
+                factor = max(factor, _ramp(self.detector.presence(feed), gate.presence_range))
+        if factor < 1.0 and self.faces is not None:
+            factor = max(factor, _ramp(self.faces.score(crop), gate.face_range))
+        return factor
+
+
+def _ramp(score: float, bounds: tuple[float, float]) -> float:
+    low, high = bounds
+    return float(np.clip((score - low) / (high - low), 0.0, 1.0))
+
+
+def _shrunk(rgb: Picture, side: int) -> np.ndarray:
+    """The photo's pixels with the longest side at most ``side``. A Pillow image (a PNG or BMP)
+    is shrunk by Pillow first, whose ``reduce`` works before a copy into an array, so a large
+    photo is never copied whole; a JPEG's array by ``matting.resize_array``."""
+    width, height = picture_size(rgb)
+    if max(width, height) <= side:
+        return np.asarray(rgb)
+    if isinstance(rgb, np.ndarray):
+        return matting.resize_array(rgb, matting.working_size((width, height), side))
+    factor = max(rgb.size) // side
+    if factor >= 2:  # box-averaging by an integer factor is several times cheaper than resize
+        rgb = rgb.reduce(factor)
+        if max(rgb.size) <= side:
+            return np.asarray(rgb)
+    scale = side / max(rgb.size)
+    size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+    return np.asarray(rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0))
+
+
+def _mirrored(tensor: np.ndarray, layout: str) -> np.ndarray:
+    """A model input (batch of one) flipped left to right."""
+    if layout == "NHWC":  # OpenCV flips an H×W×C image several times faster than numpy copies
+        return cv2.flip(tensor[0], 1)[None]
+    return np.ascontiguousarray(tensor[..., ::-1])
+
+
+def _near_radius(size: tuple[int, int]) -> int:
+    return max(2, round(0.03 * max(size)))
+
+
+class Resolver:
+    """Turns a request's ``model`` into a loaded ``Matter``, each made once per process."""
+
+    def __init__(
+        self, registry: ModelRegistry, faces: Callable[[], FaceDetector] | None = None
+    ) -> None:
+        self.registry = registry
+        self.faces = faces
+        self._presets: dict[str, PresetMatter] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> Matter:
+        if name not in PRESETS:
+            return ModelMatter(self.registry.get(segmentation_spec(name).name))
+        loaded = self._presets.get(name)
+        if loaded is None:
+            with self._lock:
+                loaded = self._presets.get(name)
+                if loaded is None:
+                    loaded = PresetMatter(PRESETS[name], self.registry, self.faces)
+                    self._presets[name] = loaded
+        return loaded

@@ -1,0 +1,79 @@
+"""Fusion of a pipeline's evidence, its confidence, and the k-fold selection: pure functions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from humanseg import evaluation
+from humanseg.evaluation import PhotoScore
+from humanseg.models.fusion import Evidence, FusionParams, MemberMap, confidence, fuse
+
+
+def _person(size: tuple[int, int] = (40, 30)) -> np.ndarray:
+    width, height = size
+    probability = np.zeros((height, width), dtype=np.float32)
+    probability[5:25, 10:30] = 0.9
+    return probability
+
+
+def test_a_close_up_counts_only_inside_its_box() -> None:
+    whole = _person()
+    close_up = np.full((10, 10), 0.2, dtype=np.float32)
+    evidence = Evidence((40, 30), (MemberMap(whole), MemberMap(close_up, (0, 0, 10, 10))), 1.0)
+    fused = fuse(evidence, FusionParams((1.0, 1.0), threshold=0.5, sharpen=1.0))
+    assert np.allclose(fused[:10, :10], 0.1)  # (0 + 0.2) / 2 inside the box
+    assert np.allclose(fused[5:25, 10:30][5:, 5:], 0.9)  # outside it, the whole map alone
+
+
+def test_a_general_model_cannot_empty_a_person() -> None:
+    """A salient-object model that misses the person must not outvote the person model."""
+    person = MemberMap(_person())
+    missed = MemberMap(np.zeros((30, 40), dtype=np.float32), person_specific=False)
+    params = FusionParams((1.0, 3.0), threshold=0.4, sharpen=8.0)
+    fused = fuse(Evidence((40, 30), (person, missed), 1.0), params)
+    assert (fused >= 0.5).sum() == 20 * 20
+    # a general model that agrees keeps its say
+    agrees = MemberMap(_person() * 0.5, person_specific=False)
+    fused = fuse(Evidence((40, 30), (person, agrees), 1.0), params)
+    assert np.allclose(fused[10, 15], np.clip((0.9 * 0.25 + 0.45 * 0.75 - 0.4) * 8 + 0.5, 0, 1))
+
+
+def test_the_gate_scales_the_matte_and_nobody_is_empty() -> None:
+    members = (MemberMap(_person()),)
+    params = FusionParams((1.0,), threshold=0.5, sharpen=1.0)
+    assert np.allclose(fuse(Evidence((40, 30), members, 0.5), params).max(), 0.45)
+    assert not fuse(Evidence((40, 30), (None,), 0.0), params).any()
+
+
+def test_confidence_drops_when_members_disagree() -> None:
+    params = FusionParams((1.0, 1.0), threshold=0.5, sharpen=4.0)
+    agree = Evidence((40, 30), (MemberMap(_person()), MemberMap(_person())), 1.0)
+    other = np.zeros((30, 40), dtype=np.float32)
+    other[5:25, 20:40] = 0.9  # half of it elsewhere
+    disagree = Evidence((40, 30), (MemberMap(_person()), MemberMap(other)), 1.0)
+    high = confidence(agree, params, fuse(agree, params))
+    low = confidence(disagree, params, fuse(disagree, params))
+    assert 0.0 <= low < high <= 1.0
+    nobody = Evidence((40, 30), (None, None), 0.0)
+    assert confidence(nobody, params, fuse(nobody, params)) == 1.0  # a sure "nobody"
+
+
+def _score(iou: float, confidence: float | None) -> PhotoScore:
+    return PhotoScore("s", f"{iou}-{confidence}", iou, 0.0, 0.0, 1.0, confidence, False)
+
+
+def test_auroc_ranks_bad_results_below_good_ones() -> None:
+    perfect = [_score(0.5, 0.1), _score(0.7, 0.2), _score(0.95, 0.8), _score(0.9, 0.9)]
+    assert evaluation.auroc(perfect) == 1.0
+    backwards = [_score(0.5, 0.9), _score(0.95, 0.1)]
+    assert evaluation.auroc(backwards) == 0.0
+    assert evaluation.auroc([_score(0.5, 0.5), _score(0.95, 0.5)]) == 0.5  # ties count half
+    assert evaluation.auroc([_score(0.95, 0.5)]) is None  # no bad result to rank
+
+
+def test_folds_are_stable_and_cover_every_photo() -> None:
+    pairs = [evaluation.Pair("set", str(i), None, None) for i in range(200)]  # type: ignore[arg-type]
+    folds = [evaluation.fold_of(pair, 5) for pair in pairs]
+    assert folds == [evaluation.fold_of(pair, 5) for pair in pairs]
+    assert set(folds) == {0, 1, 2, 3, 4}
+    assert min(folds.count(k) for k in range(5)) > 20
