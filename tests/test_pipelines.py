@@ -130,11 +130,13 @@ def test_auto_zooms_only_when_the_close_up_differs(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(LiteRTSession, "run", counted)
     portrait = pipeline.process(images.astronaut_jpeg())
-    assert runs.count((1, 256, 256, 3)) == 2  # the guide and its mirror image, no close-up
-    assert runs.count((1, 224, 224, 3)) == 1  # the person detector
+    # the guide and its mirror image, no close-up; the whole-body model on the square
+    assert runs.count((1, 256, 256, 3)) == 3
+    assert runs.count((1, 224, 224, 3)) == 1  # the person detector, sure: no face detector
+    assert runs.count((1, 128, 128, 3)) == 0
     runs.clear()
     pipeline.process(_small_astronaut())
-    assert runs.count((1, 256, 256, 3)) == 4  # the close-up and its mirror image as well
+    assert runs.count((1, 256, 256, 3)) == 5  # the close-up and its mirror image as well
     assert_person_matte(np.asarray(Image.open(io.BytesIO(portrait.data))))
 
 

