@@ -97,8 +97,9 @@ def test_onnx_model_through_the_server(client: httpx.Client) -> None:
 
 
 def test_quality_pipeline_lists_each_model_once() -> None:
-    assert QUALITY.models.count("u2net") == 1  # on the photo and on the box: one session
+    assert QUALITY.models.count("selfie") == 1  # on the photo and on the box: one session
     assert set(QUALITY.models) == {"selfie", "modnet", "u2net", "pose-detection"}
+    assert "face-detection" in QUALITY.needs and QUALITY.opt_in is False
 
 
 def test_quality_pipeline_finds_a_small_person(client: httpx.Client) -> None:

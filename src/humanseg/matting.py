@@ -280,9 +280,7 @@ def estimate_foreground(
         return rgb
     work = working_size((width, height), FOREGROUND_WORK_SIDE)
     source = small_rgb if small_rgb is not None else rgb  # the shared working photo is closer
-    image = resize_array(source, work).astype(
-        np.float32
-    ) * np.float32(1 / 255)
+    image = resize_array(source, work).astype(np.float32) * np.float32(1 / 255)
     a = resize_array(alpha, work).astype(np.float32) * np.float32(1 / 255)
     fg, bg = multilevel_foreground(image, a)
     # At full size the background estimate is smooth, so it is sampled from the working size
