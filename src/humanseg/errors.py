@@ -31,7 +31,8 @@ class HumansegError(Exception):
         return f"HumansegError({self.status}, {self.code!r}, {self.message!r})"
 
 
-# Every code the service can answer with, and its HTTP status. Documented in README and OpenAPI.
+# Every code the service can answer with, and its HTTP status; docs/errors.md and OpenAPI are
+# generated from it.
 ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_json": (400, "The request body is not a JSON object."),
     "invalid_request": (400, "A field has the wrong type or value."),
