@@ -97,7 +97,7 @@ def test_result_carries_size_type_model_and_confidence(server: str) -> None:
     assert isinstance(result, Result) and isinstance(result, bytes)
     assert result.size == (512, 512) and result.media_type == "image/png"
     assert result.type == "foreground" and result.model == "selfie"
-    assert result.confidence is None or 0.0 <= result.confidence <= 1.0
+    assert result.confidence is not None and 0.5 < result.confidence <= 1.0
     assert result.image().mode == "RGBA"
     assert matte.type == "alpha" and matte.model == "auto"  # the server says which it used
 

@@ -140,7 +140,7 @@ class Result(bytes):
 
     ``type``: the output type asked for (``"alpha"`` for the matte); ``model``: the model or
     pipeline that made it, as the server reports it (else the one asked for, else None);
-    ``confidence``: the server's confidence that a person was found, in [0, 1], when it
+    ``confidence``: the server's estimate of the result's quality, in [0, 1], when it
     reports one; ``width``/``height``/``size`` and ``media_type`` from the image itself.
     """
 
