@@ -155,7 +155,7 @@ def test_against_a_remote_server(photos: Path, tmp_path: Path, server: str) -> N
         "--server",
         f"http://127.0.0.1:{servers.free_port()}",
     )
-    assert down.returncode == 1 and b"[connection_failed]" in down.stderr
+    assert down.returncode == 1 and b"[fetch_failed] Cannot reach" in down.stderr
 
 
 def test_plan_mirrors_folders_and_reports_collisions(photos: Path, tmp_path: Path) -> None:
@@ -181,3 +181,34 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def test_one_input_and_an_image_file_name_writes_that_file(photos: Path, tmp_path: Path) -> None:
+    source = str(photos / "a.jpg")
+    matte_jpeg, cutout_webp = tmp_path / "out.jpg", tmp_path / "cutout.webp"
+    assert cut(source, "-o", str(matte_jpeg), "-q").returncode == 0
+    assert matte_jpeg.is_file()
+    with Image.open(matte_jpeg) as matte:
+        assert matte.format == "JPEG" and matte.mode == "L" and matte.size == (512, 512)
+    assert cut(source, "-o", str(cutout_webp), "--type", "foreground", "-q").returncode == 0
+    with Image.open(cutout_webp) as cutout:
+        assert cutout.format == "WEBP" and cutout.mode == "RGBA"
+
+    refused = cut(source, "-o", str(tmp_path / "cutout.jpg"), "--type", "foreground")
+    assert refused.returncode == 1 and b"invalid_format" in refused.stderr
+    assert not (tmp_path / "cutout.jpg").exists()
+    bmp = cut(source, "-o", str(tmp_path / "matte.bmp"))
+    assert bmp.returncode == 1 and b"cannot write .bmp" in bmp.stderr
+    assert not (tmp_path / "matte.bmp").exists()
+
+
+def test_summary_reports_no_rate_when_every_image_failed(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("a.jpg", "b.png"):
+        (broken / name).write_bytes(b"these bytes are not an image")
+    result = cut(str(broken), "-o", str(tmp_path / "out"), "-q")
+    summary = result.stderr.decode().strip().splitlines()[-1]
+    assert result.returncode == 1
+    assert summary.startswith("0 written") and "2 failed" in summary
+    assert "img/s" not in summary

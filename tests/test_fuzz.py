@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-# How many cases each property runs (README, "Fuzzing", quotes these numbers).
+# How many cases each property runs (docs/development.md quotes these numbers).
 JSON_EXAMPLES = 300
 IMAGE_EXAMPLES = 500
 OPENAPI_EXAMPLES = 300

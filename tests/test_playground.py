@@ -4,49 +4,24 @@ from __future__ import annotations
 
 import base64
 import io
-import shutil
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import images
 import numpy as np
 import pytest
+from browser import chromium, needs_chromium
 from PIL import Image
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            accept_downloads=True,
-            viewport={"width": 1100, "height": 1000},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
 
 
 @pytest.fixture
@@ -169,3 +144,150 @@ def test_errors_are_sentences(page, tmp_path: Path, server: str, artifacts_dir: 
         "document.getElementById('error').textContent.includes('ftp')", timeout=30_000
     )
     assert page.is_visible("#error")
+
+
+def _requests(page) -> list[dict]:
+    """The JSON bodies the page sends to the seed endpoint, in order."""
+    bodies: list[dict] = []
+
+    def record(request) -> None:
+        if request.method == "POST" and request.url.endswith("/human_image_segmentation"):
+            bodies.append(json.loads(request.post_data))
+
+    page.on("request", record)
+    return bodies
+
+
+def _rerun(page, action: Callable[[], object], state: str = "done") -> None:
+    page.evaluate("document.body.dataset.state = ''")
+    action()
+    page.wait_for_selector(f"body[data-state={state}]", timeout=60_000)
+
+
+def _pixel(page, selector: str, x: int, y: int) -> list[int]:
+    return page.eval_on_selector(
+        selector,
+        """(img, [x, y]) => {
+            const canvas = document.createElement('canvas');
+            canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+            const context = canvas.getContext('2d');
+            context.drawImage(img, 0, 0);
+            return Array.from(context.getImageData(x, y, 1, 1).data);
+        }""",
+        [x, y],
+    )
+
+
+def _visible_params(page) -> list[str]:
+    return page.eval_on_selector_all(
+        ".params", "sets => sets.filter(set => !set.hidden).map(set => set.dataset.for)"
+    )
+
+
+def test_every_type_with_its_parameters(page, tmp_path: Path, artifacts_dir: Path) -> None:
+    bodies = _requests(page)
+    photo, backdrop = tmp_path / "astronaut.jpg", tmp_path / "coffee.png"
+    photo.write_bytes(images.astronaut_jpeg())
+    images.coffee().save(backdrop)
+    _rerun(page, lambda: page.set_input_files("#file", str(photo)))
+    assert _visible_params(page) == []
+
+    _rerun(page, lambda: page.select_option("#type", "background"))
+    assert _visible_params(page) == ["background"]
+    assert bodies[-1]["type"] == "background" and bodies[-1]["bg_color"] == "#2f6fed"
+    assert _pixel(page, "#after", 2, 2)[:3] == [47, 111, 237]
+    _rerun(page, lambda: page.fill("#bg-color", "#ff0000"))
+    assert bodies[-1]["bg_color"] == "#ff0000"
+    assert _pixel(page, "#after", 2, 2)[:3] == [255, 0, 0]
+    _rerun(page, lambda: page.set_input_files("#bg-file", str(backdrop)))
+    assert "bg_img" in bodies[-1] and "bg_color" not in bodies[-1]
+    assert _pixel(page, "#after", 2, 2)[:3] != [255, 0, 0]
+    page.screenshot(path=str(artifacts_dir / "playground-background.png"), full_page=True)
+
+    _rerun(page, lambda: page.select_option("#type", "blur"))
+    assert _visible_params(page) == ["blur"] and bodies[-1]["blur_strength"] == 0.5
+    _rerun(page, lambda: page.fill("#blur-strength", "0.9"))
+    assert bodies[-1]["blur_strength"] == 0.9 and page.inner_text("#blur-value") == "0.90"
+
+    _rerun(page, lambda: page.select_option("#type", "crop"))
+    assert bodies[-1]["crop_margin"] == "5%"
+    assert page.is_visible("#side") and not page.is_visible("#compare")
+    tight = page.eval_on_selector("#side-after", "img => img.naturalWidth")
+    _rerun(page, lambda: (page.fill("#crop-margin", "60px"), page.press("#crop-margin", "Enter")))
+    assert bodies[-1]["crop_margin"] == "60px"
+    assert page.eval_on_selector("#side-after", "img => img.naturalWidth") > tight
+    page.screenshot(path=str(artifacts_dir / "playground-crop.png"), full_page=True)
+
+    _rerun(page, lambda: page.select_option("#type", "id_photo"))
+    assert _visible_params(page) == ["id_photo"]
+    _rerun(page, lambda: page.select_option("#id-preset", "passport"))
+    _rerun(page, lambda: page.select_option("#id-color", "blue"))
+    assert bodies[-1] | {"img": ""} == {
+        "img": "",
+        "type": "id_photo",
+        "model": "auto",
+        "id_preset": "passport",
+        "bg_color": "blue",
+    }
+    size = page.eval_on_selector("#side-after", "img => [img.naturalWidth, img.naturalHeight]")
+    assert size == [413, 531] and "ID photo · 413 × 531 px" in page.inner_text("#meta")
+    assert page.is_visible("#side-before") and not page.is_visible("#compare")
+    page.screenshot(path=str(artifacts_dir / "playground-id-photo.png"), full_page=True)
+
+    _rerun(page, lambda: page.select_option("#type", "mask"))
+    _rerun(page, lambda: page.select_option("#format", "jpeg"))
+    assert bodies[-1]["format"] == "jpeg"
+    assert page.get_attribute("#download", "download") == "astronaut-mask.jpg"
+    assert page.is_visible("#compare") and not page.is_visible("#side")
+    _rerun(page, lambda: page.select_option("#type", "foreground"))  # no JPEG with alpha
+    assert page.input_value("#format") == "png" and "format" not in bodies[-1]
+    assert page.eval_on_selector('#format option[value="jpeg"]', "option => option.disabled")
+    assert page.problems == []
+
+
+def test_no_person_is_said_plainly(page, tmp_path: Path, artifacts_dir: Path) -> None:
+    cup = tmp_path / "coffee.jpg"
+    cup.write_bytes(images.encode(images.coffee()))
+    _rerun(page, lambda: page.set_input_files("#file", str(cup)), state="empty")
+    assert "No person found" in page.inner_text("#notice")
+    assert page.inner_text("#status") == "No person found."
+    assert not page.is_visible("#error")
+    page.screenshot(path=str(artifacts_dir / "playground-no-person.png"), full_page=True)
+
+    _rerun(page, lambda: page.select_option("#type", "crop"), state="empty")  # 422 no_person
+    assert "No person was found" in page.inner_text("#notice")
+    assert not page.is_visible("#error") and not page.is_visible("#result")
+
+    photo = tmp_path / "astronaut.jpg"
+    photo.write_bytes(images.astronaut_jpeg())
+    _rerun(page, lambda: page.set_input_files("#file", str(photo)))
+    assert not page.is_visible("#notice")
+
+
+def test_confidence_from_the_header_is_shown(page, tmp_path: Path) -> None:
+    def add_confidence(route) -> None:
+        response = route.fetch()
+        headers = {**response.headers, "x-humanseg-confidence": "0.87"}
+        route.fulfill(response=response, headers=headers)
+
+    page.route("**/human_image_segmentation", add_confidence)
+    photo = tmp_path / "astronaut.jpg"
+    photo.write_bytes(images.astronaut_jpeg())
+    _rerun(page, lambda: page.set_input_files("#file", str(photo)))
+    assert "confidence 87 %" in page.inner_text("#meta")
+
+
+def test_phone_width(page, tmp_path: Path, artifacts_dir: Path) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    photo = tmp_path / "astronaut.jpg"
+    photo.write_bytes(images.astronaut_jpeg())
+    _rerun(page, lambda: page.set_input_files("#file", str(photo)))
+    page.screenshot(path=str(artifacts_dir / "playground-390-cutout.png"), full_page=True)
+    _rerun(page, lambda: page.select_option("#type", "id_photo"))
+    page.screenshot(path=str(artifacts_dir / "playground-390-id-photo.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    boxes = page.eval_on_selector_all(
+        "#side figure", "figures => figures.map(f => f.getBoundingClientRect().top)"
+    )
+    assert boxes[1] > boxes[0]  # stacked, one under the other, on a narrow screen
+    assert page.problems == []

@@ -66,6 +66,39 @@ def test_removebg_client_library(server: str, tmp_path: Path, file_server: str) 
     assert open_image(out.read_bytes(), "PNG").size == (512, 512)
 
 
+def test_person_free_photo_is_unknown_foreground(
+    server: str, client: httpx.Client, tmp_path: Path
+) -> None:
+    """remove.bg's 400 for a photo it finds no foreground in, and what its clients see."""
+    import requests
+    from removebg import removebg
+
+    coffee = images.encode(images.coffee(), "JPEG")
+    response = client.post(PATH, files={"image_file": ("coffee.jpg", coffee)})
+    assert_removebg_error(response, 400, "unknown_foreground")
+    assert response.json()["errors"][0]["title"] == "Could not identify foreground in image."
+    as_json = client.post(
+        PATH,
+        data={"image_file_b64": base64.b64encode(coffee).decode(), "channels": "alpha"},
+        headers={"Accept": "application/json"},
+    )
+    assert_removebg_error(as_json, 400, "unknown_foreground")
+
+    removebg.API_ENDPOINT = f"{server}{PATH}"
+    library = removebg.RemoveBg("any-key", str(tmp_path / "error.log"))
+    photo = tmp_path / "coffee.jpg"
+    photo.write_bytes(coffee)
+    with pytest.raises(requests.HTTPError) as caught:  # what raise_for_status() gives for a 400
+        library.remove_background_from_img_file(str(photo))
+    assert caught.value.response.status_code == 400
+    assert caught.value.response.json()["errors"][0]["code"] == "unknown_foreground"
+    assert not (tmp_path / "coffee.jpg_no_bg.png").exists()
+
+    # the seed endpoint keeps the seed's behaviour: an empty matte, not an error
+    seed = client.post("/human_image_segmentation", json={"img": base64.b64encode(coffee).decode()})
+    assert seed.status_code == 200
+
+
 def test_multipart_upload_with_headers(client: httpx.Client) -> None:
     response = client.post(
         PATH,

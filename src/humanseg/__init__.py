@@ -1,6 +1,6 @@
 """humanseg: self-hosted human image segmentation."""
 
-from humanseg.client import ApiError, Client
+from humanseg.client import ApiError, AsyncClient, Client, Result
 from humanseg.errors import HumansegError
 from humanseg.pipeline import Output, OutputType, Pipeline
 from humanseg.settings import Settings
@@ -9,11 +9,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ApiError",
+    "AsyncClient",
     "Client",
     "HumansegError",
     "Output",
     "OutputType",
     "Pipeline",
+    "Result",
     "Settings",
     "__version__",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -122,12 +123,7 @@ def serve(on_ray: bool, **overrides: Any) -> None:
         )
         start(settings.model_dump(exclude_unset=True))
         return
-    click.echo(
-        f"humanseg {__version__}: serving on http://{settings.host}:{settings.port} "
-        f"(docs at /docs, model {settings.model!r}, {settings.workers} worker(s))",
-        err=True,
-    )
-    uvicorn.run(
+    config = uvicorn.Config(
         "humanseg.api.app:create_app",
         factory=True,
         host=settings.host,
@@ -141,6 +137,48 @@ def serve(on_ray: bool, **overrides: Any) -> None:
         http="humanseg.api.wire:GuardedHttpToolsProtocol",
         timeout_keep_alive=settings.keepalive_timeout,
     )
+    sock = _listen(settings.host, settings.port)  # "serving on" only once the port is ours
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(
+        f"humanseg {__version__}: serving on http://{shown}:{port} "
+        f"(docs at /docs, model {settings.model!r}, {settings.workers} worker(s))",
+        err=True,
+    )
+    server = uvicorn.Server(config)
+    try:
+        if settings.workers > 1:
+            import inspect
+
+            from uvicorn.supervisors import Multiprocess
+
+            # older uvicorn releases take the worker's target; newer ones make it themselves
+            takes_target = "target" in inspect.signature(Multiprocess).parameters
+            extra: dict[str, Any] = {"target": server.run} if takes_target else {}
+            Multiprocess(config, sockets=[sock], **extra).run()
+        else:
+            server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    if settings.workers == 1 and not server.started:
+        sys.exit(3)  # uvicorn's exit status for a failed start-up
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the server's socket here, so a port in use is one clear line, before any banner."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family=family)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        raise click.ClickException(f"cannot listen on {host}:{port}: {reason}.") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _is_loopback(host: str) -> bool:

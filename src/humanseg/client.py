@@ -1,27 +1,35 @@
-"""A small Python client for a humanseg server (or any server with the seed API).
+"""Python clients for a humanseg server (or any server with the seed API), sync and async.
 
     from humanseg import Client
 
     with Client("http://127.0.0.1:8000") as client:
-        png = client.segment("photo.jpg", type="foreground")        # bytes
-        image = client.segment(png_bytes, as_image=True)             # PIL image
-        matte = client.segment("https://example.com/portrait.jpg")   # the server downloads it
+        cutout = client.segment("photo.jpg", type="foreground")     # a Result (bytes)
+        cutout.save("cutout.png"); cutout.size; cutout.model; cutout.confidence
+        card = client.segment("photo.jpg", type="id_photo", id_preset="passport",
+                              bg_color="blue", format="jpeg")
+        matte = client.segment("https://example.com/portrait.jpg")  # the server downloads it
 
-A failure the server reports raises ``ApiError`` with the API's stable ``code``; a server that
-cannot be reached raises ``ApiConnectionError`` (code ``connection_failed``).
+    async with AsyncClient("http://127.0.0.1:8000") as client:
+        cutout = await client.segment("photo.jpg", type="foreground")
+
+Every field of ``POST /human_image_segmentation`` is an argument of ``segment``. A failure the
+server reports raises an ``ApiError`` subclass carrying the server's registered ``code``
+(``humanseg.errors.ERROR_CODES``); a server that cannot be reached raises
+``ApiConnectionError``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import httpx
 import pybase64 as base64
 
-from humanseg.errors import HumansegError
+from humanseg.errors import ERROR_CODES, HumansegError
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -29,45 +37,244 @@ if TYPE_CHECKING:
     from PIL import Image
 
 Source = str | Path | bytes | bytearray | memoryview
+# The values the seed endpoint accepts; "" (or None) is the alpha matte.
+OutputTypeName = Literal["", "foreground", "mask", "background", "blur", "crop", "id_photo"]
+FormatName = Literal["png", "webp", "jpeg"]
+IdPresetName = Literal["1inch", "2inch", "passport", "us"]
 
+SEGMENT_PATH = "/human_image_segmentation"
+MODEL_HEADER = "X-Humanseg-Model"
+CONFIDENCE_HEADER = "X-Humanseg-Confidence"
 _URL_SCHEMES = ("http://", "https://", "s3://")
 
 
+# --- errors ---------------------------------------------------------------------------------
+
+
 class ApiError(HumansegError):
-    """The server answered with an error: ``status``, ``code`` and ``message`` are its own."""
+    """The server answered with an error: ``status``, ``code`` and ``message`` are its own.
+
+    ``code`` is one of ``humanseg.errors.ERROR_CODES``; an answer that is not humanseg's
+    (a proxy's error page) is ``fetch_failed`` with the status it came with.
+    """
+
+
+class InvalidRequestError(ApiError):
+    """400: a field is missing, malformed or not allowed (``invalid_type``...)."""
+
+
+class AuthenticationError(ApiError):
+    """401 or 403: no API key, or one the server does not accept."""
+
+
+class TooLargeError(ApiError):
+    """413 (and 414, 431): the body, the base64 text, the download or the image is too large."""
+
+
+class ImageError(ApiError):
+    """415 or 422: the bytes are not a usable image, or hold no person (``no_person``)."""
+
+
+class UpstreamError(ApiError):
+    """502 or 504: the image's ``url`` or S3 store failed or did not answer in time."""
+
+
+class UnavailableError(ApiError):
+    """503: the server is loading, overloaded or cannot run the model; retry later."""
+
+
+class RequestTimeoutError(ApiError):
+    """408 or 504 ``request_timeout``: the request took longer than the server allows."""
 
 
 class ApiConnectionError(ApiError):
-    """The server could not be reached or did not answer in time."""
+    """The server could not be reached (``fetch_failed``) or did not answer (``fetch_timeout``).
 
-    def __init__(self, message: str) -> None:
-        super().__init__(0, "connection_failed", message)
+    ``status`` is 0: no HTTP answer came back.
+    """
+
+    def __init__(self, code: Literal["fetch_failed", "fetch_timeout"], message: str) -> None:
+        super().__init__(0, code, message)
 
 
-def _request_body(source: Source, output_type: str | None, model: str | None) -> dict[str, str]:
-    body: dict[str, str] = {}
-    if isinstance(source, bytes | bytearray | memoryview):
-        body["img"] = base64.b64encode(bytes(source)).decode("ascii")
-    elif isinstance(source, str) and source.lower().startswith(_URL_SCHEMES):
-        body["url"] = source
-    elif isinstance(source, str | Path):
-        body["img"] = base64.b64encode(Path(source).read_bytes()).decode("ascii")
-    else:
-        raise TypeError(f"segment() takes a path, a URL or bytes, not {type(source).__name__}")
-    if output_type:
-        body["type"] = output_type
-    if model:
-        body["model"] = model
-    return body
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: InvalidRequestError,
+    401: AuthenticationError,
+    403: AuthenticationError,
+    408: RequestTimeoutError,
+    413: TooLargeError,
+    414: TooLargeError,
+    431: TooLargeError,
+    415: ImageError,
+    422: ImageError,
+    502: UpstreamError,
+    503: UnavailableError,
+    504: UpstreamError,
+}
+_BY_CODE: dict[str, type[ApiError]] = {"request_timeout": RequestTimeoutError}
+
+
+def error_class(code: str, status: int) -> type[ApiError]:
+    """The exception class for a registered ``code`` (or, for another, its ``status``)."""
+    if code in _BY_CODE:
+        return _BY_CODE[code]
+    registered = ERROR_CODES.get(code)
+    return _BY_STATUS.get(registered[0] if registered else status, ApiError)
 
 
 def _api_error(response: httpx.Response) -> ApiError:
     try:
         detail = response.json()["error"]
-        return ApiError(response.status_code, str(detail["code"]), str(detail["message"]))
+        code, message = str(detail["code"]), str(detail["message"])
     except (ValueError, KeyError, TypeError):
         text = response.text.strip()[:200] or response.reason_phrase
-        return ApiError(response.status_code, f"http_{response.status_code}", text)
+        code, message = "fetch_failed", f"HTTP {response.status_code} from the server: {text}"
+    return error_class(code, response.status_code)(response.status_code, code, message)
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+class Result(bytes):
+    """The encoded image the server returned (it *is* the bytes), with what is known of it.
+
+    ``type``: the output type asked for (``"alpha"`` for the matte); ``model``: the model or
+    pipeline that made it, as the server reports it (else the one asked for, else None);
+    ``confidence``: the server's estimate of the result's quality, in [0, 1], when it
+    reports one; ``width``/``height``/``size`` and ``media_type`` from the image itself.
+    """
+
+    type: str
+    model: str | None
+    confidence: float | None
+    width: int
+    height: int
+    media_type: str
+
+    def __new__(
+        cls,
+        data: bytes,
+        *,
+        type: str,
+        model: str | None = None,
+        confidence: float | None = None,
+    ) -> Result:
+        result = super().__new__(cls, data)
+        result.type = type
+        result.model = model
+        result.confidence = confidence
+        result.width, result.height, result.media_type = _image_header(data)
+        return result
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.width, self.height
+
+    def __repr__(self) -> str:
+        return (
+            f"Result(type={self.type!r}, size={self.size}, media_type={self.media_type!r}, "
+            f"model={self.model!r}, confidence={self.confidence!r}, {len(self)} bytes)"
+        )
+
+    def image(self) -> Image.Image:
+        """The result decoded as a PIL image."""
+        from PIL import Image
+
+        image = Image.open(io.BytesIO(self))
+        image.load()
+        return image
+
+    def save(self, path: str | Path) -> Path:
+        """Write the bytes as they came (their encoding is ``media_type``) to ``path``."""
+        target = Path(path)
+        target.write_bytes(self)
+        return target
+
+
+def _image_header(data: bytes) -> tuple[int, int, str]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:  # reads the header only
+            return image.width, image.height, Image.MIME.get(image.format or "", "")
+    except (UnidentifiedImageError, OSError):
+        return 0, 0, ""
+
+
+def _confidence(response: httpx.Response) -> float | None:
+    try:
+        value = float(response.headers[CONFIDENCE_HEADER])
+    except (KeyError, ValueError):
+        return None
+    return value if 0.0 <= value <= 1.0 else None
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+def _base64(source: Source) -> str:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(source)).decode("ascii")
+    if isinstance(source, str | Path):
+        return base64.b64encode(Path(source).read_bytes()).decode("ascii")
+    raise TypeError(f"expected a path or bytes, not {type(source).__name__}")
+
+
+def _is_url(source: Source) -> bool:
+    return isinstance(source, str) and source.lower().startswith(_URL_SCHEMES)
+
+
+def request_body(
+    source: Source,
+    type: str | None = None,
+    *,
+    model: str | None = None,
+    format: str | None = None,
+    bg_color: str | None = None,
+    bg_img: Source | None = None,
+    bg_url: str | None = None,
+    blur_strength: float | None = None,
+    crop_margin: str | int | None = None,
+    id_preset: str | None = None,
+    refine: bool | None = None,
+) -> dict[str, Any]:
+    """The JSON body of the seed endpoint; arguments left at None are not sent."""
+    if not isinstance(source, str | Path | bytes | bytearray | memoryview):
+        raise TypeError(f"segment() takes a path, a URL or bytes, not {type_name(source)}")
+    body: dict[str, Any] = {"url": source} if _is_url(source) else {"img": _base64(source)}
+    if bg_img is not None and _is_url(bg_img):
+        bg_url, bg_img = str(bg_img), None
+    fields: dict[str, Any] = {
+        "type": type or None,
+        "model": model,
+        "format": format,
+        "bg_color": bg_color,
+        "bg_img": None if bg_img is None else _base64(bg_img),
+        "bg_url": bg_url,
+        "blur_strength": blur_strength,
+        "crop_margin": crop_margin,
+        "id_preset": id_preset,
+        "refine": refine,
+    }
+    body.update({key: value for key, value in fields.items() if value is not None})
+    return body
+
+
+def type_name(value: object) -> str:
+    return type(value).__name__
+
+
+def _result(response: httpx.Response, body: dict[str, Any]) -> Result:
+    try:
+        data = base64.b64decode(response.json()["result"])
+    except (ValueError, KeyError, TypeError):
+        raise UpstreamError(
+            response.status_code, "fetch_failed", "The server's answer has no `result` field."
+        ) from None
+    model = response.headers.get(MODEL_HEADER) or body.get("model")
+    return Result(
+        data, type=body.get("type") or "alpha", model=model, confidence=_confidence(response)
+    )
 
 
 def _retry_after(response: httpx.Response) -> float:
@@ -75,6 +282,27 @@ def _retry_after(response: httpx.Response) -> float:
         return min(max(float(response.headers.get("Retry-After", "1")), 0.1), 30.0)
     except ValueError:
         return 1.0
+
+
+def _should_retry(response: httpx.Response, attempt: int, retries: int) -> bool:
+    # not ready yet or overloaded: wait as long as the server asks, then retry
+    return response.status_code == 503 and attempt < retries
+
+
+def _connection_error(base_url: httpx.URL, exc: httpx.TransportError) -> ApiConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return ApiConnectionError("fetch_timeout", f"{base_url} did not answer in time ({exc}).")
+    return ApiConnectionError("fetch_failed", f"Cannot reach {base_url} ({exc}).")
+
+
+def _http_options(base_url: str, api_key: str | None, timeout: float) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    return {
+        "base_url": base_url.rstrip("/"),
+        "headers": headers,
+        "timeout": timeout,
+        "trust_env": False,
+    }
 
 
 class Client:
@@ -88,77 +316,98 @@ class Client:
         timeout: float = 120.0,
         retries: int = 3,
     ) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.retries = retries
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, trust_env=False
-        )
+        self._http = httpx.Client(**_http_options(base_url, api_key, timeout))
 
     @overload
     def segment(
         self,
         source: Source,
-        type: str | None = ...,
+        type: OutputTypeName | None = ...,
         *,
         model: str | None = ...,
+        format: FormatName | None = ...,
+        bg_color: str | None = ...,
+        bg_img: Source | None = ...,
+        bg_url: str | None = ...,
+        blur_strength: float | None = ...,
+        crop_margin: str | int | None = ...,
+        id_preset: IdPresetName | None = ...,
+        refine: bool | None = ...,
         as_image: Literal[False] = ...,
-    ) -> bytes: ...
+    ) -> Result: ...
 
     @overload
     def segment(
         self,
         source: Source,
-        type: str | None = ...,
+        type: OutputTypeName | None = ...,
         *,
         model: str | None = ...,
+        format: FormatName | None = ...,
+        bg_color: str | None = ...,
+        bg_img: Source | None = ...,
+        bg_url: str | None = ...,
+        blur_strength: float | None = ...,
+        crop_margin: str | int | None = ...,
+        id_preset: IdPresetName | None = ...,
+        refine: bool | None = ...,
         as_image: Literal[True],
     ) -> Image.Image: ...
 
     def segment(
         self,
         source: Source,
-        type: str | None = None,
+        type: OutputTypeName | None = None,
         *,
         model: str | None = None,
+        format: FormatName | None = None,
+        bg_color: str | None = None,
+        bg_img: Source | None = None,
+        bg_url: str | None = None,
+        blur_strength: float | None = None,
+        crop_margin: str | int | None = None,
+        id_preset: IdPresetName | None = None,
+        refine: bool | None = None,
         as_image: bool = False,
-    ) -> bytes | Image.Image:
+    ) -> Result | Image.Image:
         """Segment one image given as a file path, raw bytes or an http(s)/s3 URL.
 
-        ``type``: ``None`` or ``""`` for the alpha matte, ``"foreground"`` for a cut-out.
-        Returns the encoded result (PNG bytes), or a loaded PIL image with ``as_image=True``.
+        ``type``: ``None`` or ``""`` for the alpha matte, ``"foreground"`` for a cut-out,
+        ``mask``, ``background`` (with ``bg_color`` or ``bg_img``: a path, bytes or URL),
+        ``blur`` (``blur_strength``), ``crop`` (``crop_margin``) or ``id_photo``
+        (``id_preset``, ``bg_color``). ``format``: png (default), webp or jpeg.
+        Returns a ``Result`` (the encoded bytes, with size, type, model and confidence), or a
+        loaded PIL image with ``as_image=True``.
         """
-        body = _request_body(source, type, model)
-        data = base64.b64decode(self._post("/human_image_segmentation", body)["result"])
-        if not as_image:
-            return data
-        from PIL import Image
+        body = request_body(
+            source,
+            type,
+            model=model,
+            format=format,
+            bg_color=bg_color,
+            bg_img=bg_img,
+            bg_url=bg_url,
+            blur_strength=blur_strength,
+            crop_margin=crop_margin,
+            id_preset=id_preset,
+            refine=refine,
+        )
+        result = _result(self._post(body), body)
+        return result.image() if as_image else result
 
-        image = Image.open(io.BytesIO(data))
-        image.load()
-        return image
-
-    def _post(self, path: str, body: dict[str, str]) -> dict[str, str]:
+    def _post(self, body: dict[str, Any]) -> httpx.Response:
         for attempt in range(self.retries + 1):
             try:
-                response = self._http.post(path, json=body)
-            except httpx.TimeoutException as exc:
-                raise ApiConnectionError(
-                    f"{self._http.base_url} did not answer in time ({exc})."
-                ) from None
+                response = self._http.post(SEGMENT_PATH, json=body)
             except httpx.TransportError as exc:
-                raise ApiConnectionError(f"Cannot reach {self._http.base_url} ({exc}).") from None
-            if response.status_code == 503 and attempt < self.retries:
-                # not ready yet or overloaded: wait as long as the server asks, then retry
+                raise _connection_error(self._http.base_url, exc) from None
+            if _should_retry(response, attempt, self.retries):
                 time.sleep(_retry_after(response))
                 continue
             if not response.is_success:
                 raise _api_error(response)
-            try:
-                return {"result": str(response.json()["result"])}
-            except (ValueError, KeyError, TypeError):
-                raise ApiError(
-                    502, "invalid_response", "The server's answer has no `result` field."
-                ) from None
+            return response
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -174,3 +423,77 @@ class Client:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class AsyncClient:
+    """``Client`` for asyncio, over ``httpx.AsyncClient``: the same arguments and results."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float = 120.0,
+        retries: int = 3,
+    ) -> None:
+        self.retries = retries
+        self._http = httpx.AsyncClient(**_http_options(base_url, api_key, timeout))
+
+    async def segment(
+        self,
+        source: Source,
+        type: OutputTypeName | None = None,
+        *,
+        model: str | None = None,
+        format: FormatName | None = None,
+        bg_color: str | None = None,
+        bg_img: Source | None = None,
+        bg_url: str | None = None,
+        blur_strength: float | None = None,
+        crop_margin: str | int | None = None,
+        id_preset: IdPresetName | None = None,
+        refine: bool | None = None,
+    ) -> Result:
+        """See ``Client.segment``; files are read before the request is sent."""
+        body = request_body(
+            source,
+            type,
+            model=model,
+            format=format,
+            bg_color=bg_color,
+            bg_img=bg_img,
+            bg_url=bg_url,
+            blur_strength=blur_strength,
+            crop_margin=crop_margin,
+            id_preset=id_preset,
+            refine=refine,
+        )
+        return _result(await self._post(body), body)
+
+    async def _post(self, body: dict[str, Any]) -> httpx.Response:
+        for attempt in range(self.retries + 1):
+            try:
+                response = await self._http.post(SEGMENT_PATH, json=body)
+            except httpx.TransportError as exc:
+                raise _connection_error(self._http.base_url, exc) from None
+            if _should_retry(response, attempt, self.retries):
+                await asyncio.sleep(_retry_after(response))
+                continue
+            if not response.is_success:
+                raise _api_error(response)
+            return response
+        raise AssertionError("unreachable")
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -40,7 +40,8 @@ def _fail(message: str) -> None:
     "--output",
     "out",
     default=None,
-    help="Output folder (a .png name for a single input; '-' or absent with '-' input: stdout).",
+    help="Output folder; for a single input, an image file name (.png, .jpg, .webp) also "
+    "works. '-' or absent with '-' input: stdout.",
 )
 @click.option(
     "--type",
@@ -100,6 +101,11 @@ def cut(
     skipped = len(plan.jobs) - len(todo)
     if not plan.jobs and not plan.problems:
         _fail("no images found in the inputs (JPEG, PNG or BMP files).")
+    for job in plan.jobs[:1]:
+        try:  # an encoding the output cannot have (a cut-out as JPEG) fails before any work
+            cut_jobs.job_output(job, output_type)
+        except HumansegError as exc:
+            _fail(f"{job.target}: [{exc.code}] {exc.message}")
     if workers is None:  # starting worker processes only pays off for a longer batch
         workers = (os.cpu_count() or 1) if len(todo) >= SMALL_BATCH else 1
     workers = min(workers, max(1, len(todo)))
@@ -116,9 +122,10 @@ def cut(
                 progress.write(f"error: {outcome.job.source}: {outcome.error}", file=sys.stderr)
             progress.update(1)
     seconds = time.monotonic() - started
+    done = len(todo) - failed
     failed += len(plan.problems)
-    done = len(todo) - failed + len(plan.problems)
-    rate = f", {len(todo) / seconds:.1f} img/s" if todo and seconds > 0 else ""
+    # the rate counts images written: a run where everything failed has none
+    rate = f", {done / seconds:.1f} img/s" if done and seconds > 0 else ""
     click.echo(
         f"{done} written, {skipped} skipped (already there; --overwrite to redo), "
         f"{failed} failed, in {seconds:.1f} s{rate}",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from humanseg.errors import HumansegError
 from humanseg.fileio import check_key, is_image_name, write_atomic
-from humanseg.pipeline import OutputType, Pipeline
+from humanseg.pipeline import OutputSpec, OutputType, Pipeline, parse_output_spec
 from humanseg.settings import Settings
 
 if TYPE_CHECKING:
@@ -29,10 +29,15 @@ OUTPUT_SUFFIX = {"image/png": ".png"}
 _GLOB_CHARS = frozenset("*?[")
 
 
+# An output file name given for a single input picks the encoding by its suffix.
+FORMAT_BY_SUFFIX = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
+
+
 @dataclass(frozen=True)
 class Job:
     source: Path
     target: Path
+    format: str | None = None  # None: PNG
 
 
 @dataclass(frozen=True)
@@ -80,11 +85,16 @@ def plan(inputs: Sequence[str], out: Path) -> Plan:
     """Expand files, folders (recursively) and globs into jobs writing under ``out``.
 
     A folder keeps its tree under ``out``; a file or glob match lands directly in ``out``.
-    A single file input with an output name ending in ``.png`` is written to that name.
+    A single file input with an image file name as output (``.png``, ``.jpg``, ``.webp``) is
+    written to that name, encoded as its suffix says.
     """
     single_file = len(inputs) == 1 and Path(inputs[0]).is_file()
-    if single_file and out.suffix.lower() == ".png":
-        return Plan([Job(Path(inputs[0]), out)], [])
+    named = out.suffix.lower() in FORMAT_BY_SUFFIX or is_image_name(out)
+    if single_file and named and not out.is_dir():
+        encoding = FORMAT_BY_SUFFIX.get(out.suffix.lower())
+        if encoding is None:
+            return Plan([], [f"{out}: cannot write {out.suffix} files; name a .png, .jpg or .webp"])
+        return Plan([Job(Path(inputs[0]), out, encoding)], [])
 
     jobs: list[Job] = []
     problems: list[str] = []
@@ -155,7 +165,8 @@ def _run_local(job: Job) -> Outcome:
     assert _pipeline is not None, "worker not initialised"
     output_type, model = _options
     try:
-        result = _pipeline.process(job.source.read_bytes(), output_type, model=model)
+        output = job_output(job, output_type)
+        result = _pipeline.process(job.source.read_bytes(), output, model=model)
         write_atomic(job.target, result.data)
     except Exception as exc:  # one bad image never stops the batch
         return Outcome(job, _describe(exc))
@@ -204,6 +215,13 @@ def wire_type(output_type: OutputType) -> str:
     return "" if output_type is OutputType.ALPHA else output_type.value
 
 
+def job_output(job: Job, output_type: OutputType) -> OutputType | OutputSpec:
+    """What to make for ``job``: the type alone, or with the encoding its file name asks for."""
+    if job.format is None:
+        return output_type
+    return parse_output_spec(wire_type(output_type) or None, format=job.format)
+
+
 def submit_remote(
     executor: ThreadPoolExecutor,
     jobs: Iterable[Job],
@@ -213,7 +231,9 @@ def submit_remote(
 ) -> list[Future[Outcome]]:
     def run(job: Job) -> Outcome:
         try:
-            data = client.segment(job.source, wire_type(output_type), model=model)
+            data = client.segment(
+                job.source, wire_type(output_type), model=model, format=job.format
+            )
             write_atomic(job.target, data)
         except Exception as exc:
             return Outcome(job, _describe(exc))

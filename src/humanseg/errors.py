@@ -31,7 +31,8 @@ class HumansegError(Exception):
         return f"HumansegError({self.status}, {self.code!r}, {self.message!r})"
 
 
-# Every code the service can answer with, and its HTTP status. Documented in README and OpenAPI.
+# Every code the service can answer with, and its HTTP status; docs/errors.md and OpenAPI are
+# generated from it.
 ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_json": (400, "The request body is not a JSON object."),
     "invalid_request": (400, "A field has the wrong type or value."),
@@ -51,6 +52,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_id_preset": (400, "`id_preset` is not a known ID photo size."),
     "missing_background": (400, "`type` background was asked without a colour or image."),
     "invalid_parameter": (400, "A remove.bg parameter has an unsupported value."),
+    # remove.bg's own code and title for a photo with nobody in it (its endpoint only)
+    "unknown_foreground": (400, "Could not identify foreground in image."),
     "unsafe_path": (
         400,
         "A key or path would leave its folder or prefix (`..`, absolute, backslash, NUL, drive).",

@@ -5,8 +5,14 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
+import sys
+import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 # The id of the request being served; set by the HTTP layer, copied into worker threads.
@@ -61,6 +67,36 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 def escape_controls(text: str) -> str:
     """``text`` with control characters written as escapes (``\\n``, ``\\x1b``...)."""
     return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
+
+
+_NATIVE_LOCK = threading.Lock()
+native_log = logging.getLogger("humanseg.native")
+
+
+@contextmanager
+def native_stderr_to_log(logger: logging.Logger = native_log) -> Iterator[None]:
+    """Lines native code writes to file descriptor 2 meanwhile become log records.
+
+    LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." straight to fd 2
+    when an interpreter allocates its tensors, past Python's logging, which breaks JSON log
+    streams and progress bars. ``INFO:`` lines are logged at debug level, others as warnings.
+    """
+    with _NATIVE_LOCK, tempfile.TemporaryFile() as captured:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            for raw in captured.read().decode(errors="replace").splitlines():
+                line = raw.strip()
+                if line:
+                    level = logging.DEBUG if line.startswith("INFO:") else logging.WARNING
+                    logger.log(level, line)
 
 
 class TextFormatter(logging.Formatter):

@@ -229,7 +229,7 @@ class Settings(BaseSettings):
     refine_edges: bool = Field(
         False,
         description="Refine the matte's edges against the full-resolution photo (guided filter); "
-        "off by default because it does not pay for the default `auto` pipeline (see README).",
+        "off by default because it does not pay for the default `auto` pipeline.",
     )
 
     _split = field_validator(

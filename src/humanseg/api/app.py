@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from humanseg import __version__
-from humanseg.api import health, metrics, playground, removebg, sagemaker, seed
+from humanseg.api import docs, health, metrics, playground, removebg, sagemaker, seed
 from humanseg.api.auth import AuthMiddleware, load_api_keys, openapi_security
 from humanseg.api.browser import BrowserGuardMiddleware
 from humanseg.api.errors import BodyLimitMiddleware, install_error_handlers
@@ -44,6 +44,8 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         description=DESCRIPTION,
         lifespan=lifespan,
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        docs_url=None,  # served by api/docs.py from local assets
+        redoc_url=None,
     )
     app.state.service = service
     install_error_handlers(app)
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.include_router(health.router)
     app.include_router(sagemaker.router)
     app.include_router(metrics.router)
+    docs.install(app)
     playground.install(app)
     _register_request_schema(app, secured=api_keys is not None)
     return app

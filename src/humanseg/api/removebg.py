@@ -261,33 +261,30 @@ def remove_background(parsed: RemoveBgRequest, service: Service, wants_json: boo
     if spec.type is OutputType.BACKGROUND and has_background:
         spec = parse_removebg_spec(parsed.fields, _background_bytes(parsed, service))
     output = service.process(data, spec)
+    if output.foreground is None:  # an empty matte: remove.bg answers 400, not a blank image
+        raise error("unknown_foreground")
+    left, top, width, height = output.foreground
     headers = {
         "X-Type": "person",
         "X-Width": str(output.width),
         "X-Height": str(output.height),
         "X-Credits-Charged": "0",
+        "X-Foreground-Top": str(top),
+        "X-Foreground-Left": str(left),
+        "X-Foreground-Width": str(width),
+        "X-Foreground-Height": str(height),
         **confidence_header(output),
     }
-    if output.foreground is not None:
-        left, top, width, height = output.foreground
-        headers |= {
-            "X-Foreground-Top": str(top),
-            "X-Foreground-Left": str(left),
-            "X-Foreground-Width": str(width),
-            "X-Foreground-Height": str(height),
-        }
     if wants_json:
-        body: dict[str, Any] = {"result_b64": base64.b64encode(output.data).decode()}
+        body: dict[str, Any] = {
+            "result_b64": base64.b64encode(output.data).decode(),
+            "foreground_top": top,
+            "foreground_left": left,
+            "foreground_width": width,
+            "foreground_height": height,
+        }
         if output.confidence is not None:  # an extension: remove.bg has no such field
             body["confidence"] = round(output.confidence, 3)
-        if output.foreground is not None:
-            left, top, width, height = output.foreground
-            body |= {
-                "foreground_top": top,
-                "foreground_left": left,
-                "foreground_width": width,
-                "foreground_height": height,
-            }
         return Response(json.dumps({"data": body}), media_type="application/json", headers=headers)
     return Response(output.data, media_type=output.media_type, headers=headers)
 
@@ -339,7 +336,10 @@ _FORM_SCHEMA = {
             "description": "The image (PNG, JPEG, WebP or ZIP), or JSON when asked for.",
             "content": {"image/png": {}, "image/jpeg": {}, "application/zip": {}},
         },
-        400: {"description": "Invalid parameters (`errors[0].code` says which)."},
+        400: {
+            "description": "Invalid parameters, or `unknown_foreground`: no person was found "
+            "in the photo (`errors[0].code` says which)."
+        },
         **{
             status: {"description": f"{meaning} (`errors[0].code` says which)."}
             for status, meaning in (

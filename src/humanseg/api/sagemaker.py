@@ -27,5 +27,5 @@ async def ping(request: Request) -> JSONResponse:
 async def invocations(request: Request) -> Response:
     service: Service = request.app.state.service
     body = await service.receive(request.body)  # admitted to the work queue once complete
-    result = await service.run(seed.segment, body, service)
-    return Response(result, media_type="application/json")
+    result, headers = await service.run(seed.segment_with_headers, body, service)
+    return Response(result, media_type="application/json", headers=headers)

@@ -15,6 +15,8 @@ from humanseg.pipeline import OutputSpec, OutputType, parse_output_spec, parse_o
 from humanseg.sources import decode_base64, fetch
 
 router = APIRouter(tags=["segmentation"])
+# Which model or pipeline made the result (the body stays exactly the seed's).
+MODEL_HEADER = "X-Humanseg-Model"
 
 
 def _error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
@@ -78,8 +80,13 @@ def output_spec(request: SegmentationRequest, background: bytes | None) -> Outpu
     )
 
 
-def segment(body: bytes, service: Service) -> tuple[bytes, dict[str, str]]:
+def segment(body: bytes, service: Service) -> bytes:
     """The whole request, off the event loop: parse, read the image, run the core, encode."""
+    return segment_with_headers(body, service)[0]
+
+
+def segment_with_headers(body: bytes, service: Service) -> tuple[bytes, dict[str, str]]:
+    """``segment``, and the response headers: the model that made the result, its confidence."""
     request = parse_seed_request(body)
     parse_output_type(request.type)
     needs_background = request.type == OutputType.BACKGROUND and (request.bg_img or request.bg_url)
@@ -90,7 +97,8 @@ def segment(body: bytes, service: Service) -> tuple[bytes, dict[str, str]]:
     data = read_input(request, service)
     background = read_background(request, service) if needs_background else None
     output = service.process(data, output_spec(request, background), model=request.model or None)
-    return b'{"result":"' + base64.b64encode(output.data) + b'"}', confidence_header(output)
+    headers = {MODEL_HEADER: request.model or service.settings.model, **confidence_header(output)}
+    return b'{"result":"' + base64.b64encode(output.data) + b'"}', headers
 
 
 @router.post(
@@ -122,5 +130,5 @@ def segment(body: bytes, service: Service) -> tuple[bytes, dict[str, str]]:
 async def human_image_segmentation(request: Request) -> Response:
     service: Service = request.app.state.service
     body = await service.receive(request.body)  # admitted to the work queue once complete
-    result, headers = await service.run(segment, body, service)
+    result, headers = await service.run(segment_with_headers, body, service)
     return Response(result, media_type="application/json", headers=headers)

@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from humanseg.errors import error
+from humanseg.logs import native_stderr_to_log
 
 
 def session_threads(requested: int, runtime: str) -> int:
@@ -51,8 +52,9 @@ class LiteRTSession:
                     "model_unavailable",
                     "No TFLite runtime is installed; run `pip install ai-edge-litert`.",
                 ) from None
-        self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
-        self._interpreter.allocate_tensors()
+        with native_stderr_to_log():
+            self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._outputs = [d["index"] for d in self._interpreter.get_output_details()]
 

@@ -2,15 +2,44 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const TYPE_LABELS = { "": "Alpha matte", foreground: "Transparent cut-out" };
+// One label per output type, used in the picker, the status line and the file name.
+const TYPE_LABELS = {
+  "": "Alpha matte",
+  foreground: "Cut-out (transparent)",
+  mask: "Mask (black and white)",
+  background: "New background",
+  blur: "Background blur",
+  crop: "Cropped cut-out",
+  id_photo: "ID photo",
+};
+const FILE_STEMS = { "": "matte", id_photo: "id-photo" };
+// Results that are not the photo's size are shown beside it, not through the slider.
+const SIDE_BY_SIDE = new Set(["crop", "id_photo"]);
+// Results with transparency cannot be JPEGs.
+const TRANSPARENT = new Set(["foreground", "crop"]);
+// Results whose pixels tell whether a person was found (the matte, or the cut-out's alpha).
+const CHECKABLE = new Set(["", "mask", "foreground"]);
+const FORMATS = {
+  png: { mime: "image/png", ext: "png" },
+  webp: { mime: "image/webp", ext: "webp" },
+  jpeg: { mime: "image/jpeg", ext: "jpg" },
+};
+const NO_PERSON_CODES = new Set(["no_person", "no_face"]);
 const KEY_STORAGE = "humanseg.apiKey";
 
 let current = null; // { body: {img | url}, name, preview }
+let backgroundImage = null; // { img, name } for type background
 let sequence = 0; // answers to older requests are dropped
 let downloadUrl = null;
 
 function showError(message) {
   const box = $("error");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function showNotice(message) {
+  const box = $("notice");
   box.textContent = message;
   box.hidden = !message;
 }
@@ -26,14 +55,15 @@ function headers() {
   return result;
 }
 
-async function errorSentence(response) {
+async function apiError(response) {
   try {
     const body = await response.json();
-    if (body && body.error && body.error.message) return body.error.message;
+    if (body && body.error && body.error.message) return body.error;
   } catch (_) {
     // not our JSON error shape
   }
-  return `The server answered ${response.status} ${response.statusText}.`.replace(" .", ".");
+  const message = `The server answered ${response.status} ${response.statusText}.`;
+  return { code: "", message: message.replace(" .", ".") };
 }
 
 async function loadOptions() {
@@ -42,8 +72,8 @@ async function loadOptions() {
       fetch("v1/models", { headers: headers() }),
       fetch("v1/types", { headers: headers() }),
     ]);
-    if (!models.ok) throw new Error(await errorSentence(models));
-    if (!types.ok) throw new Error(await errorSentence(types));
+    if (!models.ok) throw new Error((await apiError(models)).message);
+    if (!types.ok) throw new Error((await apiError(types)).message);
     const catalog = await models.json();
     for (const model of catalog.models.filter((entry) => entry.served !== false)) {
       const option = new Option(model.name, model.name, false, model.name === catalog.default);
@@ -55,6 +85,7 @@ async function loadOptions() {
       $("type").append(new Option(TYPE_LABELS[type.value] || type.name, type.value));
     }
     $("type").value = "foreground";
+    syncParams();
     document.body.dataset.ready = "true";
   } catch (error) {
     showError(`Could not load the models and output types: ${error.message}`);
@@ -96,16 +127,62 @@ async function useUrl(url) {
   await segment();
 }
 
-async function segment() {
-  if (!current) return;
-  const mine = ++sequence;
+async function useBackgroundFile(file) {
+  if (!file) return;
+  try {
+    backgroundImage = { img: await readAsBase64(file), name: file.name };
+  } catch (error) {
+    showError(error.message);
+    return;
+  }
+  $("bg-file-clear").hidden = false;
+  await segment();
+}
+
+// Show the fields of the chosen type; JPEG only where the result has no transparency.
+function syncParams() {
+  const type = $("type").value;
+  for (const fieldset of document.querySelectorAll(".params")) {
+    fieldset.hidden = fieldset.dataset.for !== type;
+  }
+  const jpeg = $("format").querySelector('option[value="jpeg"]');
+  jpeg.disabled = TRANSPARENT.has(type);
+  jpeg.title = jpeg.disabled ? "A result with transparency cannot be a JPEG." : "";
+  if (jpeg.disabled && $("format").value === "jpeg") $("format").value = "png";
+}
+
+function requestBody() {
   const body = { ...current.body };
   const type = $("type").value;
   const model = $("model").value;
+  const format = $("format").value;
   if (type) body.type = type;
   if (model) body.model = model;
+  if (format !== "png") body.format = format;
+  if (type === "background") {
+    if (backgroundImage) body.bg_img = backgroundImage.img;
+    else body.bg_color = $("bg-color").value;
+  } else if (type === "blur") {
+    body.blur_strength = Number($("blur-strength").value);
+  } else if (type === "crop") {
+    const margin = $("crop-margin").value.trim();
+    if (margin) body.crop_margin = margin;
+  } else if (type === "id_photo") {
+    body.id_preset = $("id-preset").value;
+    body.bg_color = $("id-color").value;
+  }
+  return body;
+}
+
+async function segment() {
+  if (!current) return;
+  const mine = ++sequence;
+  const body = requestBody();
+  const type = body.type || "";
+  const format = body.format || "png";
   const started = performance.now();
-  setStatus("Cutting out…");
+  setStatus(`Working: ${TYPE_LABELS[type]}…`);
+  showNotice("");
   document.body.dataset.state = "working";
   let response;
   try {
@@ -122,52 +199,116 @@ async function segment() {
   }
   if (mine !== sequence) return;
   if (!response.ok) {
-    const message = await errorSentence(response);
+    const failure = await apiError(response);
     if (mine !== sequence) return;
+    if (NO_PERSON_CODES.has(failure.code)) {
+      finish("empty", "No person found.");
+      showError("");
+      showNotice(failure.message);
+      return;
+    }
     finish("error", "");
-    showError(message);
+    showError(failure.message);
     return;
   }
   const { result } = await response.json();
   if (mine !== sequence) return;
-  await show(result, type, model, performance.now() - started);
+  const answer = {
+    result,
+    type,
+    format,
+    model: response.headers.get("X-Humanseg-Model") || body.model || "",
+    confidence: parseConfidence(response.headers.get("X-Humanseg-Confidence")),
+    millis: performance.now() - started,
+  };
+  await show(answer);
+}
+
+function parseConfidence(value) {
+  const number = value === null ? NaN : Number(value);
+  return Number.isFinite(number) && number >= 0 && number <= 1 ? number : null;
 }
 
 function finish(state, status) {
   document.body.dataset.state = state;
-  if (state === "error") $("result").hidden = true; // an older result would mislead
+  if (state === "error" || state === "empty") $("result").hidden = true; // stale otherwise
   setStatus(status);
 }
 
-async function show(result, type, model, millis) {
-  const dataUrl = "data:image/png;base64," + result;
-  const after = $("after");
-  const loaded = new Promise((resolve, reject) => {
-    after.onload = resolve;
-    after.onerror = () => reject(new Error("The result is not a displayable image."));
+function loadInto(img, src) {
+  return new Promise((resolve, reject) => {
+    img.onload = resolve;
+    img.onerror = () => reject(new Error("The result is not a displayable image."));
+    img.src = src;
   });
-  after.src = dataUrl;
-  $("before").src = current.preview || dataUrl;
+}
+
+// Whether any pixel of the result is person (>= half opaque, or >= 128 in a matte or mask).
+function hasPerson(img, type) {
+  const scale = Math.min(1, 1024 / Math.max(img.naturalWidth, img.naturalHeight));
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
+  canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  context.drawImage(img, 0, 0, canvas.width, canvas.height);
+  const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+  const channel = type === "foreground" ? 3 : 0;
+  for (let index = channel; index < pixels.length; index += 4) {
+    if (pixels[index] >= 128) return true;
+  }
+  return false;
+}
+
+async function show(answer) {
+  const { type, format } = answer;
+  const dataUrl = `data:${FORMATS[format].mime};base64,${answer.result}`;
+  const sideBySide = SIDE_BY_SIDE.has(type);
+  const after = sideBySide ? $("side-after") : $("after");
+  const before = sideBySide ? $("side-before") : $("before");
   try {
-    await loaded;
+    await Promise.all([
+      loadInto(after, dataUrl),
+      loadInto(before, current.preview || dataUrl).catch(() => null),
+    ]);
   } catch (error) {
     finish("error", "");
     showError(error.message);
     return;
   }
+  $("compare").hidden = sideBySide;
+  $("side").hidden = !sideBySide;
   const blob = await (await fetch(dataUrl)).blob();
   if (downloadUrl) URL.revokeObjectURL(downloadUrl);
   downloadUrl = URL.createObjectURL(blob);
   const stem = current.name.replace(/\.[^.]*$/, "") || "image";
   const link = $("download");
   link.href = downloadUrl;
-  link.download = `${stem}-${type || "matte"}.png`;
-  $("meta").textContent =
-    `${after.naturalWidth} × ${after.naturalHeight} px · ${(blob.size / 1024).toFixed(0)} KB` +
-    ` · ${model || "default model"} · ${(millis / 1000).toFixed(2)} s`;
+  link.download = `${stem}-${FILE_STEMS[type] || type}.${FORMATS[format].ext}`;
+  link.textContent = `Download ${FORMATS[format].ext.toUpperCase()}`;
+  const parts = [
+    TYPE_LABELS[type],
+    `${after.naturalWidth} × ${after.naturalHeight} px`,
+    `${(blob.size / 1024).toFixed(0)} KB`,
+    answer.model || "default model",
+  ];
+  if (answer.confidence !== null) {
+    parts.push(`confidence ${Math.round(answer.confidence * 100)} %`);
+  }
+  parts.push(`${(answer.millis / 1000).toFixed(2)} s`);
+  $("meta").textContent = parts.join(" · ");
   $("result").hidden = false;
   showError("");
-  finish("done", "Done. Drag across the image to compare before and after.");
+  if (CHECKABLE.has(type) && !hasPerson(after, type)) {
+    showNotice(
+      "No person found in this photo: the result is empty. " +
+        "Try a photo with a person in it, or another model.",
+    );
+    document.body.dataset.state = "empty";
+    setStatus("No person found.");
+    return;
+  }
+  const hint = sideBySide ? "" : " Drag across the image to compare it with the original.";
+  finish("done", `Done: ${TYPE_LABELS[type]}.${hint}`);
 }
 
 function setup() {
@@ -207,7 +348,29 @@ function setup() {
     $("compare").style.setProperty("--pos", event.target.value + "%");
   });
   $("options").addEventListener("submit", (event) => event.preventDefault());
-  for (const id of ["type", "model"]) $(id).addEventListener("change", segment);
+  $("type").addEventListener("change", () => {
+    syncParams();
+    segment();
+  });
+  for (const id of ["model", "format", "bg-color", "id-preset", "id-color", "crop-margin"]) {
+    $(id).addEventListener("change", segment);
+  }
+  $("blur-strength").addEventListener("input", (event) => {
+    $("blur-value").value = Number(event.target.value).toFixed(2);
+  });
+  $("blur-strength").addEventListener("change", segment);
+  $("bg-color").addEventListener("input", () => {
+    backgroundImage = null; // a colour picked replaces the image
+    $("bg-file").value = "";
+    $("bg-file-clear").hidden = true;
+  });
+  $("bg-file").addEventListener("change", (event) => useBackgroundFile(event.target.files[0]));
+  $("bg-file-clear").addEventListener("click", () => {
+    backgroundImage = null;
+    $("bg-file").value = "";
+    $("bg-file-clear").hidden = true;
+    segment();
+  });
   const key = $("api-key");
   key.value = sessionStorage.getItem(KEY_STORAGE) || "";
   key.addEventListener("change", () => {
