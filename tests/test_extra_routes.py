@@ -44,7 +44,12 @@ def test_models_lists_the_catalog(client: httpx.Client) -> None:
     ]
     assert "face-detection" in CATALOG
     auto = answer["models"][0]
-    assert auto["kind"] == "pipeline" and auto["models"] == ["selfie", "pose-detection"]
+    assert auto["kind"] == "pipeline" and auto["models"] == [
+        "selfie",
+        "pose-segmentation",
+        "pose-detection",
+        "face-detection",
+    ]
     assert auto["license"] == "Apache-2.0" and auto["opt_in"] is False
     selfie = answer["models"][2]
     assert selfie["name"] == "selfie" and selfie["kind"] == "model"

@@ -210,8 +210,9 @@ class Pipeline:
             subject = compose.subject_box(cutout.alpha)
             if subject is not None:
                 faces = detector.detect_tiled(rgb, subject)
-            if not faces:
-                faces = detector.detect_tiled(rgb, (0, 0, rgb.width, rgb.height))
+            if len(faces) < 2:  # exactly one person: nobody else anywhere in the frame either
+                whole = detector.detect_tiled(rgb, (0, 0, rgb.width, rgb.height))
+                faces = whole if len(whole) > len(faces) else faces
         if not faces:
             raise error("no_face", "No face was found; an ID photo needs one person facing us.")
         if len(faces) > 1:
