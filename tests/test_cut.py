@@ -212,3 +212,16 @@ def test_summary_reports_no_rate_when_every_image_failed(tmp_path: Path) -> None
     assert result.returncode == 1
     assert summary.startswith("0 written") and "2 failed" in summary
     assert "img/s" not in summary
+
+
+def test_summary_names_the_results_the_pipeline_doubts(tmp_path: Path) -> None:
+    """A single model outlining a coffee cup is a doubtful result; a clear portrait is not."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "cup.jpg").write_bytes(images.encode(images.coffee(), "JPEG", quality=90))
+    (folder / "astronaut.jpg").write_bytes(images.astronaut_jpeg())
+    result = cut(str(folder), "-o", str(tmp_path / "out"), "--model", "selfie", "-j", "1")
+    stderr = result.stderr.decode()
+    assert result.returncode == 0, stderr
+    assert "1 results with a confidence under 0.5 (worth a look): " in stderr
+    assert "cup.jpg" in stderr and "astronaut.jpg" not in stderr.split("look): ")[1]

@@ -15,6 +15,7 @@ from tqdm import tqdm
 from humanseg import cut_jobs
 from humanseg.errors import HumansegError
 from humanseg.fileio import write_atomic
+from humanseg.models.fusion import REVIEW_BELOW
 from humanseg.pipeline import OutputType, Pipeline, parse_output_type
 from humanseg.settings import Settings
 
@@ -112,6 +113,7 @@ def cut(
 
     started = time.monotonic()
     failed = 0
+    doubtful: list[str] = []  # results the pipeline itself rates under REVIEW_BELOW
     with tqdm(
         total=len(plan.jobs), unit="img", desc="cut", file=sys.stderr, disable=quiet
     ) as progress:
@@ -120,6 +122,8 @@ def cut(
             if outcome.error:
                 failed += 1
                 progress.write(f"error: {outcome.job.source}: {outcome.error}", file=sys.stderr)
+            elif outcome.confidence is not None and outcome.confidence < REVIEW_BELOW:
+                doubtful.append(str(outcome.job.source))
             progress.update(1)
     seconds = time.monotonic() - started
     done = len(todo) - failed
@@ -131,6 +135,15 @@ def cut(
         f"{failed} failed, in {seconds:.1f} s{rate}",
         err=True,
     )
+    if doubtful:
+        shown = ", ".join(doubtful[:20]) + (
+            f" and {len(doubtful) - 20} more" if len(doubtful) > 20 else ""
+        )
+        click.echo(
+            f"{len(doubtful)} results with a confidence under {REVIEW_BELOW} (worth a look): "
+            + shown,
+            err=True,
+        )
     sys.exit(1 if failed else 0)
 
 

@@ -44,6 +44,7 @@ class Job:
 class Outcome:
     job: Job
     error: str | None = None  # one line for people; None when the output was written
+    confidence: float | None = None  # the pipeline's estimate of the result's quality
 
 
 @dataclass
@@ -170,7 +171,7 @@ def _run_local(job: Job) -> Outcome:
         write_atomic(job.target, result.data)
     except Exception as exc:  # one bad image never stops the batch
         return Outcome(job, _describe(exc))
-    return Outcome(job)
+    return Outcome(job, confidence=result.confidence)
 
 
 def worker_settings(settings: Settings, workers: int) -> Settings:
@@ -237,6 +238,6 @@ def submit_remote(
             write_atomic(job.target, data)
         except Exception as exc:
             return Outcome(job, _describe(exc))
-        return Outcome(job)
+        return Outcome(job, confidence=data.confidence)
 
     return [executor.submit(run, job) for job in jobs]
