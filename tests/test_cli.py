@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -75,6 +76,14 @@ def test_serve_with_two_workers(artifacts_dir: Path) -> None:
         {}, artifacts_dir / "server-2-workers.log", ["--workers", "2"]
     ) as url:
         photo = base64.b64encode(images.astronaut_jpeg()).decode()
+        # ready means every worker is: each new connection may reach either process
+        deadline = time.monotonic() + 120
+        ready = 0
+        while ready < 10 and time.monotonic() < deadline:
+            ok = httpx.get(f"{url}/readyz", timeout=5).status_code == 200
+            ready = ready + 1 if ok else 0
+            time.sleep(0 if ok else 0.5)
+        assert ready == 10, "a worker never became ready"
         with httpx.Client(base_url=url, timeout=60) as client:
             for _ in range(6):
                 response = client.post("/human_image_segmentation", json={"img": photo})
