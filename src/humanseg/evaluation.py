@@ -383,7 +383,7 @@ class RembgReference:
         stretched = (prediction - low) / max(high - low, 1e-6)
         mask = Image.fromarray((stretched * 255).astype(np.uint8), "L")
         alpha = np.asarray(mask.resize(size, Image.Resampling.LANCZOS))
-        return Matte(alpha, None)  # type: ignore[arg-type]
+        return Matte(alpha, None)  # rembg gives no estimate of its own
 
 
 def person_free_images() -> list[tuple[str, np.ndarray]]:

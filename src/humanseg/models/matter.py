@@ -32,7 +32,7 @@ MAP_SIDE = 512
 @dataclass(frozen=True)
 class Matte:
     alpha: np.ndarray  # uint8 at the photo's size, 255 = person
-    confidence: float  # the matter's own estimate of its quality, in [0, 1]
+    confidence: float | None  # the matter's own estimate of its quality, in [0, 1]
 
 
 class Matter(Protocol):
