@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,17 +8,9 @@ import boto3
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+from tests.support import images, servers
+from tests.support.s3 import AWS_ENV, BUCKET, boto_kwargs
 
-import images
-import servers
-
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-BUCKET = "photos"
 # What the shared test server's operator chose to run (pulled when it starts).
 SERVED_MODELS = "auto,quality,selfie,selfie-landscape,modnet,u2netp"
 
@@ -56,19 +47,11 @@ def file_server() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[str]:
     with servers.moto_s3_server() as url:
-        client = boto3.client("s3", endpoint_url=url, **_boto_kwargs())
+        client = boto3.client("s3", endpoint_url=url, **boto_kwargs())
         client.create_bucket(Bucket=BUCKET)
         client.put_object(Bucket=BUCKET, Key="people/astronaut.jpg", Body=images.astronaut_jpeg())
         client.put_object(Bucket=BUCKET, Key="text.txt", Body=b"not an image")
         yield url
-
-
-def _boto_kwargs() -> dict[str, str]:
-    return {
-        "aws_access_key_id": AWS_ENV["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": AWS_ENV["AWS_SECRET_ACCESS_KEY"],
-        "region_name": AWS_ENV["AWS_DEFAULT_REGION"],
-    }
 
 
 @pytest.fixture(scope="session")

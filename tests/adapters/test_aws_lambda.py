@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 import json
 
-import images
 import numpy as np
 import pytest
-from lambda_events import HTTP_V2, REST_V1, event
 
 from humanseg.adapters.aws_lambda import handler
 from humanseg.pipeline import OutputType, Pipeline
 from humanseg.settings import Settings
+from tests.support import images
+from tests.support.lambda_events import HTTP_V2, REST_V1, event
 
 PHOTO = images.astronaut_jpeg()
 SEED_BODY = json.dumps({"img": base64.b64encode(PHOTO).decode()}).encode()

@@ -10,11 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import images
 import pytest
-import servers
 
 from humanseg.api.auth import ApiKeys, presented_keys
+from tests.support import images, servers
 
 ENV_KEY = "env-key-7f3a9c1e5b"
 FILE_KEY = "file-key-2d8e4b6a0c"

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import images
 import pytest
-import servers
 from PIL import Image
+
+from tests.support import images, servers
 
 LIMITS = {
     "HUMANSEG_MAX_CONCURRENCY": "1",

@@ -11,10 +11,11 @@ import io
 import socket
 
 import httpx
-import images
 import pytest
-from conftest import BUCKET
 from PIL import Image
+
+from tests.support import images
+from tests.support.s3 import BUCKET
 
 
 def b64(data: bytes) -> str:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser import block_outside_requests, chromium, needs_chromium
+
+from tests.support.browser import block_outside_requests, chromium, needs_chromium
 
 pytestmark = needs_chromium
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 
 import httpx
-import images
 
 from humanseg.models.catalog import CATALOG
+from tests.support import images
 
 PHOTO_B64 = base64.b64encode(images.astronaut_jpeg()).decode()
 

@@ -14,11 +14,9 @@ import struct
 from urllib.parse import urlsplit
 
 import httpx
-import images
 import numpy as np
 import pytest
 import schemathesis
-from conftest import BUCKET
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -28,6 +26,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests.support import images
+from tests.support.s3 import BUCKET
 
 # How many cases each property runs (docs/development.md quotes these numbers).
 JSON_EXAMPLES = 300

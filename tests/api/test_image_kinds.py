@@ -6,10 +6,11 @@ import base64
 import io
 
 import httpx
-import images
 import numpy as np
 import pytest
 from PIL import Image
+
+from tests.support import images
 
 
 def segment(client: httpx.Client, data: bytes, kind: str = "") -> Image.Image:

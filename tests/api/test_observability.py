@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 import httpx
-import images
 import pytest
-import servers
+
+from tests.support import images, servers
 
 SEGMENT = "/human_image_segmentation"
 

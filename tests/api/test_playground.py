@@ -9,11 +9,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
-import images
 import numpy as np
 import pytest
-from browser import chromium, needs_chromium
 from PIL import Image
+
+from tests.support import images
+from tests.support.browser import chromium, needs_chromium
 
 pytestmark = needs_chromium
 

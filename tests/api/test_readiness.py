@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-import servers
 import uvicorn
 
 from humanseg.api.app import create_app
 from humanseg.api.service import Service
 from humanseg.pipeline import Pipeline
 from humanseg.settings import Settings
+from tests.support import servers
 
 
 class GatedPipeline(Pipeline):

@@ -10,10 +10,11 @@ import zipfile
 from pathlib import Path
 
 import httpx
-import images
 import numpy as np
 import pytest
 from PIL import Image
+
+from tests.support import images
 
 PATH = "/v1.0/removebg"
 PHOTO_PNG = images.encode(images.astronaut(), "PNG")

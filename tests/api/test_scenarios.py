@@ -7,13 +7,13 @@ import base64
 import io
 
 import httpx
-import images
 import numpy as np
 import pytest
 from PIL import Image
 
 from humanseg.api.examples import SEED_REQUEST_EXAMPLES
 from humanseg.outputs import ID_PRESETS
+from tests.support import images
 
 
 def b64(data: bytes) -> str:

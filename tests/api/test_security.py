@@ -13,12 +13,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
-import images
 import pytest
-import servers
 from PIL import Image
 
 from humanseg.settings import Settings
+from tests.support import images, servers
 
 ENV = {
     "HUMANSEG_MAX_CONCURRENCY": "2",

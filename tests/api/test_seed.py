@@ -5,29 +5,17 @@ from __future__ import annotations
 import base64
 
 import httpx
-import images
 import numpy as np
 import pytest
-from conftest import BUCKET
 from PIL import Image
+
+from tests.support import images
+from tests.support.images import assert_person_matte, result_image
+from tests.support.s3 import BUCKET
 
 
 def segment(client: httpx.Client, **body: object) -> httpx.Response:
     return client.post("/human_image_segmentation", json=body)
-
-
-def result_image(response: httpx.Response):
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    payload = response.json()
-    assert list(payload) == ["result"]
-    return images.decode(base64.b64decode(payload["result"]))
-
-
-def assert_person_matte(alpha: np.ndarray) -> None:
-    head, corners = images.person_region_alpha(alpha)
-    assert head > 0.85, f"head region only {head:.2f} opaque"
-    assert corners < 0.10, f"corners {corners:.2f} opaque"
 
 
 def test_default_type_returns_grayscale_matte_at_input_size(client: httpx.Client) -> None:

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
-import images
-import servers
 
-
-def humanseg(*args: str, env: dict[str, str] | None = None, timeout: float = 300):
-    return subprocess.run(
-        [sys.executable, "-m", "humanseg", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-    )
+from tests.support import images, servers
+from tests.support.cli import humanseg
 
 
 def test_help_lists_commands() -> None:

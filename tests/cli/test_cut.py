@@ -7,14 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import images
 import numpy as np
 import pytest
-import servers
 from PIL import Image
 
 from humanseg.cut_jobs import plan
 from humanseg.fileio import write_atomic
+from tests.support import images, servers
 
 
 def cut(*args: str, stdin: bytes | None = None, cwd: Path | None = None):

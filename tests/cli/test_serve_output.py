@@ -13,8 +13,8 @@ import threading
 from pathlib import Path
 
 import httpx
-import images
-import servers
+
+from tests.support import images, servers
 
 
 def test_port_in_use_is_one_clear_line_and_no_banner() -> None:

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import httpx
-import images
 import pytest
-import servers
 
 from humanseg import allocator
+from tests.support import images, servers
 
 
 def _page_faults(pid: int) -> int:

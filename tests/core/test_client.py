@@ -6,10 +6,8 @@ import asyncio
 import io
 from pathlib import Path
 
-import images
 import numpy as np
 import pytest
-import servers
 from PIL import Image
 
 import humanseg
@@ -22,6 +20,7 @@ from humanseg.client import (
     Result,
 )
 from humanseg.errors import ERROR_CODES
+from tests.support import images, servers
 
 
 def test_client_is_exported() -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 
-import images
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
 from humanseg import imaging
 from humanseg.errors import HumansegError
+from tests.support import images
 
 
 @pytest.mark.parametrize("mode", ["RGBA", "RGB", "L"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 
-import images
 import numpy as np
 import pytest
 from PIL import Image
@@ -17,6 +16,7 @@ from humanseg.models.store import ModelStore
 from humanseg.outputs import ID_PRESETS, parse_color, parse_margin, parse_output_spec
 from humanseg.pipeline import Pipeline
 from humanseg.settings import Settings
+from tests.support import images
 
 HEIGHT, WIDTH = 400, 600
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import images
 import numpy as np
 import pytest
 from PIL import Image
@@ -12,6 +11,7 @@ from PIL import Image
 from humanseg.models.runtimes import onnx_engine, session_threads
 from humanseg.pipeline import Pipeline
 from humanseg.settings import Settings
+from tests.support import images
 
 pytest.importorskip("onnxruntime")
 

@@ -6,11 +6,9 @@ import base64
 import io
 
 import httpx
-import images
 import numpy as np
 import pytest
 from PIL import Image
-from test_api_seed import assert_person_matte, result_image
 
 from humanseg.models.fusion import sharpen
 from humanseg.models.geometry import crop_padded, person_box, square_around
@@ -18,6 +16,8 @@ from humanseg.models.presets import QUALITY
 from humanseg.models.runtimes import LiteRTSession
 from humanseg.pipeline import Pipeline
 from humanseg.settings import Settings
+from tests.support import images
+from tests.support.images import assert_person_matte, result_image
 
 
 def matte(client: httpx.Client, data: bytes, **fields: str) -> np.ndarray:

@@ -17,9 +17,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import onnx_models
 import pytest
-import servers
 from PIL import Image
 
 from humanseg.errors import HumansegError
@@ -33,6 +31,7 @@ from humanseg.models.catalog import (
 )
 from humanseg.models.segmenter import Segmenter
 from humanseg.models.store import ModelStore
+from tests.support import onnx_models, servers
 
 PAYLOAD = b"\x08model-bytes\x00" * 4096
 
@@ -239,13 +238,13 @@ def test_concurrent_pulls_do_not_corrupt_the_cache(tmp_path: Path, model_server:
 
 def test_concurrent_pulls_from_separate_processes(tmp_path: Path, model_server: str) -> None:
     script = (
-        "import sys; sys.path.insert(0, sys.argv[3]);"
-        "from test_model_store import make_spec; from humanseg.models.catalog import UrlSource;"
+        "import sys; from tests.models.test_store import make_spec;"
+        "from humanseg.models.catalog import UrlSource;"
         "from humanseg.models.store import ModelStore;"
         "store = ModelStore(sys.argv[1]); spec = make_spec([UrlSource(sys.argv[2])]);"
         "[store.pull(spec, force=True) for _ in range(5)]"
     )
-    tests_dir = str(Path(__file__).parent)
+    root = Path(__file__).parents[2]  # the repository: `tests` is importable from there
     processes = [
         subprocess.Popen(
             [
@@ -254,8 +253,8 @@ def test_concurrent_pulls_from_separate_processes(tmp_path: Path, model_server: 
                 script,
                 str(tmp_path / "models"),
                 f"{model_server}/files/model.bin",
-                tests_dir,
-            ]
+            ],
+            cwd=root,
         )
         for _ in range(3)
     ]

@@ -11,7 +11,7 @@ import pytest
 
 from humanseg.settings import Settings
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 DOCKERFILES = ["Dockerfile", "Dockerfile.gpu"]
 
 

@@ -18,7 +18,7 @@ import pytest
 from humanseg.errors import ERROR_CODES
 from humanseg.settings import Settings
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text()
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
 

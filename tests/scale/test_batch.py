@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import boto3
-import images
 import pytest
-from batch_helpers import (
+
+from humanseg.scale.manifest import Entry, Manifest
+from tests.support import images
+from tests.support.batch import (
     check_output,
     kill,
     manifest_lines,
@@ -18,10 +20,8 @@ from batch_helpers import (
     wait_for_files,
     write_folder,
 )
-from conftest import AWS_ENV, BUCKET, _boto_kwargs
-from test_cli import humanseg
-
-from humanseg.scale.manifest import Entry, Manifest
+from tests.support.cli import humanseg
+from tests.support.s3 import AWS_ENV, BUCKET, boto_kwargs
 
 
 def test_folder_to_folder_records_failures_and_resumes(tmp_path: Path) -> None:
@@ -85,7 +85,7 @@ def test_colliding_outputs_and_bad_locations_fail_clearly(tmp_path: Path) -> Non
 
 
 def test_s3_to_s3_foreground(tmp_path: Path, s3_server: str) -> None:
-    client = boto3.client("s3", endpoint_url=s3_server, **_boto_kwargs())
+    client = boto3.client("s3", endpoint_url=s3_server, **boto_kwargs())
     photos = photo_set(5)
     for key, data in photos.items():
         client.put_object(Bucket=BUCKET, Key=f"batch-in/{key}", Body=data)

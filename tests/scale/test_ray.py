@@ -14,15 +14,21 @@ from pathlib import Path
 
 import boto3
 import httpx
-import images
 import pytest
-import servers
-from batch_helpers import check_output, kill, manifest_lines, photo_set, processes, wait_for_files
-from conftest import AWS_ENV, BUCKET, _boto_kwargs
 
 from humanseg.scale.batch import Summary, run_batch
 from humanseg.scale.job import BatchJob
 from humanseg.scale.ray_batch import run_ray
+from tests.support import images, servers
+from tests.support.batch import (
+    check_output,
+    kill,
+    manifest_lines,
+    photo_set,
+    processes,
+    wait_for_files,
+)
+from tests.support.s3 import AWS_ENV, BUCKET, boto_kwargs
 
 ray = pytest.importorskip("ray", reason="needs the [ray] extra")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -99,7 +105,7 @@ def test_serve_on_ray_answers_the_seed_endpoint(local_ray: None) -> None:
 def test_ray_batch_from_s3_survives_a_killed_actor(
     local_ray: None, s3_server: str, tmp_path: Path
 ) -> None:
-    client = boto3.client("s3", endpoint_url=s3_server, **_boto_kwargs())
+    client = boto3.client("s3", endpoint_url=s3_server, **boto_kwargs())
     photos = photo_set(120)
     for key, data in photos.items():
         client.put_object(Bucket=BUCKET, Key=f"ray-in/{key}", Body=data)

@@ -6,16 +6,16 @@ import json
 from pathlib import Path
 
 import boto3
-import images
 import pytest
-from conftest import AWS_ENV, BUCKET, _boto_kwargs
-from test_cli import humanseg
 
 from humanseg.errors import HumansegError
 from humanseg.fileio import check_key, path_inside
 from humanseg.scale.storage import LocalStorage, open_storage
 from humanseg.settings import Settings
 from humanseg.sources.s3 import parse_s3_url
+from tests.support import images
+from tests.support.cli import humanseg
+from tests.support.s3 import AWS_ENV, BUCKET, boto_kwargs
 
 BAD_KEYS = [
     "../escape.png",
@@ -79,7 +79,7 @@ def test_s3_urls_with_dot_segments_are_refused(url: str) -> None:
 def test_s3_batch_cannot_write_outside_its_destination(tmp_path: Path, s3_server: str) -> None:
     """A source bucket whose keys climb out of the destination: each key fails, with its
     reason in the manifest and the summary; the honest key is done; nothing lands outside."""
-    client = boto3.client("s3", endpoint_url=s3_server, **_boto_kwargs())
+    client = boto3.client("s3", endpoint_url=s3_server, **boto_kwargs())
     photo = images.astronaut_jpeg()
     outside = tmp_path / "home"
     outside.mkdir()

@@ -13,9 +13,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-import images
 import pytest
-import servers
+
+from tests.support import images, servers
 
 SEGMENT = "/human_image_segmentation"
 

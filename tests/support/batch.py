@@ -9,9 +9,10 @@ import signal
 import time
 from pathlib import Path
 
-import images
 import numpy as np
 from PIL import Image
+
+from tests.support import images
 
 
 def photo_set(count: int, *, start: int = 0) -> dict[str, bytes]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import struct
 import zlib
 from functools import cache
 
+import httpx
 import numpy as np
 from PIL import Image
 from skimage import data
@@ -79,3 +81,19 @@ def raw_png(width: int, height: int, *, bit_depth: int, color_type: int, pixels:
 def cat() -> Image.Image:
     """Chelsea the cat: an animal filling the frame, no person."""
     return Image.fromarray(data.chelsea())
+
+
+def result_image(response: httpx.Response) -> Image.Image:
+    """The image in a seed endpoint's successful JSON answer."""
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    payload = response.json()
+    assert list(payload) == ["result"]
+    return decode(base64.b64decode(payload["result"]))
+
+
+def assert_person_matte(alpha: np.ndarray) -> None:
+    """The astronaut's head is opaque and the corners are clear."""
+    head, corners = person_region_alpha(alpha)
+    assert head > 0.85, f"head region only {head:.2f} opaque"
+    assert corners < 0.10, f"corners {corners:.2f} opaque"
