@@ -10,11 +10,16 @@ and unmapped, so peak memory is bounded as before.
 
 Set any ``MALLOC_*`` or ``GLIBC_TUNABLES`` variable to tune malloc yourself: this module then
 leaves it alone.
+
+The tuning is process-wide, so it is applied where a process that serves images starts (the
+server's start-up, each batch or cut worker, each Ray actor) through ``tune_process``, which
+says in the log what it did; constructing a ``Pipeline`` changes nothing about the process.
 """
 
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import sys
 
@@ -24,6 +29,7 @@ MMAP_THRESHOLD = 32 * 1024 * 1024  # the largest glibc's own adaptive threshold 
 TRIM_THRESHOLD = 2 * MMAP_THRESHOLD  # what glibc pairs with an adapted mmap threshold
 
 _done = False
+log = logging.getLogger(__name__)
 
 
 def keep_freed_memory() -> bool:
@@ -43,6 +49,23 @@ def keep_freed_memory() -> bool:
         mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
     )
     return _done
+
+
+def tune_process(role: str) -> bool:
+    """Apply ``keep_freed_memory`` at the start of a serving process and log the outcome."""
+    if keep_freed_memory():
+        log.info(
+            "%s: malloc keeps freed blocks below %d MiB in the process "
+            "(mmap threshold %d MiB, trim threshold %d MiB)",
+            role,
+            MMAP_THRESHOLD >> 20,
+            MMAP_THRESHOLD >> 20,
+            TRIM_THRESHOLD >> 20,
+        )
+        return True
+    why = "MALLOC_* or GLIBC_TUNABLES is set" if _user_tuned(os.environ) else "not glibc"
+    log.info("%s: malloc left as it is (%s)", role, why)
+    return False
 
 
 def _user_tuned(environ: os._Environ[str] | dict[str, str]) -> bool:

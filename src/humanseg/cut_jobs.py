@@ -17,6 +17,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from humanseg import allocator
 from humanseg.errors import HumansegError
 from humanseg.fileio import check_key, is_image_name, write_atomic
 from humanseg.pipeline import OutputSpec, OutputType, Pipeline, parse_output_spec
@@ -158,6 +159,7 @@ _options: tuple[OutputType, str | None] = (OutputType.ALPHA, None)
 
 def _init_worker(settings: Settings, output_type: OutputType, model: str | None) -> None:
     global _pipeline, _options
+    allocator.tune_process("cut worker")
     _pipeline = Pipeline(settings)
     _options = (output_type, model)
 

@@ -15,7 +15,6 @@ import numpy as np
 from PIL import Image
 
 from humanseg import compose, imaging, matting
-from humanseg.allocator import keep_freed_memory
 from humanseg.errors import error
 from humanseg.models.catalog import FACE_DETECTION
 from humanseg.models.faces import FaceDetector
@@ -63,7 +62,6 @@ class Output:
 
 class Pipeline:
     def __init__(self, settings: Settings, registry: ModelRegistry | None = None) -> None:
-        keep_freed_memory()  # no page faults on every request's fresh arrays (see allocator)
         self.settings = settings
         self.registry = registry or ModelRegistry(
             ModelStore(settings.model_dir, pull=settings.pull_on_request),

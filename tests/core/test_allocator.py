@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import logging
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -37,6 +39,27 @@ def test_server_requests_reuse_freed_memory(tmp_path: Path) -> None:
             client.post("/human_image_segmentation", json=body).raise_for_status()
         per_request = (_page_faults(process.pid) - before) / 10
     assert per_request < 300
+    assert "server: malloc keeps freed blocks below 32 MiB" in (tmp_path / "server.log").read_text()
+
+
+def test_constructing_a_pipeline_leaves_the_process_alone() -> None:
+    """The tuning is process-wide: only a serving process's start applies it, never a class."""
+    script = (
+        "from humanseg import allocator; from humanseg.pipeline import Pipeline;"
+        "from humanseg.settings import Settings; Pipeline(Settings()); print(allocator._done)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_tune_process_says_what_it_did(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="humanseg.allocator"):
+        tuned = allocator.tune_process("test worker")
+    assert caplog.messages[-1].startswith("test worker: malloc ")
+    assert ("keeps freed blocks" in caplog.messages[-1]) == tuned
 
 
 def test_users_own_malloc_settings_win() -> None:

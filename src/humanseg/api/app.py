@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from humanseg import __version__
+from humanseg import __version__, allocator
 from humanseg.api import docs, health, metrics, playground, removebg, sagemaker, seed
 from humanseg.api.auth import AuthMiddleware, load_api_keys, openapi_security
 from humanseg.api.browser import BrowserGuardMiddleware
@@ -33,6 +33,8 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # this process now serves: keep each request's freed arrays for the next (see allocator)
+        allocator.tune_process("server")
         if not service.ready:
             service.start_loading()
         yield

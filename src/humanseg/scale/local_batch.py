@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from humanseg import allocator
 from humanseg.errors import error
 from humanseg.scale.job import BatchJob, Worker
 from humanseg.scale.manifest import Entry
@@ -28,6 +29,7 @@ def default_workers() -> int:
 
 def _start_worker(job: BatchJob, threads: int) -> None:
     global _worker
+    allocator.tune_process("batch worker")
     overrides: dict[str, int] = {"max_concurrency": 1}
     if "inference_threads" not in job.settings:  # share the cores rather than oversubscribe
         overrides["inference_threads"] = threads

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from humanseg import allocator
 from humanseg.scale.job import BatchJob, Worker
 from humanseg.scale.manifest import Entry
 from humanseg.settings import Settings
@@ -24,6 +25,7 @@ _FIELDS = ("key", "status", "output", "code", "message")
 
 class SegmentActor:
     def __init__(self, job: BatchJob, overrides: dict[str, Any]) -> None:
+        allocator.tune_process("ray batch actor")  # the actor's process starts serving here
         self.worker = Worker(job, job.build_settings(**overrides))
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[str]]:
