@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/foreground_quality.py
 
-Uses the synthetic case of tests/test_matting.py (a known foreground colour and hair-like
+Uses the synthetic case of tests/core/test_matting.py (a known foreground colour and hair-like
 alpha composited on two different backgrounds), so the truth is known exactly.
 """
 

@@ -11,6 +11,10 @@ import pytest
 from tests.support import images, servers
 from tests.support.s3 import AWS_ENV, BUCKET, boto_kwargs
 
+# Fixtures that start a process (humanseg serve, moto's S3 server, Ray): a test using one is
+# in the slow lane. Tests that start a process themselves carry ``@pytest.mark.slow``.
+PROCESS_FIXTURES = frozenset({"server", "client", "s3_server", "local_ray"})
+
 # What the shared test server's operator chose to run (pulled when it starts).
 SERVED_MODELS = "auto,quality,selfie,selfie-landscape,modnet,u2netp"
 
@@ -75,6 +79,27 @@ def client(server: str) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def model_dir() -> Path:
+    """The one model folder of the run: every server, CLI and worker the tests start reads it.
+
+    HUMANSEG_MODEL_DIR if set, else the user's model cache, so a model is pulled at most once
+    (by the first test that needs it) and kept for later runs, never into a fresh folder.
+    """
+    from humanseg.settings import default_model_dir
+
+    path = Path(os.environ.get("HUMANSEG_MODEL_DIR") or default_model_dir())
+    os.environ["HUMANSEG_MODEL_DIR"] = str(path)
+    return path
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _no_proxies() -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
         os.environ.pop(name, None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``-m "not slow"`` leaves out every test that needs a process started for it."""
+    for item in items:
+        if PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

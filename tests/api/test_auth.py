@@ -15,6 +15,8 @@ import pytest
 from humanseg.api.auth import ApiKeys, presented_keys
 from tests.support import images, servers
 
+pytestmark = pytest.mark.slow  # every test here starts processes (servers, CLIs or a browser)
+
 ENV_KEY = "env-key-7f3a9c1e5b"
 FILE_KEY = "file-key-2d8e4b6a0c"
 SEGMENT = "/human_image_segmentation"

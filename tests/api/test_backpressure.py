@@ -19,6 +19,8 @@ from PIL import Image
 
 from tests.support import images, servers
 
+pytestmark = pytest.mark.slow  # every test here starts processes (servers, CLIs or a browser)
+
 LIMITS = {
     "HUMANSEG_MAX_CONCURRENCY": "1",
     "HUMANSEG_MAX_QUEUE": "1",

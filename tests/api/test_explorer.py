@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.browser import block_outside_requests, chromium, needs_chromium
 
-pytestmark = needs_chromium
+pytestmark = [pytest.mark.slow, needs_chromium]  # a browser and the server
 
 
 @pytest.fixture(scope="module")

@@ -99,6 +99,7 @@ def test_unknown_paths_share_one_label(client: httpx.Client) -> None:
     assert _sample(text, "humanseg_requests_total", route="(unmatched)", code="not_found") >= 3
 
 
+@pytest.mark.slow
 def test_metrics_add_up_every_worker_process(artifacts_dir: Path) -> None:
     """With --workers 2 each request lands on either process; /metrics counts them all."""
     env = {"HUMANSEG_WORKERS": "2", "HUMANSEG_LOG_LEVEL": "warning"}

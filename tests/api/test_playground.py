@@ -16,7 +16,7 @@ from PIL import Image
 from tests.support import images
 from tests.support.browser import chromium, needs_chromium
 
-pytestmark = needs_chromium
+pytestmark = [pytest.mark.slow, needs_chromium]  # a browser and the server
 
 
 @pytest.fixture(scope="module")

@@ -298,6 +298,7 @@ def test_large_base64_form_field(client: httpx.Client) -> None:
     assert open_image(response.content, "PNG").size == (1024, 1024)
 
 
+@pytest.mark.slow
 def test_api_key_on_removebg_is_the_servers_one_check() -> None:
     """With HUMANSEG_AUTH=api_key, remove.bg's route takes the key like every route (X-Api-Key
     or Bearer; both must be valid when both come), in remove.bg's error shape; a real uvicorn

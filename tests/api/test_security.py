@@ -19,6 +19,8 @@ from PIL import Image
 from humanseg.settings import Settings
 from tests.support import images, servers
 
+pytestmark = pytest.mark.slow  # every test here starts processes (servers, CLIs or a browser)
+
 ENV = {
     "HUMANSEG_MAX_CONCURRENCY": "2",
     "HUMANSEG_MAX_QUEUE": "8",

@@ -8,9 +8,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support import images, servers
 from tests.support.cli import humanseg
+
+pytestmark = pytest.mark.slow  # every test here starts processes (servers, CLIs or a browser)
 
 
 def test_help_lists_commands() -> None:

@@ -15,6 +15,8 @@ from humanseg.cut_jobs import plan
 from humanseg.fileio import write_atomic
 from tests.support import images, servers
 
+pytestmark = pytest.mark.slow  # every test here starts processes (servers, CLIs or a browser)
+
 
 def cut(*args: str, stdin: bytes | None = None, cwd: Path | None = None):
     return subprocess.run(

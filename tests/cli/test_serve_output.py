@@ -13,8 +13,11 @@ import threading
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support import images, servers
+
+pytestmark = pytest.mark.slow  # every test here starts processes (servers, CLIs or a browser)
 
 
 def test_port_in_use_is_one_clear_line_and_no_banner() -> None:

@@ -21,6 +21,7 @@ def _page_faults(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc and /proc only")
 def test_server_requests_reuse_freed_memory(tmp_path: Path) -> None:
     """Without the tuning, each 1 MP request page-faulted 1,700–2,900 fresh pages here."""

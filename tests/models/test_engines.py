@@ -23,6 +23,7 @@ def matte(engine: str, precision: str = "f32") -> tuple[np.ndarray, str]:
     return np.asarray(Image.open(io.BytesIO(output.data))), provider
 
 
+@pytest.mark.slow
 def test_openvino_f32_matches_onnxruntime() -> None:
     pytest.importorskip("openvino")
     reference, provider = matte("onnxruntime")
@@ -32,6 +33,7 @@ def test_openvino_f32_matches_onnxruntime() -> None:
     assert np.abs(same.astype(int) - reference).max() <= 2  # float rounding only
 
 
+@pytest.mark.slow
 def test_openvino_bf16_keeps_the_matte() -> None:
     pytest.importorskip("openvino")
     reference, _ = matte("onnxruntime")

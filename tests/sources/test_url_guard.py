@@ -59,6 +59,7 @@ LOOPBACK_HOSTS = [
 ]
 
 
+@pytest.mark.slow
 def test_default_settings_refuse_every_loopback_spelling_without_connecting(
     default_server: str, target: servers.Gate
 ) -> None:

@@ -74,5 +74,16 @@ def processes(*, parent: int | None = None, cmdline_has: str) -> list[int]:
     return found
 
 
+def wait_for_processes(*, timeout: float, **match: object) -> list[int]:
+    """The processes ``processes(**match)`` finds, once there is at least one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = processes(**match)  # type: ignore[arg-type]
+        if found:
+            return found
+        time.sleep(0.05)
+    raise TimeoutError(f"no process matching {match} after {timeout} s")
+
+
 def kill(pid: int) -> None:
     os.kill(pid, signal.SIGKILL)

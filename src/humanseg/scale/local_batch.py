@@ -7,6 +7,7 @@ poison image cannot stall the job. Outputs are written atomically, so nothing is
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections import Counter, deque
@@ -20,6 +21,7 @@ from humanseg.scale.job import BatchJob, Worker
 from humanseg.scale.manifest import Entry
 
 MAX_CRASHES = 3
+log = logging.getLogger(__name__)
 _worker: Worker | None = None
 
 
@@ -69,6 +71,9 @@ def run_local(job: BatchJob, keys: list[str], *, workers: int) -> Iterator[Entry
                     yield _entry(key, future)
             if not broken:
                 continue
+            log.warning(
+                "a worker process died; %d image(s) in flight are queued again", len(in_flight)
+            )
             fruitless_pools = 0 if finished else fruitless_pools + 1
             if fruitless_pools >= MAX_CRASHES:
                 raise error(
