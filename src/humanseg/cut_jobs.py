@@ -26,7 +26,6 @@ from humanseg.settings import Settings
 if TYPE_CHECKING:
     from humanseg.client import Client
 
-OUTPUT_SUFFIX = {"image/png": ".png"}
 _GLOB_CHARS = frozenset("*?[")
 
 

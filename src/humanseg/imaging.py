@@ -24,7 +24,6 @@ except ImportError:  # pragma: no cover - fpng ships wheels for the common platf
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-SUPPORTED_FORMATS = ("JPEG", "PNG", "BMP")
 # Encoders write 1 (baseline) to about 12 (progressive) scans; 64 bounds a 16 MP decode to ~1 s.
 MAX_JPEG_SCANS = 64
 

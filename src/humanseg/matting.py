@@ -307,10 +307,6 @@ def upsample_probability(probability: np.ndarray, size: tuple[int, int]) -> np.n
     return resized.copy() if resized is probability else resized
 
 
-def to_uint8(probability: np.ndarray) -> np.ndarray:
-    return np.round(np.clip(probability, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
 def dilate_mask(mask: np.ndarray, radius: int) -> np.ndarray:
     """Binary dilation by a square of side 2·radius+1 (separable running maximum)."""
     window = 2 * radius + 1

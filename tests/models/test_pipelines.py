@@ -11,7 +11,13 @@ import pytest
 from PIL import Image
 
 from humanseg.models.fusion import sharpen
-from humanseg.models.geometry import crop_padded, person_box, square_around
+from humanseg.models.geometry import (
+    crop_padded,
+    person_bounds,
+    size_of,
+    square_around,
+    widened,
+)
 from humanseg.models.presets import QUALITY
 from humanseg.models.runtimes import LiteRTSession
 from humanseg.pipeline import Pipeline
@@ -30,10 +36,14 @@ def matte(client: httpx.Client, data: bytes, **fields: str) -> np.ndarray:
 def test_person_box_and_square() -> None:
     probability = np.zeros((100, 200), dtype=np.float32)
     probability[20:40, 50:90] = 0.9
-    assert person_box(probability, 0.0, 0.5) == (50, 20, 90, 40)
-    assert person_box(probability, 0.5, 0.5) == (30, 10, 110, 50)
-    assert person_box(probability, 0.0, 0.95) is None
-    assert person_box(probability, 10.0, 0.5) == (0, 0, 200, 100)  # clipped to the photo
+
+    def person_box(margin: float, threshold: float) -> tuple[int, int, int, int] | None:
+        return widened(person_bounds(probability, threshold), margin, size_of(probability))
+
+    assert person_box(0.0, 0.5) == (50, 20, 90, 40)
+    assert person_box(0.5, 0.5) == (30, 10, 110, 50)
+    assert person_box(0.0, 0.95) is None
+    assert person_box(10.0, 0.5) == (0, 0, 200, 100)  # clipped to the photo
     assert square_around((50, 20, 90, 40)) == (50, 10, 90, 50)
 
 

@@ -45,11 +45,6 @@ def widened(box: Box | None, margin: float, size: tuple[int, int]) -> Box | None
     )
 
 
-def person_box(probability: np.ndarray, margin: float, threshold: float) -> Box | None:
-    """The box around the pixels above ``threshold``, widened by ``margin``, in the map."""
-    return widened(person_bounds(probability, threshold), margin, size_of(probability))
-
-
 def clipped(box: Box, size: tuple[int, int]) -> Box:
     """The part of ``box`` inside an image of ``size``."""
     left, top, right, bottom = box
