@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.support import images
+from tests.support import images, servers
 
 PATH = "/v1.0/removebg"
 PHOTO_PNG = images.encode(images.astronaut(), "PNG")
@@ -305,7 +305,6 @@ def test_api_key_on_removebg_is_the_servers_one_check() -> None:
     server on loopback runs the app."""
     import threading
 
-    import servers
     import uvicorn
 
     from humanseg.api.app import create_app
