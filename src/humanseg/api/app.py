@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.state.service = service
     # humanseg's error shape everywhere but under the remove.bg-compatible path, which has its own
     render = ErrorRenderer({removebg.PATH: removebg.error_body})
+    app.state.error_renderer = render
     install_error_handlers(app, render)
     # outermost last: request id and metrics see everything, auth runs before any body read
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, render=render)
