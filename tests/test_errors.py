@@ -4,12 +4,12 @@ each front end's shape, and the client raising from the same codes. No server is
 from __future__ import annotations
 
 import ast
+import asyncio
 import pickle
 from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from humanseg.api import removebg
 from humanseg.api.errors import ErrorRenderer
@@ -102,22 +102,33 @@ def test_the_app_shapes_errors_by_path_and_checks_the_key_once(
 
     monkeypatch.setattr(ApiKeys, "check", counted)
     app = create_app(Settings(auth="api_key", api_keys=["secret"]))
-    with TestClient(app) as client:
-        seed = client.post("/human_image_segmentation", json={})
-        assert seed.status_code == 401 and seed.json()["error"]["code"] == "missing_api_key"
-        assert seed.headers["www-authenticate"] == "Bearer"
-        answer = client.post(removebg.PATH, data={"size": "x"}, headers={"X-Api-Key": "bad"})
-        assert answer.status_code == 403
-        assert answer.json() == {
-            "errors": [{"title": "The API key sent is not valid.", "code": "invalid_api_key"}]
-        }
-        wrong_method = client.get("/human_image_segmentation", headers={"X-Api-Key": "secret"})
-        assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["allow"]
-        assert wrong_method.json()["error"]["code"] == "method_not_allowed"
-        checks.clear()
-        answer = client.post(removebg.PATH, data={"size": "x"}, headers={"X-Api-Key": "secret"})
-        assert answer.json()["errors"][0]["code"] == "invalid_parameter"
-        assert checks == ["check"]  # the remove.bg route checks the key once, as every route
+
+    async def requests() -> None:  # no model is needed: every answer comes before one is used
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            seed = await client.post("/human_image_segmentation", json={})
+            assert seed.status_code == 401 and seed.json()["error"]["code"] == "missing_api_key"
+            assert seed.headers["www-authenticate"] == "Bearer"
+            answer = await client.post(
+                removebg.PATH, data={"size": "x"}, headers={"X-Api-Key": "bad"}
+            )
+            assert answer.status_code == 403
+            assert answer.json() == {
+                "errors": [{"title": "The API key sent is not valid.", "code": "invalid_api_key"}]
+            }
+            wrong_method = await client.get(
+                "/human_image_segmentation", headers={"X-Api-Key": "secret"}
+            )
+            assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["allow"]
+            assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+            checks.clear()
+            answer = await client.post(
+                removebg.PATH, data={"size": "x"}, headers={"X-Api-Key": "secret"}
+            )
+            assert answer.json()["errors"][0]["code"] == "invalid_parameter"
+            assert checks == ["check"]  # the remove.bg route checks the key once, as every route
+
+    asyncio.run(requests())
 
 
 def _response(status: int, **kwargs: object) -> httpx.Response:
