@@ -25,7 +25,10 @@ WORKDIR /tmp
 
 
 FROM base AS lambda
-RUN pip install awslambdaric
+# the `lambda` extra (Mangum, the ASGI adapter) and AWS's runtime interface client
+COPY pyproject.toml README.md LICENSE /build/
+COPY src /build/src
+RUN pip install "/build[lambda]" awslambdaric && rm -rf /build
 USER humanseg
 ENTRYPOINT ["python", "-m", "awslambdaric"]
 CMD ["humanseg.adapters.aws_lambda.handler"]

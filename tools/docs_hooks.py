@@ -2,7 +2,8 @@
 
 A page asks for a table with a marker line, ``<!-- table: settings -->`` or
 ``<!-- table: errors -->``; the marker is replaced by the table, so the docs cannot drift from
-``humanseg.settings.Settings`` and the error registry ``humanseg.errors.ERROR_CODES``.
+``humanseg.settings.Settings``, the error codes ``humanseg.errors.ErrorCode`` with their
+descriptions, and the statuses the HTTP layer gives them (``humanseg.api.http_errors``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 from pydantic_core import PydanticUndefined
 
-from humanseg.errors import ERROR_CODES
+from humanseg.api.http_errors import HEADERS, STATUS
+from humanseg.errors import ErrorCode
 from humanseg.settings import Settings
 
 _MARKER = re.compile(r"^<!-- table: (\w+) -->$", re.M)
@@ -53,8 +55,12 @@ def settings_table() -> str:
 
 def errors_table() -> str:
     rows = ["| Status | Code | When |", "|---|---|---|"]
-    for code, (status, message) in sorted(ERROR_CODES.items(), key=lambda item: item[1][0]):
-        rows.append(f"| {status} | `{code}` | {_cell(message)} |")
+    for code in sorted(ErrorCode, key=lambda code: STATUS[code]):  # stable: registry order
+        headers = ", ".join(f"`{name}`" for name in HEADERS.get(code, {}))
+        with_headers = f" (with {headers})" if headers else ""
+        rows.append(
+            f"| {STATUS[code]} | `{code.value}` | {_cell(code.description)}{with_headers} |"
+        )
     return "\n".join(rows)
 
 

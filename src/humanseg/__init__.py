@@ -1,7 +1,7 @@
 """humanseg: self-hosted human image segmentation."""
 
 from humanseg.client import ApiError, AsyncClient, Client, Result
-from humanseg.errors import HumansegError
+from humanseg.errors import ErrorCode, HumansegError
 from humanseg.pipeline import Output, OutputType, Pipeline
 from humanseg.settings import Settings
 
@@ -11,6 +11,7 @@ __all__ = [
     "ApiError",
     "AsyncClient",
     "Client",
+    "ErrorCode",
     "HumansegError",
     "Output",
     "OutputType",

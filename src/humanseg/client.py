@@ -13,8 +13,8 @@
         cutout = await client.segment("photo.jpg", type="foreground")
 
 Every field of ``POST /human_image_segmentation`` is an argument of ``segment``. A failure the
-server reports raises an ``ApiError`` subclass carrying the server's registered ``code``
-(``humanseg.errors.ERROR_CODES``); a server that cannot be reached raises
+server reports raises an ``ApiError`` subclass carrying the server's ``code`` (a
+``humanseg.errors.ErrorCode``) and HTTP ``status``; a server that cannot be reached raises
 ``ApiConnectionError``.
 """
 
@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import httpx
 import pybase64 as base64
 
-from humanseg.errors import ERROR_CODES, HumansegError
+from humanseg.api.http_errors import STATUS
+from humanseg.errors import ErrorCode, HumansegError
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -54,9 +55,19 @@ _URL_SCHEMES = ("http://", "https://", "s3://")
 class ApiError(HumansegError):
     """The server answered with an error: ``status``, ``code`` and ``message`` are its own.
 
-    ``code`` is one of ``humanseg.errors.ERROR_CODES``; an answer that is not humanseg's
-    (a proxy's error page) is ``fetch_failed`` with the status it came with.
+    ``code`` is an ``ErrorCode``; an answer that is not humanseg's (a proxy's error page, or a
+    code this client does not know) is ``fetch_failed`` with the status it came with.
     """
+
+    def __init__(self, status: int, code: ErrorCode | str, message: str) -> None:
+        super().__init__(code, message)
+        self.status = status
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.status}, {self.code.value!r}, {self.message!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.status, self.code, self.message))
 
 
 class InvalidRequestError(ApiError):
@@ -93,8 +104,11 @@ class ApiConnectionError(ApiError):
     ``status`` is 0: no HTTP answer came back.
     """
 
-    def __init__(self, code: Literal["fetch_failed", "fetch_timeout"], message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(0, code, message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.code, self.message))
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {
@@ -111,25 +125,31 @@ _BY_STATUS: dict[int, type[ApiError]] = {
     503: UnavailableError,
     504: UpstreamError,
 }
-_BY_CODE: dict[str, type[ApiError]] = {"request_timeout": RequestTimeoutError}
+_BY_CODE: dict[ErrorCode, type[ApiError]] = {ErrorCode.REQUEST_TIMEOUT: RequestTimeoutError}
 
 
-def error_class(code: str, status: int) -> type[ApiError]:
-    """The exception class for a registered ``code`` (or, for another, its ``status``)."""
+def error_class(code: ErrorCode, status: int) -> type[ApiError]:
+    """The exception class for ``code`` (by the status it is registered with, else ``status``)."""
     if code in _BY_CODE:
         return _BY_CODE[code]
-    registered = ERROR_CODES.get(code)
-    return _BY_STATUS.get(registered[0] if registered else status, ApiError)
+    return _BY_STATUS.get(STATUS.get(code, status), ApiError)
 
 
 def _api_error(response: httpx.Response) -> ApiError:
+    status = response.status_code
     try:
         detail = response.json()["error"]
-        code, message = str(detail["code"]), str(detail["message"])
+        raw_code, message = str(detail["code"]), str(detail["message"])
     except (ValueError, KeyError, TypeError):
         text = response.text.strip()[:200] or response.reason_phrase
-        code, message = "fetch_failed", f"HTTP {response.status_code} from the server: {text}"
-    return error_class(code, response.status_code)(response.status_code, code, message)
+        raw_code, message = "", f"HTTP {status} from the server: {text}"
+    try:
+        code = ErrorCode(raw_code)
+    except ValueError:  # not humanseg's answer, or a code this client does not know
+        if raw_code:
+            message = f"HTTP {status} from the server, code {raw_code[:50]!r}: {message}"
+        code = ErrorCode.FETCH_FAILED
+    return error_class(code, status)(status, code, message)
 
 
 # --- results --------------------------------------------------------------------------------
@@ -269,7 +289,9 @@ def _result(response: httpx.Response, body: dict[str, Any]) -> Result:
         data = base64.b64decode(response.json()["result"])
     except (ValueError, KeyError, TypeError):
         raise UpstreamError(
-            response.status_code, "fetch_failed", "The server's answer has no `result` field."
+            response.status_code,
+            ErrorCode.FETCH_FAILED,
+            "The server's answer has no `result` field.",
         ) from None
     model = response.headers.get(MODEL_HEADER) or body.get("model")
     return Result(
@@ -291,8 +313,10 @@ def _should_retry(response: httpx.Response, attempt: int, retries: int) -> bool:
 
 def _connection_error(base_url: httpx.URL, exc: httpx.TransportError) -> ApiConnectionError:
     if isinstance(exc, httpx.TimeoutException):
-        return ApiConnectionError("fetch_timeout", f"{base_url} did not answer in time ({exc}).")
-    return ApiConnectionError("fetch_failed", f"Cannot reach {base_url} ({exc}).")
+        return ApiConnectionError(
+            ErrorCode.FETCH_TIMEOUT, f"{base_url} did not answer in time ({exc})."
+        )
+    return ApiConnectionError(ErrorCode.FETCH_FAILED, f"Cannot reach {base_url} ({exc}).")
 
 
 def _http_options(base_url: str, api_key: str | None, timeout: float) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from humanseg.models.geometry import bounds
 from humanseg.outputs import RGBA, IdPreset, Margin
 
 # A pixel counts as part of the person for cropping when its alpha reaches this value, so faint
@@ -56,12 +57,7 @@ class Cutout:
 
 def subject_box(alpha: np.ndarray) -> tuple[int, int, int, int] | None:
     """(left, top, right, bottom) of the person, exclusive right/bottom; None if there is none."""
-    solid = alpha >= SUBJECT_THRESHOLD
-    rows = np.flatnonzero(solid.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(solid.any(axis=0))
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    return bounds(alpha >= SUBJECT_THRESHOLD)
 
 
 def margin_box(box: tuple[int, int, int, int], margin: Margin) -> tuple[int, int, int, int]:

@@ -1,97 +1,142 @@
-"""The one exception type of humanseg: a stable code, an HTTP status and a sentence for people.
+"""The one exception type of humanseg: a stable code and a sentence for people.
 
-Front ends render it in their own shape (the seed API as ``{"error": {...}}``, the CLI as a line
-on stderr and an exit code); the core only raises it.
+The codes are :class:`ErrorCode`, each with its meaning in :data:`DESCRIPTIONS`; nothing here
+knows about HTTP. Front ends turn an error into their own answer: the HTTP layer gives each code
+its status and headers (``humanseg.api.http_errors``) and each endpoint its body shape, the CLI
+prints a line on stderr and exits non-zero. The core only raises it.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Every code humanseg answers with. Stable: clients match on these strings."""
+
+    INVALID_JSON = "invalid_json"
+    INVALID_REQUEST = "invalid_request"
+    MISSING_INPUT = "missing_input"
+    CONFLICTING_INPUT = "conflicting_input"
+    INVALID_BASE64 = "invalid_base64"
+    INVALID_TYPE = "invalid_type"
+    INVALID_URL = "invalid_url"
+    URL_FORBIDDEN = "url_forbidden"
+    UNKNOWN_MODEL = "unknown_model"
+    MODEL_NOT_SERVED = "model_not_served"
+    MISSING_API_KEY = "missing_api_key"
+    INVALID_API_KEY = "invalid_api_key"
+    INVALID_FORMAT = "invalid_format"
+    INVALID_COLOR = "invalid_color"
+    INVALID_MARGIN = "invalid_margin"
+    INVALID_ID_PRESET = "invalid_id_preset"
+    MISSING_BACKGROUND = "missing_background"
+    INVALID_PARAMETER = "invalid_parameter"
+    UNKNOWN_FOREGROUND = "unknown_foreground"
+    UNSAFE_PATH = "unsafe_path"
+    CLIENT_DISCONNECTED = "client_disconnected"
+    HOST_NOT_ALLOWED = "host_not_allowed"
+    CROSS_ORIGIN_REFUSED = "cross_origin_refused"
+    NOT_FOUND = "not_found"
+    CLIENT_TIMEOUT = "client_timeout"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    REQUEST_TOO_LARGE = "request_too_large"
+    BASE64_TOO_LARGE = "base64_too_large"
+    DOWNLOAD_TOO_LARGE = "download_too_large"
+    IMAGE_TOO_LARGE = "image_too_large"
+    REQUEST_LINE_TOO_LONG = "request_line_too_long"
+    HEADERS_TOO_LARGE = "headers_too_large"
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    INVALID_IMAGE = "invalid_image"
+    IMAGE_TOO_COMPLEX = "image_too_complex"
+    NO_PERSON = "no_person"
+    NO_FACE = "no_face"
+    MULTIPLE_FACES = "multiple_faces"
+    FETCH_FAILED = "fetch_failed"
+    MODEL_UNAVAILABLE = "model_unavailable"
+    NOT_READY = "not_ready"
+    OVERLOADED = "overloaded"
+    REQUEST_TIMEOUT = "request_timeout"
+    FETCH_TIMEOUT = "fetch_timeout"
+    INTERNAL_ERROR = "internal_error"
+
+    @property
+    def description(self) -> str:
+        return DESCRIPTIONS[self]
+
+
+# What each code means; docs/errors.md is generated from it.
+DESCRIPTIONS: dict[ErrorCode, str] = {
+    ErrorCode.INVALID_JSON: "The request body is not a JSON object.",
+    ErrorCode.INVALID_REQUEST: "A field has the wrong type or value.",
+    ErrorCode.MISSING_INPUT: "Neither `img` nor `url` was given.",
+    ErrorCode.CONFLICTING_INPUT: "Both `img` and `url` were given.",
+    ErrorCode.INVALID_BASE64: "`img` is not valid base64.",
+    ErrorCode.INVALID_TYPE: "`type` is not a known output type.",
+    ErrorCode.INVALID_URL: "`url` is malformed or uses an unsupported scheme.",
+    ErrorCode.URL_FORBIDDEN: "`url` points at a loopback, private or otherwise non-public address.",
+    ErrorCode.UNKNOWN_MODEL: "The model named is not in the catalog.",
+    ErrorCode.MODEL_NOT_SERVED: "The model named is not one this server was configured to run.",
+    ErrorCode.MISSING_API_KEY: "No API key was sent (`Authorization: Bearer` or `X-Api-Key`).",
+    ErrorCode.INVALID_API_KEY: "The API key sent is not valid.",
+    ErrorCode.INVALID_FORMAT: "`format` is unknown, or jpeg was asked for an output with alpha.",
+    ErrorCode.INVALID_COLOR: "`bg_color` is not a colour (hex, rgba() or a name).",
+    ErrorCode.INVALID_MARGIN: "`crop_margin` is not a length such as 20px or 10%.",
+    ErrorCode.INVALID_ID_PRESET: "`id_preset` is not a known ID photo size.",
+    ErrorCode.MISSING_BACKGROUND: "`type` background was asked without a colour or image.",
+    ErrorCode.INVALID_PARAMETER: "A remove.bg parameter has an unsupported value.",
+    # remove.bg's own code and title for a photo with nobody in it (its endpoint only)
+    ErrorCode.UNKNOWN_FOREGROUND: "Could not identify foreground in image.",
+    ErrorCode.UNSAFE_PATH: (
+        "A key or path would leave its folder or prefix (`..`, absolute, backslash, NUL, drive)."
+    ),
+    ErrorCode.CLIENT_DISCONNECTED: "The client closed the connection before the body ended.",
+    ErrorCode.HOST_NOT_ALLOWED: "The Host header names a host this server does not answer for.",
+    ErrorCode.CROSS_ORIGIN_REFUSED: "A cross-origin browser request that is not JSON.",
+    ErrorCode.NOT_FOUND: "No such path.",
+    ErrorCode.CLIENT_TIMEOUT: "The request head or body arrived too slowly; the connection is cut.",
+    ErrorCode.METHOD_NOT_ALLOWED: "The path does not accept this HTTP method.",
+    ErrorCode.REQUEST_TOO_LARGE: "The request body is larger than the limit.",
+    ErrorCode.BASE64_TOO_LARGE: "A base64 field is longer than the base64 length limit.",
+    ErrorCode.DOWNLOAD_TOO_LARGE: "The image behind `url` is larger than the download limit.",
+    ErrorCode.IMAGE_TOO_LARGE: "The image is wider, taller or has more pixels than the limit.",
+    ErrorCode.REQUEST_LINE_TOO_LONG: "The request line is longer than the limit.",
+    ErrorCode.HEADERS_TOO_LARGE: "The request head has too many or too large header fields.",
+    ErrorCode.UNSUPPORTED_FORMAT: "The bytes are not a JPEG, PNG or BMP image.",
+    ErrorCode.INVALID_IMAGE: "The bytes look like an image but cannot be decoded.",
+    ErrorCode.IMAGE_TOO_COMPLEX: (
+        "The image costs too much to decode (e.g. a JPEG with too many scans)."
+    ),
+    ErrorCode.NO_PERSON: "No person was found, so there is nothing to crop to.",
+    ErrorCode.NO_FACE: "`id_photo`: no face was found in the image.",
+    ErrorCode.MULTIPLE_FACES: "`id_photo`: more than one face was found in the image.",
+    ErrorCode.FETCH_FAILED: "The remote server or S3 store answered with an error.",
+    ErrorCode.MODEL_UNAVAILABLE: "The model could not be loaded.",
+    ErrorCode.NOT_READY: "The model is still loading; retry shortly.",
+    ErrorCode.OVERLOADED: "Too many requests are waiting; retry after `Retry-After` seconds.",
+    ErrorCode.REQUEST_TIMEOUT: "The request took longer than the per-request time budget.",
+    ErrorCode.FETCH_TIMEOUT: "The remote server or S3 store did not answer in time.",
+    ErrorCode.INTERNAL_ERROR: "An unexpected failure; it has been logged.",
+}
 
 
 class HumansegError(Exception):
     """A failure the caller can act on. ``code`` is stable; ``message`` is for people."""
 
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        headers: dict[str, str] | None = None,
-    ) -> None:
+    def __init__(self, code: ErrorCode | str, message: str | None = None) -> None:
+        code = ErrorCode(code)  # an unregistered code is a ValueError here, not a wrong answer
+        message = message or DESCRIPTIONS[code]
         super().__init__(message)
-        self.status = status
         self.code = code
         self.message = message
-        self.headers = headers or {}
-
-    def to_dict(self) -> dict[str, dict[str, str]]:
-        return {"error": {"code": self.code, "message": self.message}}
 
     def __repr__(self) -> str:
-        return f"HumansegError({self.status}, {self.code!r}, {self.message!r})"
+        return f"{type(self).__name__}({self.code.value!r}, {self.message!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:  # survives pickling (process pools, Ray)
+        return (type(self), (self.code, self.message))
 
 
-# Every code the service can answer with, and its HTTP status; docs/errors.md and OpenAPI are
-# generated from it.
-ERROR_CODES: dict[str, tuple[int, str]] = {
-    "invalid_json": (400, "The request body is not a JSON object."),
-    "invalid_request": (400, "A field has the wrong type or value."),
-    "missing_input": (400, "Neither `img` nor `url` was given."),
-    "conflicting_input": (400, "Both `img` and `url` were given."),
-    "invalid_base64": (400, "`img` is not valid base64."),
-    "invalid_type": (400, "`type` is not a known output type."),
-    "invalid_url": (400, "`url` is malformed or uses an unsupported scheme."),
-    "url_forbidden": (400, "`url` points at a loopback, private or otherwise non-public address."),
-    "unknown_model": (400, "The model named is not in the catalog."),
-    "model_not_served": (400, "The model named is not one this server was configured to run."),
-    "missing_api_key": (401, "No API key was sent (`Authorization: Bearer` or `X-Api-Key`)."),
-    "invalid_api_key": (403, "The API key sent is not valid."),
-    "invalid_format": (400, "`format` is unknown, or jpeg was asked for an output with alpha."),
-    "invalid_color": (400, "`bg_color` is not a colour (hex, rgba() or a name)."),
-    "invalid_margin": (400, "`crop_margin` is not a length such as 20px or 10%."),
-    "invalid_id_preset": (400, "`id_preset` is not a known ID photo size."),
-    "missing_background": (400, "`type` background was asked without a colour or image."),
-    "invalid_parameter": (400, "A remove.bg parameter has an unsupported value."),
-    # remove.bg's own code and title for a photo with nobody in it (its endpoint only)
-    "unknown_foreground": (400, "Could not identify foreground in image."),
-    "unsafe_path": (
-        400,
-        "A key or path would leave its folder or prefix (`..`, absolute, backslash, NUL, drive).",
-    ),
-    "client_disconnected": (400, "The client closed the connection before the body ended."),
-    "host_not_allowed": (400, "The Host header names a host this server does not answer for."),
-    "cross_origin_refused": (403, "A cross-origin browser request that is not JSON."),
-    "not_found": (404, "No such path."),
-    "client_timeout": (408, "The request head or body arrived too slowly; the connection is cut."),
-    "method_not_allowed": (405, "The path does not accept this HTTP method."),
-    "request_too_large": (413, "The request body is larger than the limit."),
-    "base64_too_large": (413, "A base64 field is longer than the base64 length limit."),
-    "download_too_large": (413, "The image behind `url` is larger than the download limit."),
-    "image_too_large": (413, "The image is wider, taller or has more pixels than the limit."),
-    "request_line_too_long": (414, "The request line is longer than the limit."),
-    "headers_too_large": (431, "The request head has too many or too large header fields."),
-    "unsupported_format": (415, "The bytes are not a JPEG, PNG or BMP image."),
-    "invalid_image": (422, "The bytes look like an image but cannot be decoded."),
-    "image_too_complex": (
-        422,
-        "The image costs too much to decode (e.g. a JPEG with too many scans).",
-    ),
-    "no_person": (422, "No person was found, so there is nothing to crop to."),
-    "no_face": (422, "`id_photo`: no face was found in the image."),
-    "multiple_faces": (422, "`id_photo`: more than one face was found in the image."),
-    "fetch_failed": (502, "The remote server or S3 store answered with an error."),
-    "model_unavailable": (503, "The model could not be loaded."),
-    "not_ready": (503, "The model is still loading; retry shortly."),
-    "overloaded": (503, "Too many requests are waiting; retry after `Retry-After` seconds."),
-    "request_timeout": (504, "The request took longer than the per-request time budget."),
-    "fetch_timeout": (504, "The remote server or S3 store did not answer in time."),
-    "internal_error": (500, "An unexpected failure; it has been logged."),
-}
-
-
-def error(
-    code: str, message: str | None = None, *, headers: dict[str, str] | None = None
-) -> HumansegError:
-    """Build the error for ``code`` with its registered status."""
-    status, default_message = ERROR_CODES[code]
-    return HumansegError(status, code, message or default_message, headers=headers)
+def error(code: ErrorCode | str, message: str | None = None) -> HumansegError:
+    """The error for ``code``, with ``message`` or the code's description."""
+    return HumansegError(code, message)

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image
 
 from humanseg import imaging, matting, metrics
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 from humanseg.models.fusion import Evidence, FusionParams, fuse
 from humanseg.models.matter import Matte, Matter, PresetMatter
 from humanseg.pipeline import Pipeline
@@ -81,14 +81,16 @@ class Score:
 def find_pairs(directory: Path) -> list[Pair]:
     images, masks = directory / "images", directory / "masks"
     if not images.is_dir() or not masks.is_dir():
-        raise error("invalid_request", f"{directory} needs the folders images/ and masks/.")
+        raise error(ErrorCode.INVALID_REQUEST, f"{directory} needs the folders images/ and masks/.")
     pairs = [
         Pair(directory.name, path.stem, path, masks / f"{path.stem}.png")
         for path in sorted(images.iterdir())
         if path.suffix.lower() in IMAGE_SUFFIXES and (masks / f"{path.stem}.png").is_file()
     ]
     if not pairs:
-        raise error("invalid_request", f"{directory} has no image with a matching masks/NAME.png.")
+        raise error(
+            ErrorCode.INVALID_REQUEST, f"{directory} has no image with a matching masks/NAME.png."
+        )
     return pairs
 
 

@@ -7,7 +7,7 @@ import re
 import tempfile
 from pathlib import Path, PurePath
 
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp"})
 
@@ -55,7 +55,7 @@ def check_key(key: str) -> str:
     """
     problem = _key_problem(key)
     if problem:
-        raise error("unsafe_path", f"The key {key[:200]!r} {problem}; it is not processed.")
+        raise error(ErrorCode.UNSAFE_PATH, f"The key {key[:200]!r} {problem}; it is not processed.")
     return key
 
 
@@ -82,7 +82,7 @@ def path_inside(root: Path, key: str) -> Path:
     base = root.resolve()
     if not path.resolve().is_relative_to(base):
         raise error(
-            "unsafe_path",
+            ErrorCode.UNSAFE_PATH,
             f"The key {key[:200]!r} resolves outside {str(root)!r} (through a symbolic link); "
             "it is not processed.",
         )

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 
 try:
     import fpng as _fpng
@@ -68,7 +68,7 @@ class DecodedImage:
 def sniff_format(data: bytes) -> str:
     """Return "JPEG", "PNG" or "BMP" from the magic bytes, or raise 415/422."""
     if not data:
-        raise error("invalid_image", "The image is empty (0 bytes).")
+        raise error(ErrorCode.INVALID_IMAGE, "The image is empty (0 bytes).")
     if data.startswith(b"\xff\xd8\xff"):
         return "JPEG"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -78,7 +78,7 @@ def sniff_format(data: bytes) -> str:
     name = _other_format_name(data)
     what = f"a {name} file" if name else "not a recognised image"
     raise error(
-        "unsupported_format",
+        ErrorCode.UNSUPPORTED_FORMAT,
         f"The input is {what}; send a JPEG, PNG or BMP image.",
     )
 
@@ -106,10 +106,12 @@ def _open(data: bytes, fmt: str) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(io.BytesIO(data), formats=[fmt])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise error("image_too_large", f"The image declares too many pixels: {exc}") from None
+        raise error(
+            ErrorCode.IMAGE_TOO_LARGE, f"The image declares too many pixels: {exc}"
+        ) from None
     except Exception:
         raise error(
-            "invalid_image", f"The bytes start like a {fmt} file but its header is invalid."
+            ErrorCode.INVALID_IMAGE, f"The bytes start like a {fmt} file but its header is invalid."
         ) from None
 
 
@@ -130,15 +132,17 @@ def _oriented_size(img: Image.Image) -> tuple[int, int]:
 def check_limits(size: tuple[int, int], *, max_side: int, max_pixels: int) -> None:
     width, height = size
     if width <= 0 or height <= 0:
-        raise error("invalid_image", f"The image declares an empty size of {width}×{height}.")
+        raise error(
+            ErrorCode.INVALID_IMAGE, f"The image declares an empty size of {width}×{height}."
+        )
     if max(width, height) > max_side:
         raise error(
-            "image_too_large",
+            ErrorCode.IMAGE_TOO_LARGE,
             f"The image is {width}×{height} px; the longest side may be at most {max_side} px.",
         )
     if width * height > max_pixels:
         raise error(
-            "image_too_large",
+            ErrorCode.IMAGE_TOO_LARGE,
             f"The image has {width * height} pixels; at most {max_pixels} are accepted.",
         )
 
@@ -164,7 +168,7 @@ def check_cost(data: bytes, fmt: str, *, max_jpeg_scans: int) -> None:
         scans = jpeg_scans(data)
         if scans > max_jpeg_scans:
             raise error(
-                "image_too_complex",
+                ErrorCode.IMAGE_TOO_COMPLEX,
                 f"The JPEG has {scans} scans; at most {max_jpeg_scans} are decoded "
                 "(HUMANSEG_MAX_JPEG_SCANS). Re-save it as a baseline JPEG.",
             )
@@ -214,10 +218,11 @@ def decode(
         rgb, alpha = _to_rgb_and_alpha(img)
     except Exception:
         raise error(
-            "invalid_image", f"The {fmt} data is corrupt or truncated and cannot be decoded."
+            ErrorCode.INVALID_IMAGE,
+            f"The {fmt} data is corrupt or truncated and cannot be decoded.",
         ) from None
     if alpha is not None and rgb.size != size:  # never happens: alpha formats are not drafted
-        raise error("invalid_image", "The image's transparency does not match its size.")
+        raise error(ErrorCode.INVALID_IMAGE, "The image's transparency does not match its size.")
     return DecodedImage(rgb=rgb, alpha=alpha, size=size, format=fmt)
 
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from PIL import ImageColor
 
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 
 
 class OutputType(StrEnum):
@@ -130,7 +130,7 @@ def parse_output_type(value: str | None) -> OutputType:
     except ValueError:
         known = ", ".join(f'"{t.value}"' for t in OutputType if t is not OutputType.ALPHA)
         raise error(
-            "invalid_type",
+            ErrorCode.INVALID_TYPE,
             f"Unknown type {value[:50]!r}; use one of {known}, or leave it empty for the "
             "alpha matte.",
         ) from None
@@ -146,11 +146,11 @@ def parse_format(value: str | None, *, has_alpha: bool, default: ImageFormat) ->
         fmt = ImageFormat(name)
     except ValueError:
         raise error(
-            "invalid_format", f"Unknown format {value[:50]!r}; use png, webp or jpeg."
+            ErrorCode.INVALID_FORMAT, f"Unknown format {value[:50]!r}; use png, webp or jpeg."
         ) from None
     if fmt is ImageFormat.JPEG and has_alpha:
         raise error(
-            "invalid_format",
+            ErrorCode.INVALID_FORMAT,
             "JPEG has no transparency; ask for png or webp, or give an opaque bg_color.",
         )
     return fmt
@@ -198,12 +198,12 @@ def parse_color(
             if all(isinstance(c, int) and 0 <= c <= 255 for c in rgb):
                 return (*rgb[:3], rgb[3] if len(rgb) == 4 else 255)  # type: ignore[return-value]
             raise error(
-                "invalid_color",
+                ErrorCode.INVALID_COLOR,
                 f"`{field}`: the colour {value[:50]!r} is out of range (percentages go up to "
                 "100 %, channels up to 255).",
             )
     raise error(
-        "invalid_color",
+        ErrorCode.INVALID_COLOR,
         f"`{field}`: cannot read the colour {value[:50]!r}; use hex such as #00aaff or "
         "00aaff80, rgba(0,170,255,0.5) or a colour name.",
     )
@@ -218,17 +218,21 @@ def parse_margin(value: str | int | float | None, *, max_px: int = 2000) -> Marg
         return Margin()
     parts = str(value).split() if isinstance(value, str) else [str(value)]
     if not 1 <= len(parts) <= 4:
-        raise error("invalid_margin", "A margin has 1 to 4 values, e.g. 20px or 10% or 10px 5%.")
+        raise error(
+            ErrorCode.INVALID_MARGIN, "A margin has 1 to 4 values, e.g. 20px or 10% or 10px 5%."
+        )
     numbers: list[float] = []
     relative: list[bool] = []
     for part in parts:
         match = _LENGTH.match(part)
         if not match:
-            raise error("invalid_margin", f"Cannot read the margin {part[:30]!r}; use 20px or 10%.")
+            raise error(
+                ErrorCode.INVALID_MARGIN, f"Cannot read the margin {part[:30]!r}; use 20px or 10%."
+            )
         number = float(match.group(1))
         is_relative = match.group(2) == "%"
         if (is_relative and number > 100) or (not is_relative and number > max_px):
-            raise error("invalid_margin", f"The margin {part!r} is too large.")
+            raise error(ErrorCode.INVALID_MARGIN, f"The margin {part!r} is too large.")
         numbers.append(number / 100 if is_relative else number)
         relative.append(is_relative)
     # CSS shorthand: 1 value all sides; 2: vertical horizontal; 3: top horizontal bottom
@@ -244,7 +248,9 @@ def parse_id_preset(value: str | None) -> IdPreset:
     name = ID_PRESET_ALIASES.get(name, name)
     if name not in ID_PRESETS:
         known = ", ".join(ID_PRESETS)
-        raise error("invalid_id_preset", f"Unknown ID photo size {value[:50]!r}; use {known}.")
+        raise error(
+            ErrorCode.INVALID_ID_PRESET, f"Unknown ID photo size {value[:50]!r}; use {known}."
+        )
     return ID_PRESETS[name]
 
 
@@ -264,16 +270,16 @@ def parse_output_spec(
     if kind is OutputType.ID_PHOTO:
         color = parse_color(bg_color or "white", names=ID_COLORS)
         if color[3] != 255:
-            raise error("invalid_color", "An ID photo needs an opaque background colour.")
+            raise error(ErrorCode.INVALID_COLOR, "An ID photo needs an opaque background colour.")
     else:
         color = parse_color(bg_color) if bg_color else None
     if kind is OutputType.BACKGROUND and color is None and bg_image is None:
         raise error(
-            "missing_background",
+            ErrorCode.MISSING_BACKGROUND,
             "type background needs `bg_color` or a background image (`bg_img` or `bg_url`).",
         )
     if blur_strength is not None and not 0.0 <= blur_strength <= 1.0:
-        raise error("invalid_request", "Field `blur_strength` must be between 0 and 1.")
+        raise error(ErrorCode.INVALID_REQUEST, "Field `blur_strength` must be between 0 and 1.")
     spec = OutputSpec(
         type=kind,
         bg_color=color,
@@ -286,5 +292,7 @@ def parse_output_spec(
     )
     fmt = parse_format(format, has_alpha=spec.has_alpha, default=ImageFormat.PNG)
     if fmt is ImageFormat.ZIP:
-        raise error("invalid_format", "zip is only offered by the remove.bg-compatible endpoint.")
+        raise error(
+            ErrorCode.INVALID_FORMAT, "zip is only offered by the remove.bg-compatible endpoint."
+        )
     return replace(spec, format=fmt)

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from humanseg import compose, imaging, matting
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 from humanseg.models.catalog import FACE_DETECTION
 from humanseg.models.faces import FaceDetector
 from humanseg.models.matter import Resolver
@@ -183,12 +183,14 @@ class Pipeline:
         if spec.crop:
             subject = compose.subject_box(cutout.alpha)
             if subject is None:
-                raise error("no_person", "No person was found in the image, so there is no crop.")
+                raise error(
+                    ErrorCode.NO_PERSON, "No person was found in the image, so there is no crop."
+                )
             box = compose.margin_box(subject, spec.crop_margin)
             width, height = box[2] - box[0], box[3] - box[1]
             if width * height > self.settings.max_image_pixels:
                 raise error(
-                    "invalid_margin",
+                    ErrorCode.INVALID_MARGIN,
                     f"With its margin the crop would be {width}×{height} px, more pixels than "
                     f"the limit of {self.settings.max_image_pixels}; use a smaller margin.",
                 )
@@ -212,10 +214,12 @@ class Pipeline:
                 whole = detector.detect_tiled(rgb, (0, 0, rgb.width, rgb.height))
                 faces = whole if len(whole) > len(faces) else faces
         if not faces:
-            raise error("no_face", "No face was found; an ID photo needs one person facing us.")
+            raise error(
+                ErrorCode.NO_FACE, "No face was found; an ID photo needs one person facing us."
+            )
         if len(faces) > 1:
             raise error(
-                "multiple_faces",
+                ErrorCode.MULTIPLE_FACES,
                 f"{len(faces)} faces were found; an ID photo needs exactly one person.",
             )
         return compose.id_photo(cutout, faces[0], spec.id_preset, spec.bg_color)

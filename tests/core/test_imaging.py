@@ -29,7 +29,7 @@ def test_sniff_names_what_it_refuses() -> None:
     webp = images.encode(Image.new("RGB", (4, 4)), "WEBP")
     with pytest.raises(HumansegError, match="WebP") as raised:
         imaging.sniff_format(webp)
-    assert raised.value.status == 415
+    assert raised.value.code == "unsupported_format"
 
 
 def test_probe_reads_only_the_header() -> None:

@@ -38,6 +38,11 @@ def test_gpu_image_installs_the_cuda_build_of_onnxruntime() -> None:
 
 def test_lambda_stage_names_a_real_handler() -> None:
     text = (ROOT / "Dockerfile").read_text()
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert any(requirement.startswith("mangum") for requirement in extras["lambda"])
+    assert 'pip install "/build[lambda]"' in text
     handler = re.search(r'^CMD \["(humanseg\.[\w.]+)"\]$', text, re.M).group(1)
     module, _, function = handler.rpartition(".")
     assert callable(getattr(importlib.import_module(module), function))

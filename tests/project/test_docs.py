@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from humanseg.errors import ERROR_CODES
+from humanseg.api.http_errors import STATUS
 from humanseg.settings import Settings
 
 ROOT = Path(__file__).parents[2]
@@ -97,5 +97,5 @@ def test_every_setting_is_in_the_generated_table(site: Path) -> None:
 @pytest.mark.slow
 def test_every_error_code_is_in_the_generated_table(site: Path) -> None:
     page = (site / "errors" / "index.html").read_text()
-    for code, (status, _) in ERROR_CODES.items():
-        assert re.search(rf"<td>{status}</td>\s*<td><code>{code}</code></td>", page), code
+    for code, status in STATUS.items():
+        assert re.search(rf"<td>{status}</td>\s*<td><code>{code.value}</code></td>", page), code

@@ -1,99 +1,143 @@
-"""AWS Lambda handler: ``humanseg.adapters.aws_lambda.handler``.
+"""AWS Lambda handler: ``humanseg.adapters.aws_lambda.handler`` (needs the ``lambda`` extra).
 
-Takes API Gateway proxy events (REST API payload 1.0 and HTTP API / function URL payload 2.0,
-plain or base64-encoded bodies) and answers exactly like ``POST /human_image_segmentation``:
-``{"result": "<base64 PNG>"}`` or ``{"error": {"code", "message"}}`` with the same status.
-A direct invocation whose event is the seed's JSON body returns the answer object itself.
+HTTP events (API Gateway REST API payload 1.0, HTTP API and function URL payload 2.0, and
+Application Load Balancer) go through Mangum, an ASGI adapter, to the same FastAPI app that
+``humanseg serve`` runs: every route, API keys, request ids, body limits, metrics, error codes
+and the remove.bg-compatible endpoint behave on Lambda as on the server. Binary answers (an
+image from the remove.bg endpoint) come back base64-encoded with ``isBase64Encoded``.
+
+A direct invocation whose event is the seed's JSON body (no HTTP envelope) is answered by the
+seed route of the same app and returns its JSON answer itself: ``{"result": ...}`` or
+``{"error": {...}}``. AWS has already authorised such a caller (``lambda:InvokeFunction``), so
+no API key is asked of it.
+
+The model is loaded once per container, during the first (cold) invocation.
 """
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 import json
-import logging
+import threading
 from typing import Any
 
 import pybase64 as base64
 
-from humanseg.api.seed import segment
+from humanseg.api.app import create_app
+from humanseg.api.errors import ErrorRenderer
+from humanseg.api.http_errors import http_status
 from humanseg.api.service import Service
-from humanseg.errors import HumansegError, error
-from humanseg.settings import get_settings
+from humanseg.errors import ErrorCode, error
+from humanseg.settings import Settings, get_settings
 
-log = logging.getLogger(__name__)
+try:
+    from mangum import Mangum
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "The Lambda adapter needs Mangum: install humanseg with the `lambda` extra."
+    ) from exc
 
-_service: Service | None = None
-
-
-def _ready_service() -> Service:
-    """One service per Lambda container, loaded during the first (cold) invocation."""
-    global _service
-    if _service is None:
-        _service = Service(get_settings())
-    if not _service.ready:
-        _service.load_error = None
-        _service.load()
-    return _service
+SEED_PATH = "/human_image_segmentation"
 
 
-def _method(event: dict[str, Any]) -> str | None:
-    if "httpMethod" in event:  # payload 1.0
-        return str(event["httpMethod"]).upper()
-    http = (event.get("requestContext") or {}).get("http")
-    if isinstance(http, dict) and "method" in http:  # payload 2.0
-        return str(http["method"]).upper()
-    return None
+def is_http_event(event: object) -> bool:
+    """An API Gateway, function URL or load balancer event (else: a direct invocation)."""
+    return isinstance(event, dict) and ("requestContext" in event or "httpMethod" in event)
 
 
-def _body(event: dict[str, Any], limit: int) -> bytes:
-    raw = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        if len(raw) > limit * 4 // 3 + 4:
-            raise error("request_too_large", f"The request body is larger than {limit} bytes.")
-        try:
-            body = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError):
-            raise error("invalid_json", "The base64-encoded request body is not valid.") from None
-    else:
-        body = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
-    if len(body) > limit:
-        raise error("request_too_large", f"The request body is larger than {limit} bytes.")
-    return body
-
-
-def _response(status: int, payload: bytes, headers: dict[str, str] | None = None) -> dict:
+def _direct_event(body: dict[str, Any]) -> dict[str, Any]:
+    """A direct invocation's body as an HTTP API (payload 2.0) ``POST`` to the seed route."""
     return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json", **(headers or {})},
-        "body": payload.decode("ascii"),
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": SEED_PATH,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "http": {
+                "method": "POST",
+                "path": SEED_PATH,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "lambda-invoke",
+            },
+            "routeKey": "$default",
+            "stage": "$default",
+        },
+        "body": json.dumps(body),
         "isBase64Encoded": False,
     }
 
 
-def _error_response(exc: HumansegError) -> dict:
-    return _response(exc.status, json.dumps(exc.to_dict()).encode(), exc.headers)
+class LambdaHandler:
+    """The handler: ``handler(event, context)``. Built on the first call (settings from the
+    environment) unless ``settings`` or a ``service`` to share are given."""
+
+    def __init__(self, settings: Settings | None = None, service: Service | None = None) -> None:
+        self._settings = settings
+        self._service = service
+        self._http: Mangum | None = None
+        self._direct: Mangum | None = None
+        self._render = ErrorRenderer()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def _build(self) -> None:
+        if self._service is not None:
+            settings = self._settings or self._service.settings
+        else:
+            settings = self._settings or get_settings()
+        service = self._service or Service(settings)
+        app = create_app(settings, service=service)
+        # direct invocations: authorised by AWS, and with no Host header to check
+        direct_settings = settings.model_copy(update={"auth": "none", "allowed_hosts": []})
+        # lifespan off: Mangum would run startup and shutdown around every invocation; the
+        # model is loaded here instead, once per container
+        self._http = Mangum(app, lifespan="off")
+        self._direct = Mangum(create_app(direct_settings, service=service), lifespan="off")
+        self._render = app.state.error_renderer
+        self._service = service
+
+    def _ready(self) -> None:
+        with self._lock:
+            if self._http is None:
+                self._build()
+            assert self._service is not None
+            if not self._service.ready:  # cold start, or a retry after a failed load
+                self._service.load_error = None
+                self._service.load()
+            if self._loop is None or self._loop.is_closed():
+                self._loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self._loop)  # the loop Mangum runs the app on
+
+    def __call__(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        self._ready()
+        assert self._http is not None and self._direct is not None
+        if not is_http_event(event):
+            answer = self._direct(_direct_event(event), context)
+            return json.loads(answer["body"])
+        refusal = self._unreadable_body(event)
+        if refusal is not None:
+            return refusal
+        return self._http(event, context)
+
+    def _unreadable_body(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """A body flagged base64 that is not: answered here (the adapter would raise)."""
+        if not event.get("isBase64Encoded") or not event.get("body"):
+            return None
+        try:
+            base64.b64decode(event["body"], validate=True)
+        except (binascii.Error, ValueError):
+            exc = error(ErrorCode.INVALID_JSON, "The base64-encoded request body is not valid.")
+            path = event.get("rawPath") or event.get("path") or ""
+            return {
+                "statusCode": http_status(exc.code),
+                "headers": {"content-type": "application/json"},
+                "body": json.dumps(self._render.body(exc, path)),
+                "isBase64Encoded": False,
+            }
+        return None
 
 
-def handler(event: dict[str, Any], context: object = None) -> dict:
-    method = _method(event)
-    try:
-        if method is None:  # direct invocation: the event is the seed's body
-            service = _ready_service()
-            return json.loads(segment(json.dumps(event).encode(), service))
-        if method == "GET":
-            service = _ready_service()
-            status = 200 if service.ready else 503
-            return _response(status, json.dumps(service.readiness()).encode())
-        if method != "POST":
-            raise error("method_not_allowed", f"{method} is not allowed; use POST.")
-        body = _body(event, get_settings().max_body_bytes)
-        return _response(200, segment(body, _ready_service()))
-    except HumansegError as exc:
-        if method is None:
-            return exc.to_dict()
-        return _error_response(exc)
-    except Exception:
-        log.exception("unhandled error in the Lambda handler")
-        if method is None:
-            return error("internal_error").to_dict()
-        return _error_response(error("internal_error"))
+handler = LambdaHandler()

@@ -12,7 +12,7 @@ from humanseg import __version__, allocator
 from humanseg.api import docs, health, metrics, playground, removebg, sagemaker, seed
 from humanseg.api.auth import AuthMiddleware, load_api_keys, openapi_security
 from humanseg.api.browser import BrowserGuardMiddleware
-from humanseg.api.errors import BodyLimitMiddleware, install_error_handlers
+from humanseg.api.errors import BodyLimitMiddleware, ErrorRenderer, install_error_handlers
 from humanseg.api.observability import ObservabilityMiddleware
 from humanseg.api.schemas import SeedRequest, SegmentationRequest
 from humanseg.api.service import Service
@@ -50,12 +50,16 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         redoc_url=None,
     )
     app.state.service = service
-    install_error_handlers(app)
+    # humanseg's error shape everywhere but under the remove.bg-compatible path, which has its own
+    render = ErrorRenderer({removebg.PATH: removebg.error_body})
+    app.state.error_renderer = render
+    install_error_handlers(app, render)
     # outermost last: request id and metrics see everything, auth runs before any body read
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, render=render)
     if api_keys is not None:
-        app.add_middleware(AuthMiddleware, keys=api_keys)  # the one key check, every route
-    app.add_middleware(BrowserGuardMiddleware, allowed_hosts=settings.allowed_hosts)
+        # the one key check, for every route (remove.bg's included)
+        app.add_middleware(AuthMiddleware, keys=api_keys, render=render)
+    app.add_middleware(BrowserGuardMiddleware, allowed_hosts=settings.allowed_hosts, render=render)
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(seed.router)
     app.include_router(removebg.router)

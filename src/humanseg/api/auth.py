@@ -5,21 +5,24 @@ A key is sent as ``Authorization: Bearer <key>`` or ``X-Api-Key: <key>``. Keys c
 in memory, compared in constant time, and no key is ever logged or echoed.
 
 ``AuthMiddleware`` runs before the body is read, so an unauthenticated caller cannot make the
-server buffer an upload. Front ends with their own error shape pass ``render``, which gets the
-ASGI scope (so it can choose by path) and the error.
+server buffer an upload. Its refusals are answered by the app's ``ErrorRenderer``, in the
+shape of the front end that owns the path.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from humanseg.errors import HumansegError, error
+from humanseg.errors import ErrorCode, HumansegError, error
+
+if TYPE_CHECKING:
+    from humanseg.api.errors import ErrorRenderer
 from humanseg.settings import Settings
 
 # Probes (SageMaker's /ping included), the API explorer, the schema and the playground page
@@ -74,13 +77,12 @@ class ApiKeys:
         keys = presented_keys(headers)
         if not keys:
             raise error(
-                "missing_api_key",
+                ErrorCode.MISSING_API_KEY,
                 "This server needs an API key: send `Authorization: Bearer <key>` or "
                 "`X-Api-Key: <key>`.",
-                headers={"WWW-Authenticate": "Bearer"},
             )
         if not all([self.accepts(key) for key in keys]):  # a list: every key is compared
-            raise error("invalid_api_key", "The API key sent is not valid.")
+            raise error(ErrorCode.INVALID_API_KEY, "The API key sent is not valid.")
 
 
 def presented_keys(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
@@ -117,12 +119,6 @@ def _read_keys_file(path: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def _default_render(scope: Scope, exc: HumansegError) -> Response:
-    from humanseg.api.errors import error_response
-
-    return error_response(exc, scope.get("path", ""))  # each front end's own error shape
-
-
 class AuthMiddleware:
     """Require an API key on every HTTP path except ``open_paths``."""
 
@@ -130,8 +126,8 @@ class AuthMiddleware:
         self,
         app: ASGIApp,
         keys: ApiKeys,
+        render: ErrorRenderer,
         open_paths: frozenset[str] = OPEN_PATHS,
-        render: Callable[[Scope, HumansegError], Response] = _default_render,
     ) -> None:
         self.app = app
         self.keys = keys
@@ -148,8 +144,7 @@ class AuthMiddleware:
         try:
             self.keys.check(scope["headers"])
         except HumansegError as exc:
-            scope.setdefault("state", {})["error_code"] = exc.code
-            await self.render(scope, exc)(scope, receive, send)
+            await self.render(scope, exc)(scope, receive, send)  # the path's own error shape
             return
         await self.app(scope, receive, send)
 

@@ -19,9 +19,8 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from humanseg.api.errors import error_response
-from humanseg.api.observability import note_error
-from humanseg.errors import HumansegError, error
+from humanseg.api.errors import ErrorRenderer
+from humanseg.errors import ErrorCode, HumansegError, error
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
@@ -74,16 +73,16 @@ def _is_json(content_type: str) -> bool:
 
 
 class BrowserGuardMiddleware:
-    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str], render: ErrorRenderer) -> None:
         self.app = app
         self.allowed_hosts = allowed_hosts
+        self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             refusal = self.refusal(scope)
             if refusal is not None:
-                note_error(scope, refusal.code)
-                await error_response(refusal, scope.get("path", ""))(scope, receive, send)
+                await self.render(scope, refusal)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -91,7 +90,7 @@ class BrowserGuardMiddleware:
         host = _header(scope, b"host")
         if not host_allowed(host, self.allowed_hosts):
             return error(
-                "host_not_allowed",
+                ErrorCode.HOST_NOT_ALLOWED,
                 f"This server does not answer for the host {host[:100]!r} "
                 "(HUMANSEG_ALLOWED_HOSTS).",
             )
@@ -101,7 +100,7 @@ class BrowserGuardMiddleware:
             and not _is_json(_header(scope, b"content-type"))
         ):
             return error(
-                "cross_origin_refused",
+                ErrorCode.CROSS_ORIGIN_REFUSED,
                 "A cross-origin browser request must be application/json; this server grants "
                 "no CORS preflight, so call it from a server or a same-origin page.",
             )

@@ -20,9 +20,8 @@ import pybase64 as base64
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 
-from humanseg.api.errors import ERROR_SHAPES
 from humanseg.api.service import Service, confidence_header
-from humanseg.errors import HumansegError, error
+from humanseg.errors import ErrorCode, HumansegError, error
 from humanseg.outputs import (
     ImageFormat,
     OutputSpec,
@@ -37,11 +36,10 @@ PATH = "/v1.0/removebg"
 router = APIRouter(tags=["remove.bg compatible"])
 
 
-def removebg_error_body(exc: HumansegError) -> dict[str, Any]:
-    return {"errors": [{"title": exc.message, "code": exc.code}]}
+def error_body(exc: HumansegError) -> dict[str, Any]:
+    """remove.bg's error shape; the app renders every error under ``PATH`` with it."""
+    return {"errors": [{"title": exc.message, "code": exc.code.value}]}
 
-
-ERROR_SHAPES[PATH] = removebg_error_body
 
 # remove.bg's output sizes, as the most pixels of the result (None: the input's own size).
 SIZES: dict[str, int | None] = {
@@ -91,7 +89,7 @@ def _percent(value: str, name: str, low: float, high: float) -> float:
     number = float(match.group(1)) if match else -1.0
     if not low <= number <= high:
         raise error(
-            "invalid_parameter",
+            ErrorCode.INVALID_PARAMETER,
             f"`{name}` must be a percentage from {low:g}% to {high:g}%, not {value[:30]!r}.",
         )
     return number / 100
@@ -103,14 +101,16 @@ def _bool(value: str, name: str) -> bool:
         return False
     if lowered in ("true", "1", "yes", "on"):
         return True
-    raise error("invalid_parameter", f"`{name}` must be true or false, not {value[:30]!r}.")
+    raise error(ErrorCode.INVALID_PARAMETER, f"`{name}` must be true or false, not {value[:30]!r}.")
 
 
 def _choice(fields: dict[str, str], name: str, allowed: set[str] | dict, default: str) -> str:
     value = _field(fields, name, default).lower() or default
     if value not in allowed:
         options = ", ".join(sorted(allowed))
-        raise error("invalid_parameter", f"`{name}` must be one of {options}; not {value[:30]!r}.")
+        raise error(
+            ErrorCode.INVALID_PARAMETER, f"`{name}` must be one of {options}; not {value[:30]!r}."
+        )
     return value
 
 
@@ -122,7 +122,9 @@ def _position(value: str) -> tuple[float, float] | None:
         return (0.5, 0.5)
     parts = lowered.split()
     if len(parts) not in (1, 2):
-        raise error("invalid_parameter", "`position` is original, center, or 1-2 percentages.")
+        raise error(
+            ErrorCode.INVALID_PARAMETER, "`position` is original, center, or 1-2 percentages."
+        )
     x = _percent(parts[0], "position", 0, 100)
     y = _percent(parts[-1], "position", 0, 100)
     return (x, y)
@@ -168,7 +170,8 @@ def parse_removebg_spec(fields: dict[str, str], background: bytes | None) -> Out
     elif fmt in ("jpg", "jpeg"):
         if spec.has_alpha:
             raise error(
-                "invalid_format", "JPEG has no transparency; give an opaque bg_color or use png."
+                ErrorCode.INVALID_FORMAT,
+                "JPEG has no transparency; give an opaque bg_color or use png.",
             )
         image_format = ImageFormat.JPEG
     else:
@@ -182,9 +185,9 @@ async def read_request(request: Request) -> RemoveBgRequest:
         try:
             payload = orjson.loads(await request.body())  # nesting over 1024 levels: an error
         except orjson.JSONDecodeError:
-            raise error("invalid_json", "The request body is not valid JSON.") from None
+            raise error(ErrorCode.INVALID_JSON, "The request body is not valid JSON.") from None
         if not isinstance(payload, dict):
-            raise error("invalid_json", "The request body must be a JSON object.")
+            raise error(ErrorCode.INVALID_JSON, "The request body must be a JSON object.")
         fields = {k: _as_text(k, v) for k, v in payload.items() if v is not None}
         return RemoveBgRequest(fields, None, None)
     try:
@@ -194,7 +197,7 @@ async def read_request(request: Request) -> RemoveBgRequest:
         raise
     except Exception:
         raise error(
-            "invalid_request",
+            ErrorCode.INVALID_REQUEST,
             "The body must be multipart/form-data, application/x-www-form-urlencoded or JSON.",
         ) from None
     fields: dict[str, str] = {}
@@ -212,7 +215,9 @@ def _as_text(name: str, value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if not isinstance(value, str | int | float):
-        raise error("invalid_parameter", f"`{name[:50]}` must be a string, number or boolean.")
+        raise error(
+            ErrorCode.INVALID_PARAMETER, f"`{name[:50]}` must be a string, number or boolean."
+        )
     return str(value)
 
 
@@ -228,9 +233,11 @@ def _image_bytes(parsed: RemoveBgRequest, service: Service) -> bytes:
         if present
     ]
     if not sources:
-        raise error("missing_input", "Give the image as image_file, image_file_b64 or image_url.")
+        raise error(
+            ErrorCode.MISSING_INPUT, "Give the image as image_file, image_file_b64 or image_url."
+        )
     if len(sources) > 1:
-        raise error("conflicting_input", f"Give only one of {', '.join(sources)}.")
+        raise error(ErrorCode.CONFLICTING_INPUT, f"Give only one of {', '.join(sources)}.")
     if parsed.image_file is not None:
         return parsed.image_file
     if sources[0] == "image_file_b64":
@@ -245,7 +252,7 @@ def _image_bytes(parsed: RemoveBgRequest, service: Service) -> bytes:
 def _background_bytes(parsed: RemoveBgRequest, service: Service) -> bytes | None:
     url = _field(parsed.fields, "bg_image_url")
     if parsed.bg_image_file is not None and url:
-        raise error("conflicting_input", "Give only one of bg_image_file and bg_image_url.")
+        raise error(ErrorCode.CONFLICTING_INPUT, "Give only one of bg_image_file and bg_image_url.")
     if parsed.bg_image_file is not None:
         return parsed.bg_image_file
     return fetch(url, service.settings) if url else None
@@ -262,7 +269,7 @@ def remove_background(parsed: RemoveBgRequest, service: Service, wants_json: boo
         spec = parse_removebg_spec(parsed.fields, _background_bytes(parsed, service))
     output = service.process(data, spec)
     if output.foreground is None:  # an empty matte: remove.bg answers 400, not a blank image
-        raise error("unknown_foreground")
+        raise error(ErrorCode.UNKNOWN_FOREGROUND)
     left, top, width, height = output.foreground
     headers = {
         "X-Type": "person",

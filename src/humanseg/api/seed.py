@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from humanseg.api.examples import SEED_REQUEST_EXAMPLES
+from humanseg.api.http_errors import codes_with_status
 from humanseg.api.schemas import ErrorResponse, SeedResponse, SegmentationRequest
 from humanseg.api.service import Service, confidence_header
-from humanseg.errors import ERROR_CODES, error
+from humanseg.errors import ErrorCode, error
 from humanseg.pipeline import OutputSpec, OutputType, parse_output_spec, parse_output_type
 from humanseg.sources import decode_base64, fetch
 
@@ -22,10 +23,10 @@ MODEL_HEADER = "X-Humanseg-Model"
 def _error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     responses: dict[int | str, dict[str, object]] = {}
     for status in statuses:
-        codes = [code for code, (code_status, _) in ERROR_CODES.items() if code_status == status]
+        codes = codes_with_status(status)
         responses[status] = {
             "model": ErrorResponse,
-            "description": "Error codes: " + ", ".join(f"`{code}`" for code in codes),
+            "description": "Error codes: " + ", ".join(f"`{code.value}`" for code in codes),
         }
     return responses
 
@@ -34,30 +35,32 @@ def parse_seed_request(body: bytes) -> SegmentationRequest:
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise error("invalid_json", "The request body is not valid JSON.") from None
+        raise error(ErrorCode.INVALID_JSON, "The request body is not valid JSON.") from None
     if not isinstance(payload, dict):
-        raise error("invalid_json", "The request body must be a JSON object.")
+        raise error(ErrorCode.INVALID_JSON, "The request body must be a JSON object.")
     try:
         return SegmentationRequest.model_validate(payload)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
-        raise error("invalid_request", f"Field `{field}`: {first['msg']}.") from None
+        raise error(ErrorCode.INVALID_REQUEST, f"Field `{field}`: {first['msg']}.") from None
 
 
 def read_input(request: SegmentationRequest, service: Service) -> bytes:
     if request.img and request.url:
-        raise error("conflicting_input", "`url` and `img` cannot be used at the same time.")
+        raise error(ErrorCode.CONFLICTING_INPUT, "`url` and `img` cannot be used at the same time.")
     if request.img:
         return decode_base64(request.img, max_chars=service.settings.max_base64_chars)
     if request.url:
         return fetch(request.url, service.settings)
-    raise error("missing_input", "Give the image as `img` (base64) or `url`.")
+    raise error(ErrorCode.MISSING_INPUT, "Give the image as `img` (base64) or `url`.")
 
 
 def read_background(request: SegmentationRequest, service: Service) -> bytes | None:
     if request.bg_img and request.bg_url:
-        raise error("conflicting_input", "`bg_img` and `bg_url` cannot be used at the same time.")
+        raise error(
+            ErrorCode.CONFLICTING_INPUT, "`bg_img` and `bg_url` cannot be used at the same time."
+        )
     if request.bg_img:
         return decode_base64(
             request.bg_img, field="bg_img", max_chars=service.settings.max_base64_chars

@@ -17,7 +17,8 @@ from typing import TypeVar
 import anyio
 
 from humanseg.api import metrics
-from humanseg.errors import HumansegError, error
+from humanseg.api.http_errors import error_body
+from humanseg.errors import ErrorCode, HumansegError, error
 from humanseg.models.presets import model_specs, served_models
 from humanseg.pipeline import Output, OutputSpec, OutputType, Pipeline
 from humanseg.settings import Settings
@@ -55,7 +56,9 @@ class Service:
             log.error("model %s could not be loaded: %s", self.settings.model, exc.message)
             return
         except Exception as exc:
-            self.load_error = error("model_unavailable", f"The model failed to load: {exc}.")
+            self.load_error = error(
+                ErrorCode.MODEL_UNAVAILABLE, f"The model failed to load: {exc}."
+            )
             log.exception("model %s could not be loaded", self.settings.model)
             return
         self._ready.set()
@@ -71,7 +74,7 @@ class Service:
         model_specs(name)
         if name not in self.served:
             raise error(
-                "model_not_served",
+                ErrorCode.MODEL_NOT_SERVED,
                 f"This server does not run {name!r}; it runs {', '.join(sorted(self.served))} "
                 "(its operator chooses them with HUMANSEG_MODELS).",
             )
@@ -82,9 +85,8 @@ class Service:
         if self.load_error is not None:
             raise self.load_error
         raise error(
-            "not_ready",
+            ErrorCode.NOT_READY,
             "The model is still loading; retry in a few seconds.",
-            headers={"Retry-After": "5"},
         )
 
     async def receive(self, read: Callable[[], Awaitable[T]]) -> T:
@@ -100,10 +102,9 @@ class Service:
                 self._uploading += 1
         if refused:
             raise error(
-                "overloaded",
+                ErrorCode.OVERLOADED,
                 f"The server is busy: {self.settings.max_uploads} uploads are already in "
                 "progress. Retry in a moment.",
-                headers={"Retry-After": "1"},
             )
         _DEADLINE.set(time.monotonic() + self.settings.request_timeout)
         try:
@@ -117,7 +118,7 @@ class Service:
 
     def _timed_out(self) -> HumansegError:
         return error(
-            "request_timeout",
+            ErrorCode.REQUEST_TIMEOUT,
             f"The request took longer than its time budget of {self.settings.request_timeout:g} "
             "s (HUMANSEG_REQUEST_TIMEOUT).",
         )
@@ -143,10 +144,9 @@ class Service:
                 self._publish()
         if refused:
             raise error(
-                "overloaded",
+                ErrorCode.OVERLOADED,
                 f"The server is busy: {self._capacity} requests are already in progress or "
                 "waiting. Retry in a moment.",
-                headers={"Retry-After": "1"},
             )
         ticket = _Ticket(self)
         token = _TICKET.set(ticket)
@@ -194,7 +194,7 @@ class Service:
 
     def _tracked(self, ticket: _Ticket, function: Callable[..., T], *args: object) -> T:
         if ticket.expired:
-            raise error("request_timeout", "The request ran out of time before it started.")
+            raise error(ErrorCode.REQUEST_TIMEOUT, "The request ran out of time before it started.")
         with self._lock:
             self._running += 1
             self._publish()
@@ -226,7 +226,7 @@ class Service:
             }
             return {"status": "ready", "default_model": self.settings.model, "models": models}
         if self.load_error is not None:
-            return {"status": "failed", **self.load_error.to_dict()}
+            return {"status": "failed", **error_body(self.load_error)}
         return {"status": "loading", "default_model": self.settings.model}
 
 

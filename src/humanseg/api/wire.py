@@ -26,7 +26,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from humanseg.errors import HumansegError, error
+from humanseg.api.http_errors import error_body, http_status
+from humanseg.errors import ErrorCode, HumansegError, error
 from humanseg.settings import Settings, get_settings
 
 log = logging.getLogger("humanseg.access")
@@ -118,7 +119,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if len(self.url) > self.limits.max_request_line:
             self._stop(
                 error(
-                    "request_line_too_long",
+                    ErrorCode.REQUEST_LINE_TOO_LONG,
                     f"The request line is longer than {self.limits.max_request_line} bytes "
                     "(HUMANSEG_MAX_REQUEST_LINE).",
                 )
@@ -130,7 +131,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._header_count > self.limits.max_header_count:
             self._stop(
                 error(
-                    "headers_too_large",
+                    ErrorCode.HEADERS_TOO_LARGE,
                     f"The request has more than {self.limits.max_header_count} header fields "
                     "(HUMANSEG_MAX_HEADER_COUNT).",
                 )
@@ -160,7 +161,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _too_large(self) -> HumansegError:
         return error(
-            "headers_too_large",
+            ErrorCode.HEADERS_TOO_LARGE,
             f"The request head is larger than {self.limits.max_header_bytes} bytes "
             "(HUMANSEG_MAX_HEADER_BYTES).",
         )
@@ -181,7 +182,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return
         if self._phase == "head" and now - self._since > limits.client_timeout:
             refusal = error(
-                "client_timeout",
+                ErrorCode.CLIENT_TIMEOUT,
                 f"The request head did not arrive within {limits.client_timeout:g} s "
                 "(HUMANSEG_CLIENT_TIMEOUT).",
             )
@@ -191,7 +192,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             elapsed = now - self._since
             if now - self._last_byte > limits.client_timeout:
                 refusal = error(
-                    "client_timeout",
+                    ErrorCode.CLIENT_TIMEOUT,
                     f"The request body stalled for more than {limits.client_timeout:g} s "
                     "(HUMANSEG_CLIENT_TIMEOUT).",
                 )
@@ -201,7 +202,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 and self._body_bytes < limits.min_upload_rate * (elapsed - RATE_GRACE)
             ):
                 refusal = error(
-                    "client_timeout",
+                    ErrorCode.CLIENT_TIMEOUT,
                     f"The request body arrives slower than {limits.min_upload_rate} bytes/s "
                     "(HUMANSEG_MIN_UPLOAD_RATE).",
                 )
@@ -215,18 +216,19 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         client = (self.client or ("", 0))[0]
+        status = http_status(refusal.code)
         log.warning(
             "refused on the wire: %s %s",
-            refusal.status,
-            refusal.code,
-            extra={"status": refusal.status, "code": refusal.code, "client": client},
+            status,
+            refusal.code.value,
+            extra={"status": status, "code": refusal.code.value, "client": client},
         )
         if self.cycle is None or not self.cycle.response_started:
-            body = json.dumps(refusal.to_dict()).encode()
+            body = json.dumps(error_body(refusal)).encode()
             head = (
                 b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
                 b"content-length: %d\r\nconnection: close\r\n\r\n"
-                % (refusal.status, _REASONS.get(refusal.status, b"Error"), len(body))
+                % (status, _REASONS.get(status, b"Error"), len(body))
             )
             self.transport.write(head + body)
         if self.cycle is not None:  # the app sees a disconnect; its own answer is dropped

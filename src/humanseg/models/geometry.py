@@ -23,11 +23,7 @@ def bounds(mask: np.ndarray) -> Box | None:
 
 def person_bounds(probability: np.ndarray, threshold: float) -> Box | None:
     """The box around the pixels at or above ``threshold``; None if there are none."""
-    rows = np.flatnonzero(probability.max(axis=1) >= threshold)
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(probability.max(axis=0) >= threshold)
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    return bounds(probability >= threshold)
 
 
 def widened(box: Box | None, margin: float, size: tuple[int, int]) -> Box | None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 from humanseg.models.catalog import CATALOG, ModelSpec, get_spec
 from humanseg.models.fusion import FusionParams
 from humanseg.models.store import ModelStore
@@ -175,12 +175,12 @@ def segmentation_spec(name: str) -> ModelSpec:
         return spec
     if spec is not None:
         raise error(
-            "unknown_model",
+            ErrorCode.UNKNOWN_MODEL,
             f"{name!r} is a person detector used inside pipelines, not a segmentation model; "
             f"models: {', '.join(segmentation_models())}; pipelines: {', '.join(PRESETS)}.",
         )
     raise error(
-        "unknown_model",
+        ErrorCode.UNKNOWN_MODEL,
         f"Unknown model {name!r}; models: {', '.join(segmentation_models())}; "
         f"pipelines: {', '.join(PRESETS)}.",
     )

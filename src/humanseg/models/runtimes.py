@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 from humanseg.logs import native_stderr_to_log
 
 
@@ -49,7 +49,7 @@ class LiteRTSession:
                 from tflite_runtime.interpreter import Interpreter  # type: ignore[no-redef]
             except ImportError:
                 raise error(
-                    "model_unavailable",
+                    ErrorCode.MODEL_UNAVAILABLE,
                     "No TFLite runtime is installed; run `pip install ai-edge-litert`.",
                 ) from None
         with native_stderr_to_log():
@@ -73,7 +73,7 @@ class OpenVinoSession:
             import openvino
         except ImportError:
             raise error(
-                "model_unavailable",
+                ErrorCode.MODEL_UNAVAILABLE,
                 "OpenVINO is not installed; run `pip install 'humanseg[openvino]'` or set "
                 "HUMANSEG_ONNX_ENGINE=onnxruntime.",
             ) from None
@@ -122,7 +122,7 @@ class OnnxSession:
             import onnxruntime as ort
         except ImportError:
             raise error(
-                "model_unavailable",
+                ErrorCode.MODEL_UNAVAILABLE,
                 "onnxruntime is not installed; run `pip install 'humanseg[onnx]'` (or "
                 "`'humanseg[gpu]'` for CUDA), or `pip install 'humanseg[openvino]'` with "
                 "HUMANSEG_ONNX_ENGINE=auto or openvino.",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 from humanseg.models.fusion import REVIEW_BELOW
 from humanseg.scale.job import BatchJob
 from humanseg.scale.manifest import Entry, Manifest
@@ -71,7 +71,7 @@ def run_batch(
     inside = nested_prefix(source, destination)
     if inside == "":
         raise error(
-            "invalid_request", "The destination is the source; write the results elsewhere."
+            ErrorCode.INVALID_REQUEST, "The destination is the source; write the results elsewhere."
         )
     keys = [key for key in source.list_keys(settings) if not (inside and key.startswith(inside))]
     summary.listed = len(keys)

@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 
 from humanseg import allocator
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 from humanseg.scale.job import BatchJob, Worker
 from humanseg.scale.manifest import Entry
 
@@ -77,7 +77,7 @@ def run_local(job: BatchJob, keys: list[str], *, workers: int) -> Iterator[Entry
             fruitless_pools = 0 if finished else fruitless_pools + 1
             if fruitless_pools >= MAX_CRASHES:
                 raise error(
-                    "internal_error",
+                    ErrorCode.INTERNAL_ERROR,
                     f"{MAX_CRASHES} worker pools in a row died before finishing any image.",
                 )
             yield from _requeue(in_flight, pending, crashes)

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 from humanseg.fileio import check_key, is_image_name, path_inside, write_atomic
 from humanseg.settings import Settings
 from humanseg.sources.s3 import check_s3_key
@@ -38,7 +38,7 @@ class LocalStorage:
     def list_keys(self, settings: Settings) -> Iterator[str]:
         """Image files below the folder, sorted; hidden files and folders are skipped."""
         if not self.root.is_dir():
-            raise error("invalid_request", f"The folder {str(self.root)!r} does not exist.")
+            raise error(ErrorCode.INVALID_REQUEST, f"The folder {str(self.root)!r} does not exist.")
         for folder, dirs, files in os.walk(self.root):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             relative = Path(folder).relative_to(self.root)
@@ -102,13 +102,17 @@ def open_storage(location: str) -> Storage:
     if location.lower().startswith("s3://"):
         parts = urlsplit(location)
         if not parts.netloc:
-            raise error("invalid_url", f"{location!r} is not of the form s3://bucket/prefix.")
+            raise error(
+                ErrorCode.INVALID_URL, f"{location!r} is not of the form s3://bucket/prefix."
+            )
         prefix = parts.path.strip("/")
         if prefix:
             check_s3_key(unquote(prefix), location)
         return S3Storage(parts.netloc, f"{prefix}/" if prefix else "")
     if "://" in location:
-        raise error("invalid_url", f"{location!r}: use a local folder or s3://bucket/prefix.")
+        raise error(
+            ErrorCode.INVALID_URL, f"{location!r}: use a local folder or s3://bucket/prefix."
+        )
     return LocalStorage(Path(location).expanduser().resolve())
 
 
@@ -131,9 +135,9 @@ def _s3_errors(where: str) -> Iterator[None]:
     try:
         yield
     except (ConnectTimeoutError, ReadTimeoutError):
-        raise error("fetch_timeout", f"S3 did not answer in time for {where}.") from None
+        raise error(ErrorCode.FETCH_TIMEOUT, f"S3 did not answer in time for {where}.") from None
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "") or "an error"
-        raise error("fetch_failed", f"S3 answered {code} for {where}.") from None
+        raise error(ErrorCode.FETCH_FAILED, f"S3 answered {code} for {where}.") from None
     except BotoCoreError as exc:
-        raise error("fetch_failed", f"S3 failed for {where}: {exc}.") from None
+        raise error(ErrorCode.FETCH_FAILED, f"S3 failed for {where}: {exc}.") from None

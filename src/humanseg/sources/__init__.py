@@ -7,7 +7,7 @@ import re
 
 import pybase64 as base64
 
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 from humanseg.settings import Settings
 
 _DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)
@@ -17,7 +17,7 @@ def decode_base64(text: str, *, field: str = "img", max_chars: int | None = None
     """Standard or URL-safe base64, with or without padding, line breaks or a data: prefix."""
     if max_chars is not None and len(text) > max_chars:
         raise error(
-            "base64_too_large",
+            ErrorCode.BASE64_TOO_LARGE,
             f"`{field}` is {len(text)} characters long; at most {max_chars} are accepted "
             "(HUMANSEG_MAX_BASE64_CHARS).",
         )
@@ -32,7 +32,9 @@ def decode_base64(text: str, *, field: str = "img", max_chars: int | None = None
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise error("invalid_base64", f"`{field}` is not valid base64-encoded data.") from None
+        raise error(
+            ErrorCode.INVALID_BASE64, f"`{field}` is not valid base64-encoded data."
+        ) from None
 
 
 def fetch(url: str, settings: Settings) -> bytes:

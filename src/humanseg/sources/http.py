@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 from humanseg.settings import Settings
 from humanseg.sources.netguard import Allowlist, IPAddress, checked_addresses
 
@@ -27,18 +27,18 @@ def _parse(url: str) -> tuple[str, str, int]:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise error("invalid_url", f"The url {url[:200]!r} is malformed.") from None
+        raise error(ErrorCode.INVALID_URL, f"The url {url[:200]!r} is malformed.") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise error(
-            "invalid_url",
+            ErrorCode.INVALID_URL,
             f"The url scheme {scheme or '(none)'!r} is not supported; use http, https or s3.",
         )
     if not parts.hostname:
-        raise error("invalid_url", f"The url {url[:200]!r} has no host.")
+        raise error(ErrorCode.INVALID_URL, f"The url {url[:200]!r} has no host.")
     if "%" in parts.hostname:  # an IPv6 zone id: only link-local and multicast scopes use one
         raise error(
-            "url_forbidden",
+            ErrorCode.URL_FORBIDDEN,
             f"The url's host {parts.hostname!r} is a scoped (link-local) IPv6 address; "
             "such addresses are refused.",
         )
@@ -98,7 +98,7 @@ def fetch_url(url: str, settings: Settings) -> bytes:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise error(
-                    "fetch_timeout",
+                    ErrorCode.FETCH_TIMEOUT,
                     f"Fetching the url took longer than {settings.url_total_timeout:g} s "
                     "(HUMANSEG_URL_TOTAL_TIMEOUT), redirects included.",
                 )
@@ -113,38 +113,40 @@ def fetch_url(url: str, settings: Settings) -> bytes:
                     "GET", hop.url, headers=hop.headers, extensions=hop.extensions, timeout=timeout
                 )
             except httpx.InvalidURL:
-                raise error("invalid_url", f"The url {url[:200]!r} is malformed.") from None
+                raise error(ErrorCode.INVALID_URL, f"The url {url[:200]!r} is malformed.") from None
             try:
                 response = client.send(request, stream=True)
             except httpx.InvalidURL:  # httpx parses a redirect's Location even when not following
                 message = f"The server at {host!r} sent a malformed redirect."
-                raise error("fetch_failed", message) from None
+                raise error(ErrorCode.FETCH_FAILED, message) from None
             except httpx.TimeoutException:
                 message = f"The server at {host!r} did not answer in time."
-                raise error("fetch_timeout", message) from None
+                raise error(ErrorCode.FETCH_TIMEOUT, message) from None
             except httpx.HTTPError as exc:
                 message = f"Could not fetch the url from {host!r}: {exc}."
-                raise error("fetch_failed", message) from None
+                raise error(ErrorCode.FETCH_FAILED, message) from None
             try:
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     url = urljoin(url, response.headers["location"])
                     continue
                 if response.status_code != 200:
                     raise error(
-                        "fetch_failed",
+                        ErrorCode.FETCH_FAILED,
                         f"The server at {host!r} answered HTTP {response.status_code}.",
                     )
                 return _read_capped(response, settings.max_download_bytes, deadline, host)
             finally:
                 response.close()
-    raise error("fetch_failed", f"The url redirected more than {settings.url_max_redirects} times.")
+    raise error(
+        ErrorCode.FETCH_FAILED, f"The url redirected more than {settings.url_max_redirects} times."
+    )
 
 
 def _read_capped(response: httpx.Response, cap: int, deadline: float, host: str) -> bytes:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > cap:
         raise error(
-            "download_too_large",
+            ErrorCode.DOWNLOAD_TOO_LARGE,
             f"The image at the url is {int(declared)} bytes; at most {cap} are downloaded.",
         )
     body = bytearray()
@@ -153,12 +155,15 @@ def _read_capped(response: httpx.Response, cap: int, deadline: float, host: str)
             body += chunk
             if len(body) > cap:
                 raise error(
-                    "download_too_large", f"The image at the url is larger than {cap} bytes."
+                    ErrorCode.DOWNLOAD_TOO_LARGE,
+                    f"The image at the url is larger than {cap} bytes.",
                 )
             if time.monotonic() > deadline:
-                raise error("fetch_timeout", f"Downloading from {host!r} took too long.")
+                raise error(ErrorCode.FETCH_TIMEOUT, f"Downloading from {host!r} took too long.")
     except httpx.TimeoutException:
-        raise error("fetch_timeout", f"The server at {host!r} stopped sending data.") from None
+        raise error(
+            ErrorCode.FETCH_TIMEOUT, f"The server at {host!r} stopped sending data."
+        ) from None
     except httpx.HTTPError as exc:
-        raise error("fetch_failed", f"The download from {host!r} failed: {exc}.") from None
+        raise error(ErrorCode.FETCH_FAILED, f"The download from {host!r} failed: {exc}.") from None
     return bytes(body)

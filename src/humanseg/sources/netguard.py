@@ -14,7 +14,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -83,14 +83,14 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise error("fetch_failed", f"Cannot resolve the host {host!r} ({exc}).") from None
+        raise error(ErrorCode.FETCH_FAILED, f"Cannot resolve the host {host!r} ({exc}).") from None
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _name, sockaddr in infos:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise error("fetch_failed", f"The host {host!r} has no address.")
+        raise error(ErrorCode.FETCH_FAILED, f"The host {host!r} has no address.")
     return addresses
 
 
@@ -109,7 +109,7 @@ def checked_addresses(host: str, port: int, allowlist: Allowlist) -> list[IPAddr
     name = host.lower().rstrip(".")
     if name == "localhost" or name.endswith(".localhost"):  # loopback by definition (RFC 6761)
         raise error(
-            "url_forbidden",
+            ErrorCode.URL_FORBIDDEN,
             f"The url's host {host!r} is a loopback name; such hosts are refused unless "
             "listed in HUMANSEG_URL_ALLOWLIST.",
         )
@@ -117,7 +117,7 @@ def checked_addresses(host: str, port: int, allowlist: Allowlist) -> list[IPAddr
     for address in addresses:
         if not (is_public(address) or allowlist.allows_address(address)):
             raise error(
-                "url_forbidden",
+                ErrorCode.URL_FORBIDDEN,
                 f"The url's host {host!r} resolves to {address}, a non-public address; "
                 "such addresses are refused unless listed in HUMANSEG_URL_ALLOWLIST.",
             )

@@ -10,7 +10,7 @@ import threading
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 from humanseg.settings import Settings
 
 _clients: dict[str | None, Any] = {}
@@ -22,7 +22,9 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     bucket, key = parts.netloc, unquote(parts.path.lstrip("/"))
     if not bucket or not key:
-        raise error("invalid_url", f"The url {url[:200]!r} is not of the form s3://bucket/key.")
+        raise error(
+            ErrorCode.INVALID_URL, f"The url {url[:200]!r} is not of the form s3://bucket/key."
+        )
     check_s3_key(key, url)
     return bucket, key
 
@@ -35,7 +37,7 @@ def check_s3_key(key: str, url: str) -> None:
         ord(char) < 32 or ord(char) == 127 for char in key
     ):
         raise error(
-            "invalid_url",
+            ErrorCode.INVALID_URL,
             f"The S3 url {url[:200]!r} has a '.' or '..' segment or a control character.",
         )
 
@@ -65,13 +67,15 @@ def fetch_s3(url: str, settings: Settings) -> bytes:
 
     bucket, key = parse_s3_url(url)
     if settings.s3_allowed_buckets and bucket not in settings.s3_allowed_buckets:
-        raise error("url_forbidden", f"The bucket {bucket!r} is not one this server may read.")
+        raise error(
+            ErrorCode.URL_FORBIDDEN, f"The bucket {bucket!r} is not one this server may read."
+        )
     cap = settings.max_download_bytes
     try:
         response = _client(settings.s3_endpoint_url).get_object(Bucket=bucket, Key=key)
         if int(response.get("ContentLength") or 0) > cap:
             raise error(
-                "download_too_large",
+                ErrorCode.DOWNLOAD_TOO_LARGE,
                 f"The S3 object is {response['ContentLength']} bytes; at most {cap} are read.",
             )
         body = bytearray()
@@ -80,7 +84,9 @@ def fetch_s3(url: str, settings: Settings) -> bytes:
             for chunk in iter(lambda: stream.read(_CHUNK), b""):
                 body += chunk
                 if len(body) > cap:
-                    raise error("download_too_large", f"The S3 object is larger than {cap} bytes.")
+                    raise error(
+                        ErrorCode.DOWNLOAD_TOO_LARGE, f"The S3 object is larger than {cap} bytes."
+                    )
         finally:
             stream.close()
         return bytes(body)
@@ -94,10 +100,12 @@ def fetch_s3(url: str, settings: Settings) -> bytes:
             message = f"Access to {url!r} was denied ({code})."
         else:
             message = f"S3 answered {code or 'an error'} for {url!r}."
-        raise error("fetch_failed", message) from None
+        raise error(ErrorCode.FETCH_FAILED, message) from None
     except NoCredentialsError:
-        raise error("fetch_failed", "The server has no AWS credentials to read S3 with.") from None
+        raise error(
+            ErrorCode.FETCH_FAILED, "The server has no AWS credentials to read S3 with."
+        ) from None
     except (ConnectTimeoutError, ReadTimeoutError):
-        raise error("fetch_timeout", f"S3 did not answer in time for {url!r}.") from None
+        raise error(ErrorCode.FETCH_TIMEOUT, f"S3 did not answer in time for {url!r}.") from None
     except BotoCoreError as exc:
-        raise error("fetch_failed", f"Reading {url!r} from S3 failed: {exc}.") from None
+        raise error(ErrorCode.FETCH_FAILED, f"Reading {url!r} from S3 failed: {exc}.") from None
