@@ -75,12 +75,24 @@ async function loadOptions() {
     if (!models.ok) throw new Error((await apiError(models)).message);
     if (!types.ok) throw new Error((await apiError(types)).message);
     const catalog = await models.json();
+    const unavailable = [];
     for (const model of catalog.models.filter((entry) => entry.served !== false)) {
-      const option = new Option(model.name, model.name, false, model.name === catalog.default);
+      const usable = model.available !== false;
+      const option = new Option(model.name, model.name, false, usable && model.name === catalog.default);
       option.title = `${model.description} (${model.license})`;
       if (model.opt_in) option.textContent += ` (${model.license}, opt-in)`;
+      if (!usable) {
+        // listed, so people see it exists, but not selectable: it cannot run on this server
+        option.disabled = true;
+        option.textContent += " (unavailable)";
+        option.title = `Unavailable on this server: ${model.reason}`;
+        unavailable.push(`${model.name}: ${model.reason}`);
+      }
       $("model").append(option);
     }
+    const note = $("model-note");
+    note.textContent = unavailable.length ? `Not available on this server: ${unavailable.join("; ")}.` : "";
+    note.hidden = unavailable.length === 0;
     for (const type of (await types.json()).types) {
       $("type").append(new Option(TYPE_LABELS[type.value] || type.name, type.value));
     }
