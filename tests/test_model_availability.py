@@ -16,6 +16,7 @@ import httpx
 import images
 import pytest
 import servers
+from browser import chromium, needs_chromium
 
 from humanseg.models import availability
 from humanseg.models.catalog import CATALOG, get_spec
@@ -145,8 +146,11 @@ def test_models_endpoint_says_what_cannot_run_and_why(no_onnx_server: str) -> No
     for name in ("quality", "modnet", "u2netp", "u2net"):
         assert entries[name]["available"] is False, name
         assert CPU_INSTALL in entries[name]["reason"], name
-    # not pulled, and this server does not pull while serving: the file to place
-    assert "u2net_human_seg.onnx" in entries["u2net_human_seg"]["reason"]
+    # its runtime is there, but its file is not, and this server does not pull while serving
+    landscape = entries["selfie-landscape"]
+    assert landscape["available"] is False
+    assert "selfie_segmentation_landscape.tflite" in landscape["reason"]
+    assert "humanseg models pull selfie-landscape" in landscape["reason"]
 
 
 @pytest.mark.parametrize("model", ["modnet", "quality"])
@@ -198,9 +202,14 @@ def test_models_list_shows_availability(no_onnx_env: dict[str, str]) -> None:
     assert rows["modnet"]["AVAILABLE"] == "no"
     assert any(line.startswith("  u2netp: ") and CPU_INSTALL in line for line in lines)
     assert any(line.startswith("  quality: ") for line in lines)
+    # with onnxruntime: what is left is the file of a model whose only source is a URL
+    with_runtime = _humanseg({**no_onnx_env, "PYTHONPATH": ""}, "models", "list").stdout
+    assert "  u2netp: " not in with_runtime
     assert any(
-        line.startswith("  u2net_human_seg: ") and "HUMANSEG_URL_SOURCES=true" in line
-        for line in lines
+        line.startswith("  u2net_human_seg: ")
+        and "u2net_human_seg.onnx" in line
+        and "HUMANSEG_URL_SOURCES=true" in line
+        for line in with_runtime.splitlines()
     )
 
 
@@ -218,3 +227,31 @@ def test_models_pull_of_a_url_only_model_says_what_to_place(no_onnx_env: dict[st
     assert result.returncode == 1
     assert "u2net_human_seg.onnx" in result.stderr and "HUMANSEG_URL_SOURCES" in result.stderr
     assert not (Path(no_onnx_env["HUMANSEG_MODEL_DIR"]) / "u2net_human_seg.onnx").exists()
+
+
+@needs_chromium
+def test_playground_greys_out_what_cannot_run(
+    no_onnx_server: str, tmp_path: Path, artifacts_dir: Path
+) -> None:
+    with chromium(tmp_path / "profile") as context:
+        page = context.new_page()
+        page.goto(f"{no_onnx_server}/")
+        page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+        options = page.locator("#model option")
+        state = {
+            options.nth(i).get_attribute("value"): (
+                options.nth(i).is_disabled(),
+                options.nth(i).inner_text(),
+                options.nth(i).get_attribute("title") or "",
+            )
+            for i in range(options.count())
+        }
+        assert page.locator("#model").input_value() == "auto"
+        assert state["auto"][0] is False and "unavailable" not in state["auto"][1]
+        for name in ("quality", "modnet", "u2netp"):
+            disabled, text, title = state[name]
+            assert disabled and "unavailable" in text and CPU_INSTALL in title, name
+        note = page.locator("#model-note")
+        assert note.is_visible()
+        assert "quality, modnet, u2netp: needs onnxruntime" in note.inner_text()
+        page.screenshot(path=str(artifacts_dir / "playground-unavailable-models.png"))

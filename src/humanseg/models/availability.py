@@ -115,14 +115,13 @@ def check(
 ) -> Availability:
     """Whether every model in ``specs`` (a model, or a pipeline's models) can run here."""
     specs = list(specs)
-    reasons: list[str] = []
-    for spec in specs:
-        runtime = runtime_needs(spec.runtime, engine)
-        if runtime is not None:
-            reasons.append(runtime)
-        source = source_needs(spec, directory, url_sources=url_sources, pull=pull)
-        if source is not None:
-            reasons.append(f"{spec.name} {source}" if len(specs) > 1 else source)
+    runtimes = [runtime_needs(spec.runtime, engine) for spec in specs]
+    reasons = [reason for reason in runtimes if reason is not None]
+    if not reasons:  # the runtime first: with it installed, the files can come next
+        for spec in specs:
+            source = source_needs(spec, directory, url_sources=url_sources, pull=pull)
+            if source is not None:
+                reasons.append(f"{spec.name} {source}" if len(specs) > 1 else source)
     if not reasons:
         return Availability(True)
     return Availability(False, "; ".join(dict.fromkeys(reasons)))
