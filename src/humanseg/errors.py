@@ -80,7 +80,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "no_face": (422, "`id_photo`: no face was found in the image."),
     "multiple_faces": (422, "`id_photo`: more than one face was found in the image."),
     "fetch_failed": (502, "The remote server or S3 store answered with an error."),
-    "model_unavailable": (503, "The model could not be loaded."),
+    "model_unavailable": (
+        503,
+        "The model cannot run here (its runtime or file is missing: the message says what to "
+        "install or place) or could not be loaded.",
+    ),
     "not_ready": (503, "The model is still loading; retry shortly."),
     "overloaded": (503, "Too many requests are waiting; retry after `Retry-After` seconds."),
     "request_timeout": (504, "The request took longer than the per-request time budget."),
