@@ -86,8 +86,9 @@ def serve(on_ray: bool, **overrides: Any) -> None:
     from humanseg.api.auth import load_api_keys
     from humanseg.api.browser import LOOPBACK_NAMES
     from humanseg.logs import log_config
+    from humanseg.models.availability import side_by_side_warning
     from humanseg.models.catalog import FACE_DETECTION
-    from humanseg.models.presets import ensure_models
+    from humanseg.models.presets import ensure_models, model_availability
     from humanseg.models.store import ModelStore
 
     if overrides.get("pull_on_request") is None:
@@ -103,12 +104,23 @@ def serve(on_ray: bool, **overrides: Any) -> None:
         raise click.ClickException(str(exc)) from None
     if settings.workers > 1:
         _share_metrics_between_workers()
-    store = ModelStore(settings.model_dir, progress=True)
+    store = ModelStore.from_settings(settings, progress=True)
     try:  # pull here, with a progress bar, rather than silently in each worker
-        for name in dict.fromkeys([settings.model, *settings.models]):
-            ensure_models(store, name)
+        ensure_models(store, settings.model, settings.onnx_engine)
     except HumansegError as exc:
         _fail(exc)
+    for name in dict.fromkeys(settings.models):
+        try:
+            state = model_availability(name, store, settings.onnx_engine)
+            if state.available:
+                ensure_models(store, name, settings.onnx_engine)
+        except HumansegError as exc:
+            _fail(exc)
+        if not state.available:  # served, but listed as unavailable, with what it needs
+            click.echo(f"warning: {name!r} cannot run on this machine: {state.reason}.", err=True)
+    side_by_side = side_by_side_warning()
+    if side_by_side:
+        click.echo(f"warning: {side_by_side}.", err=True)
     try:  # `id_photo` needs it; from the same package as the default pipeline's models
         store.ensure(FACE_DETECTION)
     except HumansegError as exc:
@@ -289,7 +301,11 @@ def batch(
             from humanseg.models.presets import ensure_models
             from humanseg.models.store import ModelStore
 
-            ensure_models(ModelStore(settings.model_dir, progress=True), settings.model)
+            ensure_models(
+                ModelStore.from_settings(settings, progress=True),
+                settings.model,
+                settings.onnx_engine,
+            )
             pool_size = workers or default_workers()
             runner = partial(run_local, workers=pool_size)
         else:
@@ -333,16 +349,23 @@ def models() -> None:
 @models.command("list")
 @_model_dir_option
 def models_list(model_dir: str | None) -> None:
-    """Show every model in the catalog and whether it is pulled."""
+    """Show every model in the catalog, whether its file is pulled and whether it can run
+    here (and what it needs if not)."""
+    from humanseg.models.availability import side_by_side_warning
     from humanseg.models.catalog import CATALOG
+    from humanseg.models.presets import PRESETS, model_availability
     from humanseg.models.store import ModelStore
 
     settings = _apply_overrides(model_dir=model_dir)
-    store = ModelStore(settings.model_dir)
-    rows = [("NAME", "LICENCE", "KIND", "RUNTIME", "SIZE", "PULLED", "SOURCE")]
+    store = ModelStore.from_settings(settings)
+    rows = [("NAME", "LICENCE", "KIND", "RUNTIME", "SIZE", "PULLED", "AVAILABLE", "SOURCE")]
+    needs: list[str] = []
     for spec in CATALOG.values():
         pulled = store.is_pulled(spec)
         size = store.path_for(spec).stat().st_size if pulled else spec.size_bytes
+        state = model_availability(spec.name, store, settings.onnx_engine)
+        if not state.available:
+            needs.append(f"  {spec.name}: {state.reason}")
         rows.append(
             (
                 spec.name + (" (opt-in)" if spec.opt_in else ""),
@@ -353,6 +376,7 @@ def models_list(model_dir: str | None) -> None:
                 spec.runtime,
                 f"{size / 1e6:.1f} MB" if size else "?",
                 "yes" if pulled else "no",
+                "yes" if state.available else "no",
                 " | ".join(source.describe() for source in spec.sources),
             )
         )
@@ -360,11 +384,22 @@ def models_list(model_dir: str | None) -> None:
     for row in rows:
         line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         click.echo(line.rstrip())
-    from humanseg.models.presets import PRESETS
-
     click.echo("\npipelines (use as a model name):")
     for preset in PRESETS.values():
-        click.echo(f"  {preset.name}: {preset.description} Models: {', '.join(preset.models)}.")
+        state = model_availability(preset.name, store, settings.onnx_engine)
+        click.echo(
+            f"  {preset.name}: {preset.description} Models: {', '.join(preset.models)}."
+            + ("" if state.available else " Not available here.")
+        )
+        if not state.available:
+            needs.append(f"  {preset.name}: {state.reason}")
+    if needs:
+        click.echo("\nnot available on this machine, and what they need:")
+        for line in needs:
+            click.echo(line)
+    side_by_side = side_by_side_warning()
+    if side_by_side:
+        click.echo(f"\nwarning: {side_by_side}.")
     click.echo(f"\nmodel folder: {store.directory}")
 
 
@@ -373,13 +408,16 @@ def models_list(model_dir: str | None) -> None:
 @click.option("--force", is_flag=True, help="Pull again even if a verified copy is cached.")
 @_model_dir_option
 def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> None:
-    """Pull models (or every model a pipeline needs) into the cache and verify them."""
+    """Pull models (or every model a pipeline needs) into the cache and verify them.
+
+    Exits non-zero when a model could not be pulled, or when what was pulled cannot run on
+    this machine (its runtime is missing): the files stay, e.g. to copy to another machine."""
     from humanseg.models.catalog import get_spec
-    from humanseg.models.presets import PRESETS, model_specs
+    from humanseg.models.presets import PRESETS, model_availability, model_specs
     from humanseg.models.store import ModelStore
 
     settings = _apply_overrides(model_dir=model_dir)
-    store = ModelStore(settings.model_dir, progress=True)
+    store = ModelStore.from_settings(settings, progress=True)
     failed = False
     for name in names:
         try:
@@ -389,6 +427,15 @@ def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> N
                 click.echo(f"{spec.name}: {path}")
         except HumansegError as exc:
             click.echo(f"error [{exc.code}]: {exc.message}", err=True)
+            failed = True
+            continue
+        state = model_availability(name, store, settings.onnx_engine)
+        if not state.available:
+            click.echo(
+                f"error [model_unavailable]: {name!r} was pulled but cannot run on this "
+                f"machine: {state.reason}.",
+                err=True,
+            )
             failed = True
     sys.exit(1 if failed else 0)
 
@@ -472,7 +519,7 @@ def evaluate(
 
     settings = _apply_overrides(model_dir=model_dir, inference_threads=inference_threads)
     if not names:
-        store = ModelStore(settings.model_dir)
+        store = ModelStore.from_settings(settings)
         pulled = [n for n in segmentation_models() if store.is_pulled(CATALOG[n])]
         names = (*PRESETS, *pulled)
     if reference and evaluation.REFERENCE not in names:

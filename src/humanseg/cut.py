@@ -194,7 +194,11 @@ def _local_settings(model: str | None, model_dir: str | None) -> Settings:
 
     settings = _apply_overrides(model_dir=model_dir)
     try:
-        ensure_models(ModelStore(settings.model_dir, progress=True), model or settings.model)
+        ensure_models(
+            ModelStore.from_settings(settings, progress=True),
+            model or settings.model,
+            settings.onnx_engine,
+        )
     except HumansegError as exc:
         _fail(f"[{exc.code}] {exc.message}")
     return settings

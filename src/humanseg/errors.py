@@ -111,7 +111,10 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.NO_FACE: "`id_photo`: no face was found in the image.",
     ErrorCode.MULTIPLE_FACES: "`id_photo`: more than one face was found in the image.",
     ErrorCode.FETCH_FAILED: "The remote server or S3 store answered with an error.",
-    ErrorCode.MODEL_UNAVAILABLE: "The model could not be loaded.",
+    ErrorCode.MODEL_UNAVAILABLE: (
+        "The model cannot run here (its runtime or file is missing: the message says what to "
+        "install or place) or could not be loaded."
+    ),
     ErrorCode.NOT_READY: "The model is still loading; retry shortly.",
     ErrorCode.OVERLOADED: "Too many requests are waiting; retry after `Retry-After` seconds.",
     ErrorCode.REQUEST_TIMEOUT: "The request took longer than the per-request time budget.",

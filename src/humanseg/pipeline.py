@@ -64,7 +64,7 @@ class Pipeline:
     def __init__(self, settings: Settings, registry: ModelRegistry | None = None) -> None:
         self.settings = settings
         self.registry = registry or ModelRegistry(
-            ModelStore(settings.model_dir, pull=settings.pull_on_request),
+            ModelStore.from_settings(settings, pull=settings.pull_on_request),
             threads=settings.inference_threads,
             pool_size=settings.max_concurrency,
             engine=settings.onnx_engine,
@@ -82,6 +82,7 @@ class Pipeline:
         """The face detector, loaded (and pulled) on first use: only ID photos need it."""
         with self._faces_lock:
             if self._faces is None:
+                self.registry.check_available(FACE_DETECTION.name, [FACE_DETECTION])
                 self._faces = FaceDetector(
                     FACE_DETECTION,
                     self.registry.store,

@@ -131,6 +131,12 @@ class Settings(BaseSettings):
         default_factory=default_model_dir,
         description="Cache of pulled model files (default: $XDG_CACHE_HOME/humanseg/models).",
     )
+    url_sources: bool = Field(
+        False,
+        description="Pull models from their HTTPS URL sources (upstream release assets), "
+        "which need internet access. Off: a model whose only sources are URLs is listed as "
+        "unavailable until its file is placed in the model folder.",
+    )
     onnx_engine: Literal["auto", "onnxruntime", "openvino"] = Field(
         "auto",
         description="What runs ONNX models. auto: onnxruntime when it has a CUDA GPU, else "

@@ -25,7 +25,7 @@ from humanseg.client import (
 from humanseg.errors import DESCRIPTIONS, ErrorCode, HumansegError, error
 from humanseg.settings import Settings
 
-SRC = Path(__file__).parent.parent / "src" / "humanseg"
+SRC = Path(__file__).parents[2] / "src" / "humanseg"
 
 
 def test_every_code_has_a_meaning_and_a_status() -> None:

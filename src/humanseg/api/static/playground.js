@@ -75,12 +75,25 @@ async function loadOptions() {
     if (!models.ok) throw new Error((await apiError(models)).message);
     if (!types.ok) throw new Error((await apiError(types)).message);
     const catalog = await models.json();
+    const unavailable = new Map(); // reason → the models it keeps out
     for (const model of catalog.models.filter((entry) => entry.served !== false)) {
-      const option = new Option(model.name, model.name, false, model.name === catalog.default);
+      const usable = model.available !== false;
+      const option = new Option(model.name, model.name, false, usable && model.name === catalog.default);
       option.title = `${model.description} (${model.license})`;
       if (model.opt_in) option.textContent += ` (${model.license}, opt-in)`;
+      if (!usable) {
+        // listed, so people see it exists, but not selectable: it cannot run on this server
+        option.disabled = true;
+        option.textContent += " (unavailable)";
+        option.title = `Unavailable on this server: ${model.reason}`;
+        unavailable.set(model.reason, [...(unavailable.get(model.reason) || []), model.name]);
+      }
       $("model").append(option);
     }
+    const note = $("model-note");
+    const missing = [...unavailable].map(([reason, names]) => `${names.join(", ")}: ${reason}`);
+    note.textContent = missing.length ? `Not available on this server: ${missing.join("; ")}.` : "";
+    note.hidden = missing.length === 0;
     for (const type of (await types.json()).types) {
       $("type").append(new Option(TYPE_LABELS[type.value] || type.name, type.value));
     }
