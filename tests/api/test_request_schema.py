@@ -94,3 +94,14 @@ def test_v1_types_comes_from_the_schema(answers: dict[str, Any]) -> None:
     assert [entry["value"] for entry in catalog["formats"]] == ["png", "webp", "jpeg"]
     assert [entry["value"] for entry in catalog["id_presets"]] == list(ID_PRESETS)
     assert catalog["id_colors"][0] == "white"
+
+
+def test_the_docs_examples_are_valid_requests() -> None:
+    from humanseg.api.examples import SEED_REQUEST_EXAMPLES
+    from humanseg.api.schemas import SegmentationRequest
+
+    context = base64_limit(Settings())
+    for name, example in SEED_REQUEST_EXAMPLES.items():
+        request = SegmentationRequest.model_validate(example["value"], context=context)
+        request.output_spec(background_image=request.background_given)  # no error: valid
+        assert request.img or request.url, name
