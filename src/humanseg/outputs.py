@@ -68,6 +68,7 @@ class Placement:
 class IdPreset:
     name: str
     title: str
+    print_size: str  # the printed photo's size, as people name it
     size: tuple[int, int]  # (width, height) in px
     dpi: int
     head_ratio: float  # crown (top of hair) to chin, as a fraction of the photo's height
@@ -79,13 +80,17 @@ class IdPreset:
 # (head 1-1⅜ in, eyes 1⅛-1⅜ in from the bottom), and the common Chinese 1- and 2-inch formats
 # (GB/T 29303-style: head about two thirds of the height, a small margin above the hair).
 ID_PRESETS: dict[str, IdPreset] = {
-    "1inch": IdPreset("1inch", "1 inch", (295, 413), 300, head_ratio=0.64, top_ratio=0.10),
-    "2inch": IdPreset("2inch", "2 inch", (413, 579), 300, head_ratio=0.64, top_ratio=0.10),
+    "1inch": IdPreset(
+        "1inch", "1 inch", "25 × 35 mm", (295, 413), 300, head_ratio=0.64, top_ratio=0.10
+    ),
+    "2inch": IdPreset(
+        "2inch", "2 inch", "35 × 49 mm", (413, 579), 300, head_ratio=0.64, top_ratio=0.10
+    ),
     "passport": IdPreset(
-        "passport", "Passport, 35 × 45 mm", (413, 531), 300, head_ratio=0.76, top_ratio=0.09
+        "passport", "Passport", "35 × 45 mm", (413, 531), 300, head_ratio=0.76, top_ratio=0.09
     ),
     # top 7 %: the eyes then sit about 60 % up from the bottom (the rule: 56-69 %)
-    "us": IdPreset("us", "US, 2 × 2 in", (600, 600), 300, head_ratio=0.60, top_ratio=0.07),
+    "us": IdPreset("us", "US", "2 × 2 in", (600, 600), 300, head_ratio=0.60, top_ratio=0.07),
 }
 ID_PRESET_ALIASES = {
     "1-inch": "1inch",

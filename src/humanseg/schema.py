@@ -183,10 +183,12 @@ def _choices(values: tuple[str, ...]) -> WithJsonSchema:
 
 
 def _type_description() -> str:
-    kinds = (f"`{type_value(kind)}`: {info.description}" for kind, info in TYPES.items())
-    return f"Empty or absent (or `alpha`): {TYPES[OutputType.ALPHA].description} " + " ".join(
-        list(kinds)[1:]
-    )
+    def sentence(kind: OutputType) -> str:
+        text = TYPES[kind].description
+        return text[0].lower() + text[1:]
+
+    others = (f"`{type_value(kind)}`: {sentence(kind)}" for kind in TYPES if type_value(kind))
+    return f"Empty or absent (or `alpha`): {sentence(OutputType.ALPHA)} " + " ".join(others)
 
 
 TypeField = Annotated[
@@ -238,7 +240,8 @@ class OutputOptions(BaseModel):
         Field(
             description="`id_photo` size: "
             + ", ".join(
-                f"`{preset.name}` ({preset.title}, {preset.size[0]}×{preset.size[1]} px)"
+                f"`{preset.name}` ({preset.title}, {preset.print_size}: "
+                f"{preset.size[0]}×{preset.size[1]} px)"
                 for preset in ID_PRESETS.values()
             )
             + "; the first is the default. Also accepted: "

@@ -70,6 +70,7 @@ class FormatEntry(BaseModel):
 class IdPresetEntry(BaseModel):
     value: str
     title: str
+    print_size: str = Field(description="The printed photo's size, e.g. `35 × 45 mm`.")
     width: int
     height: int
     dpi: int
@@ -169,6 +170,7 @@ async def types() -> TypeCatalog:
             IdPresetEntry(
                 value=preset.name,
                 title=preset.title,
+                print_size=preset.print_size,
                 width=preset.size[0],
                 height=preset.size[1],
                 dpi=preset.dpi,

@@ -100,11 +100,11 @@ def segment_with_headers(body: bytes, service: Service) -> tuple[bytes, dict[str
         '`"type": "foreground"` the photo with a transparent background, both PNG at the '
         "input's width and height. More types (`GET /v1/types`): "
         + ", ".join(
-            f"`{type_value(kind)}` ({info.title.lower()})"
-            for kind, info in TYPES.items()
+            f"`{type_value(kind)}`"
+            for kind in TYPES
             if kind not in (OutputType.ALPHA, OutputType.FOREGROUND)
         )
-        + "; `format` picks png, webp or jpeg. "
+        + " (see the `type` field); `format` picks png, webp or jpeg. "
         "Accepted formats: JPEG, PNG, BMP; longest side ≤ 4096 px."
     ),
     response_model=SeedResponse,

@@ -84,8 +84,9 @@ async function loadOptions() {
     for (const type of schema.types) $("type").append(new Option(type.title, type.value));
     for (const format of schema.formats) $("format").append(new Option(format.title, format.value));
     for (const preset of schema.id_presets) {
-      const label = `${preset.title} (${preset.width} × ${preset.height} px)`;
-      $("id-preset").append(new Option(label, preset.value));
+      const option = new Option(`${preset.title} (${preset.print_size})`, preset.value);
+      option.title = `${preset.width} × ${preset.height} px at ${preset.dpi} dpi`;
+      $("id-preset").append(option);
     }
     for (const color of schema.id_colors) {
       $("id-color").append(new Option(color[0].toUpperCase() + color.slice(1), color));
