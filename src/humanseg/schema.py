@@ -11,9 +11,9 @@ fetched, and parsed once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from humanseg.errors import ErrorCode, error
 from humanseg.outputs import (
@@ -31,6 +31,10 @@ from humanseg.outputs import (
     parse_id_preset,
     parse_margin,
 )
+from humanseg.settings import Settings
+from humanseg.sources import base64_limit
+
+Request = TypeVar("Request", bound=BaseModel)
 
 # The values of `type`, `format` and `id_preset` for static typing (the Python Client's
 # parameters); tests hold them equal to the enums and tables they name.
@@ -306,3 +310,19 @@ def parse_output_spec(
     options = OutputOptions.model_validate({"type": type, **fields})
     spec = options.output_spec(background_image=bg_image is not None)
     return spec.with_background(bg_image if spec.type is OutputType.BACKGROUND else None)
+
+
+def validate_request(
+    model: type[Request], payload: dict[str, Any], settings: Settings, *, code: ErrorCode
+) -> Request:
+    """``payload`` as ``model``, every base64 field under the settings' limit.
+
+    A value outside a field's choices raises that field's own code; any other invalid field
+    (a wrong JSON type, a number out of range) raises ``code``.
+    """
+    try:
+        return model.model_validate(payload, context=base64_limit(settings))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise error(code, f"Field `{field}`: {first['msg']}.") from None

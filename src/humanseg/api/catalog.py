@@ -6,6 +6,7 @@ built from this answer (the playground's) offers exactly what the endpoint accep
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -146,26 +147,10 @@ async def models(request: Request) -> ModelCatalog:
 async def types() -> TypeCatalog:
     return TypeCatalog(
         types=[
-            TypeEntry(
-                value=type_value(kind),
-                name=kind.value,
-                title=info.title,
-                description=info.description,
-                options=list(info.options),
-                transparent=info.transparent,
-                same_size=info.same_size,
-            )
+            TypeEntry(value=type_value(kind), name=kind.value, **asdict(info))
             for kind, info in TYPES.items()
         ],
-        formats=[
-            FormatEntry(
-                value=fmt.value,
-                title=info.title,
-                media_type=info.media_type,
-                extension=info.extension,
-            )
-            for fmt, info in FORMATS.items()
-        ],
+        formats=[FormatEntry(value=fmt.value, **asdict(info)) for fmt, info in FORMATS.items()],
         id_presets=[
             IdPresetEntry(
                 value=preset.name,

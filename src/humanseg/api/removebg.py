@@ -17,15 +17,15 @@ from typing import Any
 import orjson
 import pybase64 as base64
 from fastapi import APIRouter, Request, Response
-from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from humanseg.api.removebg_form import RemoveBgForm, form_schema
 from humanseg.api.service import Service, confidence_header
 from humanseg.errors import ErrorCode, HumansegError, error
 from humanseg.outputs import OutputType
+from humanseg.schema import validate_request
 from humanseg.settings import Settings
-from humanseg.sources import base64_limit, decode_base64, fetch
+from humanseg.sources import decode_base64, fetch
 
 PATH = "/v1.0/removebg"
 
@@ -48,12 +48,7 @@ class RemoveBgRequest:
 
 def parse_form(fields: dict[str, str], settings: Settings) -> RemoveBgForm:
     """The fields, validated whole: a bad value of any of them is an error before any fetch."""
-    try:
-        return RemoveBgForm.model_validate(fields, context=base64_limit(settings))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise error(ErrorCode.INVALID_PARAMETER, f"`{field}`: {first['msg']}.") from None
+    return validate_request(RemoveBgForm, fields, settings, code=ErrorCode.INVALID_PARAMETER)
 
 
 async def read_request(request: Request) -> RemoveBgRequest:

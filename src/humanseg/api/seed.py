@@ -5,7 +5,6 @@ from __future__ import annotations
 import orjson
 import pybase64 as base64
 from fastapi import APIRouter, Request, Response
-from pydantic import ValidationError
 
 from humanseg.api.examples import SEED_REQUEST_EXAMPLES
 from humanseg.api.http_errors import codes_with_status
@@ -13,9 +12,9 @@ from humanseg.api.schemas import ErrorResponse, SeedResponse, SegmentationReques
 from humanseg.api.service import Service, confidence_header
 from humanseg.errors import ErrorCode, error
 from humanseg.outputs import OutputType
-from humanseg.schema import TYPES, type_value
+from humanseg.schema import TYPES, type_value, validate_request
 from humanseg.settings import Settings
-from humanseg.sources import base64_limit, decode_base64, fetch
+from humanseg.sources import decode_base64, fetch
 
 router = APIRouter(tags=["segmentation"])
 # Which model or pipeline made the result (the body stays exactly the seed's).
@@ -41,12 +40,7 @@ def parse_seed_request(body: bytes, settings: Settings) -> SegmentationRequest:
         raise error(ErrorCode.INVALID_JSON, "The request body is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise error(ErrorCode.INVALID_JSON, "The request body must be a JSON object.")
-    try:
-        return SegmentationRequest.model_validate(payload, context=base64_limit(settings))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise error(ErrorCode.INVALID_REQUEST, f"Field `{field}`: {first['msg']}.") from None
+    return validate_request(SegmentationRequest, payload, settings, code=ErrorCode.INVALID_REQUEST)
 
 
 def read_input(request: SegmentationRequest, service: Service) -> bytes:
