@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from humanseg import __version__
 from humanseg.errors import HumansegError
+from humanseg.outputs import OutputType
 from humanseg.settings import Settings
 
 
@@ -235,8 +236,8 @@ def _ray_module(name: str) -> Any:
 @click.option(
     "--type",
     "output_type",
-    type=click.Choice(["alpha", "foreground"]),
-    default="alpha",
+    type=click.Choice([OutputType.ALPHA.value, OutputType.FOREGROUND.value]),
+    default=OutputType.ALPHA.value,
     show_default=True,
     help="alpha: the grayscale matte; foreground: RGBA cut-out.",
 )

@@ -31,6 +31,7 @@ import pybase64 as base64
 
 from humanseg.api.http_errors import STATUS
 from humanseg.errors import ErrorCode, HumansegError
+from humanseg.schema import FormatName, IdPresetName, OutputTypeName
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -38,10 +39,6 @@ if TYPE_CHECKING:
     from PIL import Image
 
 Source = str | Path | bytes | bytearray | memoryview
-# The values the seed endpoint accepts; "" (or None) is the alpha matte.
-OutputTypeName = Literal["", "foreground", "mask", "background", "blur", "crop", "id_photo"]
-FormatName = Literal["png", "webp", "jpeg"]
-IdPresetName = Literal["1inch", "2inch", "passport", "us"]
 
 SEGMENT_PATH = "/human_image_segmentation"
 MODEL_HEADER = "X-Humanseg-Model"
@@ -246,16 +243,16 @@ def _is_url(source: Source) -> bool:
 
 def request_body(
     source: Source,
-    type: str | None = None,
+    type: OutputTypeName | None = None,
     *,
     model: str | None = None,
-    format: str | None = None,
+    format: FormatName | None = None,
     bg_color: str | None = None,
     bg_img: Source | None = None,
     bg_url: str | None = None,
     blur_strength: float | None = None,
     crop_margin: str | int | None = None,
-    id_preset: str | None = None,
+    id_preset: IdPresetName | None = None,
     refine: bool | None = None,
 ) -> dict[str, Any]:
     """The JSON body of the seed endpoint; arguments left at None are not sent."""

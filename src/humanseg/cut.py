@@ -16,7 +16,8 @@ from humanseg import cut_jobs
 from humanseg.errors import HumansegError
 from humanseg.fileio import write_atomic
 from humanseg.models.fusion import REVIEW_BELOW
-from humanseg.pipeline import OutputType, Pipeline, parse_output_type
+from humanseg.pipeline import OutputType, Pipeline
+from humanseg.schema import TYPE_VALUES, parse_output_type
 from humanseg.settings import Settings
 
 SMALL_BATCH = 32
@@ -47,9 +48,11 @@ def _fail(message: str) -> None:
 @click.option(
     "--type",
     "output_type",
+    type=click.Choice(TYPE_VALUES),
     default="",
     callback=_output_type,
-    help="Empty or 'alpha': the alpha matte; 'foreground': a transparent cut-out.",
+    help="Empty or 'alpha': the alpha matte; 'foreground': a transparent cut-out; the other "
+    "types of the API (GET /v1/types) with their defaults.",
 )
 @click.option("--model", default=None, help="Catalog model [default: HUMANSEG_MODEL].")
 @click.option(

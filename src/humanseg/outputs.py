@@ -1,14 +1,14 @@
 """What the caller wants back: the output specification of the core pipeline.
 
-``OutputSpec`` is a plain frozen value. Each front end maps its own request fields onto it with a
-pure function (the seed API with ``parse_output_spec``, the remove.bg API in
-``api/removebg.py``); the pipeline reads nothing else.
+``OutputSpec`` is a plain frozen value, and the pipeline reads nothing else. The request fields
+that describe it (types, formats, their allowed values and meanings) are defined once in
+``humanseg.schema``; each front end maps its own fields onto that schema or onto this value.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from PIL import ImageColor
@@ -34,6 +34,7 @@ class ImageFormat(StrEnum):
 
 
 RGBA = tuple[int, int, int, int]
+DEFAULT_BLUR_STRENGTH = 0.5
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,18 @@ class Margin:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where the person sits on the canvas: their size and the position of their centre."""
+
+    scale: float | None = None  # the person's size relative to the canvas (0.1 … 1); None: as is
+    position: tuple[float, float] | None = None  # the person's centre, as canvas fractions
+
+
+@dataclass(frozen=True)
 class IdPreset:
     name: str
+    title: str
+    print_size: str  # the printed photo's size, as people name it
     size: tuple[int, int]  # (width, height) in px
     dpi: int
     head_ratio: float  # crown (top of hair) to chin, as a fraction of the photo's height
@@ -69,11 +80,17 @@ class IdPreset:
 # (head 1-1⅜ in, eyes 1⅛-1⅜ in from the bottom), and the common Chinese 1- and 2-inch formats
 # (GB/T 29303-style: head about two thirds of the height, a small margin above the hair).
 ID_PRESETS: dict[str, IdPreset] = {
-    "1inch": IdPreset("1inch", (295, 413), 300, head_ratio=0.64, top_ratio=0.10),
-    "2inch": IdPreset("2inch", (413, 579), 300, head_ratio=0.64, top_ratio=0.10),
-    "passport": IdPreset("passport", (413, 531), 300, head_ratio=0.76, top_ratio=0.09),
+    "1inch": IdPreset(
+        "1inch", "1 inch", "25 × 35 mm", (295, 413), 300, head_ratio=0.64, top_ratio=0.10
+    ),
+    "2inch": IdPreset(
+        "2inch", "2 inch", "35 × 49 mm", (413, 579), 300, head_ratio=0.64, top_ratio=0.10
+    ),
+    "passport": IdPreset(
+        "passport", "Passport", "35 × 45 mm", (413, 531), 300, head_ratio=0.76, top_ratio=0.09
+    ),
     # top 7 %: the eyes then sit about 60 % up from the bottom (the rule: 56-69 %)
-    "us": IdPreset("us", (600, 600), 300, head_ratio=0.60, top_ratio=0.07),
+    "us": IdPreset("us", "US", "2 × 2 in", (600, 600), 300, head_ratio=0.60, top_ratio=0.07),
 }
 ID_PRESET_ALIASES = {
     "1-inch": "1inch",
@@ -93,6 +110,15 @@ ID_COLORS: dict[str, RGBA] = {
 }
 
 
+def has_alpha(kind: OutputType, bg_color: RGBA | None, background_image: bool) -> bool:
+    """Whether an output of ``kind`` carries transparency (and so cannot be a JPEG)."""
+    if kind in (OutputType.FOREGROUND, OutputType.CROP):
+        return bg_color is None or bg_color[3] < 255
+    if kind is OutputType.BACKGROUND:
+        return not background_image and (bg_color is None or bg_color[3] < 255)
+    return False
+
+
 @dataclass(frozen=True)
 class OutputSpec:
     """Everything that shapes the output; the defaults give the seed's alpha matte as PNG."""
@@ -101,59 +127,47 @@ class OutputSpec:
     format: ImageFormat = ImageFormat.PNG
     bg_color: RGBA | None = None  # BACKGROUND (and FOREGROUND/CROP: fill behind the person)
     bg_image: bytes | None = None  # BACKGROUND: replacement photo, scaled to cover
-    blur_strength: float = 0.5  # BLUR: 0 (none) … 1 (strong)
-    crop: bool = False  # crop to the person (implied by CROP)
-    crop_margin: Margin = field(default_factory=Margin)
-    scale: float | None = None  # remove.bg: subject size relative to the canvas (0.1 … 1)
-    position: tuple[float, float] | None = None  # remove.bg: subject placement, fractions
+    blur_strength: float = DEFAULT_BLUR_STRENGTH  # BLUR: 0 (none) … 1 (strong)
+    # Crop to the person with this margin; None keeps the photo's frame. CROP always crops.
+    crop_margin: Margin | None = None
+    placement: Placement | None = None  # move or scale the person on the canvas
     max_pixels: int | None = None  # downscale the output to at most this many pixels
     id_preset: IdPreset | None = None  # ID_PHOTO
     refine: bool | None = None  # edge refinement; None: the server's setting
     jpeg_quality: int = 90
 
+    def __post_init__(self) -> None:
+        if self.type is OutputType.CROP and self.crop_margin is None:
+            object.__setattr__(self, "crop_margin", Margin())
+
     @property
     def has_alpha(self) -> bool:
         """Whether the image carries transparency (and so cannot be a JPEG)."""
-        if self.type in (OutputType.FOREGROUND, OutputType.CROP):
-            return self.bg_color is None or self.bg_color[3] < 255
-        if self.type is OutputType.BACKGROUND:
-            return self.bg_image is None and (self.bg_color is None or self.bg_color[3] < 255)
-        return False
+        return has_alpha(self.type, self.bg_color, self.bg_image is not None)
+
+    @property
+    def reframes(self) -> bool:
+        """Whether the person is cropped, moved or scaled (the output is not the photo's frame)."""
+        return self.crop_margin is not None or self.placement is not None
+
+    def with_background(self, image: bytes | None) -> OutputSpec:
+        """This spec with its replacement background photo, once fetched."""
+        return self if image is None else replace(self, bg_image=image)
 
 
-def parse_output_type(value: str | None) -> OutputType:
-    """The seed API's `type`: empty or absent means the alpha matte."""
-    if value is None or value == "":
-        return OutputType.ALPHA
+# Other names of formats, accepted wherever a format is named.
+FORMAT_ALIASES = {"jpg": ImageFormat.JPEG}
+
+
+def format_named(name: str) -> ImageFormat | None:
+    """The format called ``name`` (any case, ``jpg`` included); None if there is none."""
+    lowered = name.lower()
+    if lowered in FORMAT_ALIASES:
+        return FORMAT_ALIASES[lowered]
     try:
-        return OutputType(value)
+        return ImageFormat(lowered)
     except ValueError:
-        known = ", ".join(f'"{t.value}"' for t in OutputType if t is not OutputType.ALPHA)
-        raise error(
-            ErrorCode.INVALID_TYPE,
-            f"Unknown type {value[:50]!r}; use one of {known}, or leave it empty for the "
-            "alpha matte.",
-        ) from None
-
-
-def parse_format(value: str | None, *, has_alpha: bool, default: ImageFormat) -> ImageFormat:
-    if value is None or value == "":
-        return default
-    name = value.lower()
-    if name == "jpg":
-        name = "jpeg"
-    try:
-        fmt = ImageFormat(name)
-    except ValueError:
-        raise error(
-            ErrorCode.INVALID_FORMAT, f"Unknown format {value[:50]!r}; use png, webp or jpeg."
-        ) from None
-    if fmt is ImageFormat.JPEG and has_alpha:
-        raise error(
-            ErrorCode.INVALID_FORMAT,
-            "JPEG has no transparency; ask for png or webp, or give an opaque bg_color.",
-        )
-    return fmt
+        return None
 
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
@@ -244,6 +258,7 @@ def parse_margin(value: str | int | float | None, *, max_px: int = 2000) -> Marg
 
 
 def parse_id_preset(value: str | None) -> IdPreset:
+    """An ID photo size by name or alias, in any case; empty or absent: ``1inch``."""
     name = (value or "1inch").lower()
     name = ID_PRESET_ALIASES.get(name, name)
     if name not in ID_PRESETS:
@@ -252,47 +267,3 @@ def parse_id_preset(value: str | None) -> IdPreset:
             ErrorCode.INVALID_ID_PRESET, f"Unknown ID photo size {value[:50]!r}; use {known}."
         )
     return ID_PRESETS[name]
-
-
-def parse_output_spec(
-    type: str | None = None,
-    *,
-    format: str | None = None,
-    bg_color: str | None = None,
-    bg_image: bytes | None = None,
-    blur_strength: float | None = None,
-    crop_margin: str | int | float | None = None,
-    id_preset: str | None = None,
-    refine: bool | None = None,
-) -> OutputSpec:
-    """The seed API's fields to an ``OutputSpec``; every bad value is a 400 with its own code."""
-    kind = parse_output_type(type)
-    if kind is OutputType.ID_PHOTO:
-        color = parse_color(bg_color or "white", names=ID_COLORS)
-        if color[3] != 255:
-            raise error(ErrorCode.INVALID_COLOR, "An ID photo needs an opaque background colour.")
-    else:
-        color = parse_color(bg_color) if bg_color else None
-    if kind is OutputType.BACKGROUND and color is None and bg_image is None:
-        raise error(
-            ErrorCode.MISSING_BACKGROUND,
-            "type background needs `bg_color` or a background image (`bg_img` or `bg_url`).",
-        )
-    if blur_strength is not None and not 0.0 <= blur_strength <= 1.0:
-        raise error(ErrorCode.INVALID_REQUEST, "Field `blur_strength` must be between 0 and 1.")
-    spec = OutputSpec(
-        type=kind,
-        bg_color=color,
-        bg_image=bg_image if kind is OutputType.BACKGROUND else None,
-        blur_strength=0.5 if blur_strength is None else blur_strength,
-        crop=kind is OutputType.CROP,
-        crop_margin=parse_margin(crop_margin) if crop_margin not in (None, "") else Margin(),
-        id_preset=parse_id_preset(id_preset) if kind is OutputType.ID_PHOTO else None,
-        refine=refine,
-    )
-    fmt = parse_format(format, has_alpha=spec.has_alpha, default=ImageFormat.PNG)
-    if fmt is ImageFormat.ZIP:
-        raise error(
-            ErrorCode.INVALID_FORMAT, "zip is only offered by the remove.bg-compatible endpoint."
-        )
-    return replace(spec, format=fmt)

@@ -2,7 +2,8 @@
 
 Pure and synchronous, with no HTTP in it. The API, the CLI and batch jobs all call
 ``Pipeline.process``; none re-implements a step. What comes out is described by an
-``OutputSpec`` (see ``humanseg.outputs``); a bare ``OutputType`` means that type with defaults.
+``OutputSpec`` (see ``humanseg.outputs``); a bare ``OutputType`` means that type with the
+defaults of the request schema (``humanseg.schema``).
 """
 
 from __future__ import annotations
@@ -21,13 +22,8 @@ from humanseg.models.faces import FaceDetector
 from humanseg.models.matter import Resolver
 from humanseg.models.segmenter import ModelRegistry
 from humanseg.models.store import ModelStore
-from humanseg.outputs import (
-    ImageFormat,
-    OutputSpec,
-    OutputType,
-    parse_output_spec,
-    parse_output_type,
-)
+from humanseg.outputs import ImageFormat, OutputSpec, OutputType
+from humanseg.schema import FORMATS, parse_output_spec, parse_output_type, type_value
 from humanseg.settings import Settings
 
 __all__ = [
@@ -40,9 +36,7 @@ __all__ = [
 ]
 
 _MEDIA_TYPES = {
-    ImageFormat.PNG: "image/png",
-    ImageFormat.WEBP: "image/webp",
-    ImageFormat.JPEG: "image/jpeg",
+    **{fmt: info.media_type for fmt, info in FORMATS.items()},
     ImageFormat.ZIP: "application/zip",
 }
 
@@ -99,7 +93,7 @@ class Pipeline:
         model: str | None = None,
     ) -> Output:
         if not isinstance(output, OutputSpec):  # a bare type: that type with its defaults
-            output = parse_output_spec(None if output is OutputType.ALPHA else output.value)
+            output = parse_output_spec(type_value(output))
         spec = output
         settings = self.settings
         matter = self.resolver.get(model or settings.model)
@@ -109,9 +103,7 @@ class Pipeline:
             refine
             or spec.type not in (OutputType.ALPHA, OutputType.MASK)
             or spec.max_pixels
-            or spec.crop
-            or spec.scale is not None
-            or spec.position is not None
+            or spec.reframes
         )
         decoded = imaging.decode(
             data,
@@ -148,7 +140,7 @@ class Pipeline:
         matte: np.ndarray,
     ) -> tuple[imaging.Picture, tuple[int, int, int, int] | None]:
         kind = spec.type
-        if kind is OutputType.ALPHA and not (spec.crop or spec.scale or spec.position):
+        if kind is OutputType.ALPHA and not spec.reframes:
             return compose.alpha_output(matte), compose.subject_box(matte)
         if kind is OutputType.MASK:
             return compose.mask_output(matte), compose.subject_box(matte)
@@ -164,7 +156,7 @@ class Pipeline:
             return self._id_photo(spec, imaging.as_image(rgb), cutout), None
         cutout = self._geometry(spec, cutout)
         box = compose.subject_box(cutout.alpha)
-        if kind is OutputType.ALPHA:  # remove.bg's channels=alpha with crop or placement
+        if kind is OutputType.ALPHA:  # a matte cropped or placed
             return compose.alpha_output(cutout.alpha), box
         if spec.bg_image is not None:
             background = imaging.decode(
@@ -181,7 +173,7 @@ class Pipeline:
 
     def _geometry(self, spec: OutputSpec, cutout: compose.Cutout) -> compose.Cutout:
         canvas = cutout.size
-        if spec.crop:
+        if spec.crop_margin is not None:
             subject = compose.subject_box(cutout.alpha)
             if subject is None:
                 raise error(
@@ -197,8 +189,11 @@ class Pipeline:
                 )
             cutout = compose.crop(cutout, box)
             canvas = cutout.size
-        if spec.scale is not None or spec.position is not None:
-            cutout = compose.place(cutout, canvas, scale=spec.scale, position=spec.position)
+        if spec.placement is not None:
+            placement = spec.placement
+            cutout = compose.place(
+                cutout, canvas, scale=placement.scale, position=placement.position
+            )
         return cutout
 
     def _id_photo(self, spec: OutputSpec, rgb: Image.Image, cutout: compose.Cutout) -> Image.Image:

@@ -261,15 +261,85 @@ def test_deep_json_is_400_everywhere(url: str) -> None:
     assert_holding(url)
 
 
-def test_base64_limit_applies_to_every_field(url: str) -> None:
-    long = "A" * 200_004
-    body = {"img": PHOTO_B64, "type": "background", "bg_img": long}
-    answer = httpx.post(f"{url}{SEED}", json=body, timeout=60)
+LONG_BASE64 = "A" * 200_004  # over the server's HUMANSEG_MAX_BASE64_CHARS
+
+
+def _remove_bg(base: str, encoding: str, fields: dict[str, str]) -> httpx.Response:
+    url = f"{base}/v1.0/removebg"
+    if encoding == "multipart":
+        files = {name: (None, value) for name, value in fields.items()}
+        return httpx.post(url, files=files, timeout=60)
+    if encoding == "json":
+        return httpx.post(url, json=fields, timeout=60)
+    return httpx.post(url, data=fields, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (SEED, {"img": LONG_BASE64}, "img"),
+        (SEED, {"img": PHOTO_B64, "type": "background", "bg_img": LONG_BASE64}, "bg_img"),
+        (SEED, {"img": PHOTO_B64, "bg_img": LONG_BASE64}, "bg_img"),  # whatever the type
+        ("/invocations", {"img": LONG_BASE64}, "img"),
+        ("/invocations", {"img": PHOTO_B64, "bg_img": LONG_BASE64}, "bg_img"),
+    ],
+)
+def test_base64_limit_on_every_seed_field(url: str, path: str, body: dict, field: str) -> None:
+    answer = httpx.post(f"{url}{path}", json=body, timeout=60)
     assert answer.status_code == 413 and answer.json()["error"]["code"] == "base64_too_large"
-    assert "bg_img" in answer.json()["error"]["message"]
-    removebg = httpx.post(f"{url}/v1.0/removebg", data={"image_file_b64": long}, timeout=60)
-    assert removebg.status_code == 413
-    assert removebg.json()["errors"][0]["code"] == "base64_too_large"
+    assert f"`{field}`" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("encoding", ["multipart", "urlencoded", "json"])
+def test_base64_limit_on_remove_bg_image_file_b64(url: str, encoding: str) -> None:
+    answer = _remove_bg(url, encoding, {"image_file_b64": LONG_BASE64})
+    assert answer.status_code == 413, answer.text[:200]
+    error = answer.json()["errors"][0]
+    assert error["code"] == "base64_too_large" and "`image_file_b64`" in error["title"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"format": "gif"}, "invalid_format"),
+        ({"type": "sepia"}, "invalid_type"),
+        ({"type": "foreground", "format": "jpeg"}, "invalid_format"),
+        ({"type": "id_photo", "id_preset": "a4"}, "invalid_id_preset"),
+        ({"type": "crop", "crop_margin": "lots"}, "invalid_margin"),
+        ({"bg_color": "no colour"}, "invalid_color"),
+        ({"blur_strength": 3}, "invalid_request"),
+    ],
+)
+def test_seed_fields_are_judged_before_any_fetch(url: str, body: dict, code: str) -> None:
+    gate = servers.Gate(PHOTO)
+    try:
+        for fields in ({"url": gate.url}, {"img": PHOTO_B64, "bg_url": gate.url}):
+            answer = httpx.post(f"{url}{SEED}", json={**fields, **body}, timeout=60)
+            assert answer.status_code == 400 and answer.json()["error"]["code"] == code
+        assert gate.hits == 0
+    finally:
+        gate.close()
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"size": "50mb"}, "invalid_parameter"),
+        ({"format": "gif"}, "invalid_parameter"),
+        ({"position": "left"}, "invalid_parameter"),
+        ({"crop_margin": "900px"}, "invalid_margin"),
+        ({"crop": "sometimes"}, "invalid_parameter"),
+    ],
+)
+def test_remove_bg_fields_are_judged_before_any_fetch(url: str, fields: dict, code: str) -> None:
+    gate = servers.Gate(PHOTO)
+    try:
+        for source in ({"image_url": gate.url}, {"image_file_b64": PHOTO_B64}):
+            answer = _remove_bg(url, "urlencoded", {**source, "bg_image_url": gate.url, **fields})
+            assert answer.status_code == 400 and answer.json()["errors"][0]["code"] == code
+        assert gate.hits == 0
+    finally:
+        gate.close()
 
 
 def test_url_deadline_covers_redirects(url: str, file_server: str) -> None:

@@ -13,8 +13,9 @@ from humanseg import matting
 from humanseg.models.catalog import FACE_DETECTION
 from humanseg.models.faces import FaceDetector, anchors
 from humanseg.models.store import ModelStore
-from humanseg.outputs import ID_PRESETS, parse_color, parse_margin, parse_output_spec
+from humanseg.outputs import ID_PRESETS, parse_color, parse_margin
 from humanseg.pipeline import Pipeline
+from humanseg.schema import parse_output_spec
 from humanseg.settings import Settings
 from tests.support import images
 

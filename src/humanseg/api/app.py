@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from humanseg import __version__, allocator
-from humanseg.api import docs, health, metrics, playground, removebg, sagemaker, seed
+from humanseg.api import catalog, docs, health, metrics, playground, removebg, sagemaker, seed
 from humanseg.api.auth import AuthMiddleware, load_api_keys, openapi_security
 from humanseg.api.browser import BrowserGuardMiddleware
 from humanseg.api.errors import BodyLimitMiddleware, ErrorRenderer, install_error_handlers
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.include_router(health.router)
     app.include_router(sagemaker.router)
     app.include_router(metrics.router)
+    app.include_router(catalog.router)
     docs.install(app)
     playground.install(app)
     _register_request_schema(app, secured=api_keys is not None)

@@ -11,8 +11,7 @@ as every other front end; the core pipeline does the work.
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -20,15 +19,12 @@ import pybase64 as base64
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 
+from humanseg.api.removebg_form import RemoveBgForm, form_schema
 from humanseg.api.service import Service, confidence_header
 from humanseg.errors import ErrorCode, HumansegError, error
-from humanseg.outputs import (
-    ImageFormat,
-    OutputSpec,
-    OutputType,
-    parse_color,
-    parse_margin,
-)
+from humanseg.outputs import OutputType
+from humanseg.schema import validate_request
+from humanseg.settings import Settings
 from humanseg.sources import decode_base64, fetch
 
 PATH = "/v1.0/removebg"
@@ -41,142 +37,18 @@ def error_body(exc: HumansegError) -> dict[str, Any]:
     return {"errors": [{"title": exc.message, "code": exc.code.value}]}
 
 
-# remove.bg's output sizes, as the most pixels of the result (None: the input's own size).
-SIZES: dict[str, int | None] = {
-    "preview": 250_000,
-    "small": 250_000,
-    "regular": 250_000,
-    "medium": 1_500_000,
-    "hd": 4_000_000,
-    "full": None,
-    "4k": None,
-    "50mp": None,
-    "auto": None,
-}
-# Foreground types a client may name; the service finds people whatever is named.
-TYPES = {
-    "auto",
-    "person",
-    "product",
-    "animal",
-    "car",
-    "car_interior",
-    "car_part",
-    "transportation",
-    "graphics",
-    "other",
-}
-FORMATS = {"auto", "png", "jpg", "jpeg", "webp", "zip"}
-CHANNELS = {"rgba", "alpha"}
-_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
-
-
 @dataclass(frozen=True)
 class RemoveBgRequest:
-    """The form fields that matter, plus the image and background bytes once read."""
+    """The form fields as sent, plus the image and background files' bytes."""
 
     fields: dict[str, str]
     image_file: bytes | None
     bg_image_file: bytes | None
 
 
-def _field(fields: dict[str, str], name: str, default: str = "") -> str:
-    return fields.get(name, default).strip()
-
-
-def _percent(value: str, name: str, low: float, high: float) -> float:
-    match = _PERCENT.match(value)
-    number = float(match.group(1)) if match else -1.0
-    if not low <= number <= high:
-        raise error(
-            ErrorCode.INVALID_PARAMETER,
-            f"`{name}` must be a percentage from {low:g}% to {high:g}%, not {value[:30]!r}.",
-        )
-    return number / 100
-
-
-def _bool(value: str, name: str) -> bool:
-    lowered = value.lower()
-    if lowered in ("", "false", "0", "no", "off"):
-        return False
-    if lowered in ("true", "1", "yes", "on"):
-        return True
-    raise error(ErrorCode.INVALID_PARAMETER, f"`{name}` must be true or false, not {value[:30]!r}.")
-
-
-def _choice(fields: dict[str, str], name: str, allowed: set[str] | dict, default: str) -> str:
-    value = _field(fields, name, default).lower() or default
-    if value not in allowed:
-        options = ", ".join(sorted(allowed))
-        raise error(
-            ErrorCode.INVALID_PARAMETER, f"`{name}` must be one of {options}; not {value[:30]!r}."
-        )
-    return value
-
-
-def _position(value: str) -> tuple[float, float] | None:
-    lowered = value.lower()
-    if lowered in ("", "original"):
-        return None
-    if lowered == "center":
-        return (0.5, 0.5)
-    parts = lowered.split()
-    if len(parts) not in (1, 2):
-        raise error(
-            ErrorCode.INVALID_PARAMETER, "`position` is original, center, or 1-2 percentages."
-        )
-    x = _percent(parts[0], "position", 0, 100)
-    y = _percent(parts[-1], "position", 0, 100)
-    return (x, y)
-
-
-def parse_removebg_spec(fields: dict[str, str], background: bytes | None) -> OutputSpec:
-    """remove.bg's fields to the core's ``OutputSpec``; unsupported values are 400s."""
-    size = _choice(fields, "size", SIZES, "preview")
-    _choice(fields, "type", TYPES, "auto")
-    fmt = _choice(fields, "format", FORMATS, "auto")
-    channels = _choice(fields, "channels", CHANNELS, "rgba")
-    crop = _bool(_field(fields, "crop"), "crop")
-    margin = parse_margin(_field(fields, "crop_margin") or None, max_px=500)
-    scale_text = _field(fields, "scale", "original").lower() or "original"
-    scale = None if scale_text == "original" else _percent(scale_text, "scale", 10, 100)
-    position = _position(_field(fields, "position"))
-    if scale is not None and position is None:
-        position = (0.5, 0.5)  # remove.bg: scaling implies centring unless told otherwise
-    color_text = _field(fields, "bg_color")
-    color = parse_color(color_text) if color_text else None
-    if channels == "alpha":
-        kind = OutputType.ALPHA
-    elif background is not None or color is not None:
-        kind = OutputType.BACKGROUND
-    else:
-        kind = OutputType.FOREGROUND
-    if fmt in ("jpg", "jpeg") and kind is OutputType.FOREGROUND:
-        kind, color = OutputType.BACKGROUND, (255, 255, 255, 255)  # JPEG: on white
-    spec = OutputSpec(
-        type=kind,
-        bg_color=color if kind is OutputType.BACKGROUND else None,
-        bg_image=background if kind is OutputType.BACKGROUND else None,
-        crop=crop,
-        crop_margin=margin,
-        scale=scale,
-        position=position,
-        max_pixels=SIZES[size],
-    )
-    if fmt == "auto":
-        image_format = (
-            ImageFormat.PNG if spec.has_alpha or kind is OutputType.ALPHA else (ImageFormat.JPEG)
-        )
-    elif fmt in ("jpg", "jpeg"):
-        if spec.has_alpha:
-            raise error(
-                ErrorCode.INVALID_FORMAT,
-                "JPEG has no transparency; give an opaque bg_color or use png.",
-            )
-        image_format = ImageFormat.JPEG
-    else:
-        image_format = ImageFormat(fmt)
-    return replace(spec, format=image_format)
+def parse_form(fields: dict[str, str], settings: Settings) -> RemoveBgForm:
+    """The fields, validated whole: a bad value of any of them is an error before any fetch."""
+    return validate_request(RemoveBgForm, fields, settings, code=ErrorCode.INVALID_PARAMETER)
 
 
 async def read_request(request: Request) -> RemoveBgRequest:
@@ -221,14 +93,13 @@ def _as_text(name: str, value: object) -> str:
     return str(value)
 
 
-def _image_bytes(parsed: RemoveBgRequest, service: Service) -> bytes:
-    fields = parsed.fields
+def _image_bytes(parsed: RemoveBgRequest, form: RemoveBgForm, service: Service) -> bytes:
     sources = [
         name
         for name, present in (
             ("image_file", parsed.image_file is not None),
-            ("image_file_b64", bool(_field(fields, "image_file_b64"))),
-            ("image_url", bool(_field(fields, "image_url"))),
+            ("image_file_b64", bool(form.image_file_b64 and form.image_file_b64.strip())),
+            ("image_url", bool(form.image_url)),
         )
         if present
     ]
@@ -240,33 +111,30 @@ def _image_bytes(parsed: RemoveBgRequest, service: Service) -> bytes:
         raise error(ErrorCode.CONFLICTING_INPUT, f"Give only one of {', '.join(sources)}.")
     if parsed.image_file is not None:
         return parsed.image_file
-    if sources[0] == "image_file_b64":
-        return decode_base64(
-            fields["image_file_b64"],
-            field="image_file_b64",
-            max_chars=service.settings.max_base64_chars,
-        )
-    return fetch(_field(fields, "image_url"), service.settings)
+    if form.image_file_b64:
+        return decode_base64(form.image_file_b64, field="image_file_b64")
+    assert form.image_url is not None
+    return fetch(form.image_url, service.settings)
 
 
-def _background_bytes(parsed: RemoveBgRequest, service: Service) -> bytes | None:
-    url = _field(parsed.fields, "bg_image_url")
-    if parsed.bg_image_file is not None and url:
+def _background_bytes(parsed: RemoveBgRequest, form: RemoveBgForm, service: Service) -> bytes:
+    if parsed.bg_image_file is not None and form.bg_image_url:
         raise error(ErrorCode.CONFLICTING_INPUT, "Give only one of bg_image_file and bg_image_url.")
     if parsed.bg_image_file is not None:
         return parsed.bg_image_file
-    return fetch(url, service.settings) if url else None
+    assert form.bg_image_url is not None
+    return fetch(form.bg_image_url, service.settings)
 
 
 def remove_background(parsed: RemoveBgRequest, service: Service, wants_json: bool) -> Response:
     """The work, off the event loop: validate, read the inputs, run the core, shape the answer."""
-    has_background = parsed.bg_image_file is not None or bool(_field(parsed.fields, "bg_image_url"))
-    # every field is checked before anything is fetched (b"" stands for the background image)
-    spec = parse_removebg_spec(parsed.fields, b"" if has_background else None)
+    form = parse_form(parsed.fields, service.settings)
+    has_background = parsed.bg_image_file is not None or bool(form.bg_image_url)
+    spec = form.output_spec(background_image=has_background)  # every field, before any fetch
     service.require_ready()
-    data = _image_bytes(parsed, service)
+    data = _image_bytes(parsed, form, service)
     if spec.type is OutputType.BACKGROUND and has_background:
-        spec = parse_removebg_spec(parsed.fields, _background_bytes(parsed, service))
+        spec = spec.with_background(_background_bytes(parsed, form, service))
     output = service.process(data, spec)
     if output.foreground is None:  # an empty matte: remove.bg answers 400, not a blank image
         raise error(ErrorCode.UNKNOWN_FOREGROUND)
@@ -296,37 +164,7 @@ def remove_background(parsed: RemoveBgRequest, service: Service, wants_json: boo
     return Response(output.data, media_type=output.media_type, headers=headers)
 
 
-_FORM_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "image_file": {"type": "string", "format": "binary", "description": "The photo."},
-        "image_file_b64": {"type": "string", "description": "The photo, base64."},
-        "image_url": {"type": "string", "description": "The photo's http(s) or s3 address."},
-        "size": {
-            "type": "string",
-            "enum": ["preview", "small", "regular", "medium", "hd", "full", "4k", "auto"],
-            "default": "preview",
-            "description": "preview/small/regular: at most 0.25 MP; medium 1.5 MP; hd 4 MP; "
-            "full/4k/auto: the input's size.",
-        },
-        "type": {"type": "string", "enum": sorted(TYPES), "default": "auto"},
-        "format": {
-            "type": "string",
-            "enum": ["auto", "png", "jpg", "webp", "zip"],
-            "default": "auto",
-            "description": "auto: PNG when the result has transparency, else JPEG. zip: "
-            "color.jpg + alpha.png.",
-        },
-        "channels": {"type": "string", "enum": ["rgba", "alpha"], "default": "rgba"},
-        "bg_color": {"type": "string", "description": "Hex (81d4fa, fff, 81d4fa77) or a name."},
-        "bg_image_url": {"type": "string"},
-        "bg_image_file": {"type": "string", "format": "binary"},
-        "crop": {"type": "boolean", "default": False},
-        "crop_margin": {"type": "string", "description": "e.g. 30px, 10%, or 10px 20px."},
-        "scale": {"type": "string", "description": "original, or 10% to 100%."},
-        "position": {"type": "string", "description": "original, center, or 'x% y%'."},
-    },
-}
+_FORM_SCHEMA = form_schema()
 
 
 @router.post(

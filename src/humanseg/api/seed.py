@@ -5,14 +5,15 @@ from __future__ import annotations
 import orjson
 import pybase64 as base64
 from fastapi import APIRouter, Request, Response
-from pydantic import ValidationError
 
 from humanseg.api.examples import SEED_REQUEST_EXAMPLES
 from humanseg.api.http_errors import codes_with_status
 from humanseg.api.schemas import ErrorResponse, SeedResponse, SegmentationRequest
 from humanseg.api.service import Service, confidence_header
 from humanseg.errors import ErrorCode, error
-from humanseg.pipeline import OutputSpec, OutputType, parse_output_spec, parse_output_type
+from humanseg.outputs import OutputType
+from humanseg.schema import TYPES, type_value, validate_request
+from humanseg.settings import Settings
 from humanseg.sources import decode_base64, fetch
 
 router = APIRouter(tags=["segmentation"])
@@ -31,26 +32,22 @@ def _error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     return responses
 
 
-def parse_seed_request(body: bytes) -> SegmentationRequest:
+def parse_seed_request(body: bytes, settings: Settings) -> SegmentationRequest:
+    """The body, validated whole: a bad value of any field is an error before any fetch."""
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise error(ErrorCode.INVALID_JSON, "The request body is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise error(ErrorCode.INVALID_JSON, "The request body must be a JSON object.")
-    try:
-        return SegmentationRequest.model_validate(payload)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise error(ErrorCode.INVALID_REQUEST, f"Field `{field}`: {first['msg']}.") from None
+    return validate_request(SegmentationRequest, payload, settings, code=ErrorCode.INVALID_REQUEST)
 
 
 def read_input(request: SegmentationRequest, service: Service) -> bytes:
     if request.img and request.url:
         raise error(ErrorCode.CONFLICTING_INPUT, "`url` and `img` cannot be used at the same time.")
     if request.img:
-        return decode_base64(request.img, max_chars=service.settings.max_base64_chars)
+        return decode_base64(request.img)
     if request.url:
         return fetch(request.url, service.settings)
     raise error(ErrorCode.MISSING_INPUT, "Give the image as `img` (base64) or `url`.")
@@ -62,25 +59,10 @@ def read_background(request: SegmentationRequest, service: Service) -> bytes | N
             ErrorCode.CONFLICTING_INPUT, "`bg_img` and `bg_url` cannot be used at the same time."
         )
     if request.bg_img:
-        return decode_base64(
-            request.bg_img, field="bg_img", max_chars=service.settings.max_base64_chars
-        )
+        return decode_base64(request.bg_img, field="bg_img")
     if request.bg_url:
         return fetch(request.bg_url, service.settings)
     return None
-
-
-def output_spec(request: SegmentationRequest, background: bytes | None) -> OutputSpec:
-    return parse_output_spec(
-        request.type,
-        format=request.format,
-        bg_color=request.bg_color,
-        bg_image=background,
-        blur_strength=request.blur_strength,
-        crop_margin=request.crop_margin,
-        id_preset=request.id_preset,
-        refine=request.refine,
-    )
 
 
 def segment(body: bytes, service: Service) -> bytes:
@@ -90,16 +72,15 @@ def segment(body: bytes, service: Service) -> bytes:
 
 def segment_with_headers(body: bytes, service: Service) -> tuple[bytes, dict[str, str]]:
     """``segment``, and the response headers: the model that made the result, its confidence."""
-    request = parse_seed_request(body)
-    parse_output_type(request.type)
-    needs_background = request.type == OutputType.BACKGROUND and (request.bg_img or request.bg_url)
-    output_spec(request, b"" if needs_background else None)  # bad fields fail before any fetch
+    request = parse_seed_request(body, service.settings)
+    spec = request.output_spec(background_image=request.background_given)
     if request.model:
         service.check_served(request.model)  # a 400 before any download or model load
     service.require_ready()
     data = read_input(request, service)
-    background = read_background(request, service) if needs_background else None
-    output = service.process(data, output_spec(request, background), model=request.model or None)
+    if spec.type is OutputType.BACKGROUND and request.background_given:
+        spec = spec.with_background(read_background(request, service))
+    output = service.process(data, spec, model=request.model or None)
     headers = {MODEL_HEADER: request.model or service.settings.model, **confidence_header(output)}
     return b'{"result":"' + base64.b64encode(output.data) + b'"}', headers
 
@@ -111,9 +92,13 @@ def segment_with_headers(body: bytes, service: Service) -> tuple[bytes, dict[str
         "Send one image as `img` (base64) or `url` (`http(s)://` or `s3://bucket/key`). "
         'Returns `{"result": base64 image}`: the alpha matte by default, or with '
         '`"type": "foreground"` the photo with a transparent background, both PNG at the '
-        "input's width and height. More types: `mask`, `background` (new colour or image), "
-        "`blur` (portrait mode), `crop` (tight crop with a margin) and `id_photo` (preset "
-        "sizes, head placed by the preset's rules); `format` picks png, webp or jpeg. "
+        "input's width and height. More types (`GET /v1/types`): "
+        + ", ".join(
+            f"`{type_value(kind)}`"
+            for kind in TYPES
+            if kind not in (OutputType.ALPHA, OutputType.FOREGROUND)
+        )
+        + " (see the `type` field); `format` picks png, webp or jpeg. "
         "Accepted formats: JPEG, PNG, BMP; longest side ≤ 4096 px."
     ),
     response_model=SeedResponse,

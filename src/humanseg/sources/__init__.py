@@ -4,23 +4,48 @@ from __future__ import annotations
 
 import binascii
 import re
+from typing import Annotated
 
 import pybase64 as base64
+from pydantic import AfterValidator, ValidationInfo
 
 from humanseg.errors import ErrorCode, error
 from humanseg.settings import Settings
 
 _DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)
+# The validation context key of the longest base64 text a request field may hold.
+MAX_BASE64_CHARS = "max_base64_chars"
 
 
-def decode_base64(text: str, *, field: str = "img", max_chars: int | None = None) -> bytes:
-    """Standard or URL-safe base64, with or without padding, line breaks or a data: prefix."""
-    if max_chars is not None and len(text) > max_chars:
+def base64_limit(settings: Settings) -> dict[str, int]:
+    """The validation context that puts every ``Base64Text`` field under the settings' limit."""
+    return {MAX_BASE64_CHARS: settings.max_base64_chars}
+
+
+def check_base64_length(text: str, *, field: str, max_chars: int) -> None:
+    if len(text) > max_chars:
         raise error(
             ErrorCode.BASE64_TOO_LARGE,
             f"`{field}` is {len(text)} characters long; at most {max_chars} are accepted "
             "(HUMANSEG_MAX_BASE64_CHARS).",
         )
+
+
+def _within_limit(text: str, info: ValidationInfo) -> str:
+    context = info.context or {}
+    if MAX_BASE64_CHARS not in context:
+        raise RuntimeError("validate a request with context=base64_limit(settings)")
+    check_base64_length(text, field=info.field_name or "img", max_chars=context[MAX_BASE64_CHARS])
+    return text
+
+
+# A request field that carries image bytes as base64 text: checked against the one limit when
+# the request is validated, before anything else is read or fetched.
+Base64Text = Annotated[str, AfterValidator(_within_limit)]
+
+
+def decode_base64(text: str, *, field: str = "img") -> bytes:
+    """Standard or URL-safe base64, with or without padding, line breaks or a data: prefix."""
     match = _DATA_URI.match(text[:200])
     if match:
         text = text[match.end() :]

@@ -2,28 +2,12 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-// One label per output type, used in the picker, the status line and the file name.
-const TYPE_LABELS = {
-  "": "Alpha matte",
-  foreground: "Cut-out (transparent)",
-  mask: "Mask (black and white)",
-  background: "New background",
-  blur: "Background blur",
-  crop: "Cropped cut-out",
-  id_photo: "ID photo",
-};
+// The output types, formats and ID photo sizes come from GET v1/types (the request schema).
+let TYPES = {}; // value → { title, transparent, same_size, … }
+let FORMATS = {}; // value → { title, media_type, extension }
 const FILE_STEMS = { "": "matte", id_photo: "id-photo" };
-// Results that are not the photo's size are shown beside it, not through the slider.
-const SIDE_BY_SIDE = new Set(["crop", "id_photo"]);
-// Results with transparency cannot be JPEGs.
-const TRANSPARENT = new Set(["foreground", "crop"]);
 // Results whose pixels tell whether a person was found (the matte, or the cut-out's alpha).
 const CHECKABLE = new Set(["", "mask", "foreground"]);
-const FORMATS = {
-  png: { mime: "image/png", ext: "png" },
-  webp: { mime: "image/webp", ext: "webp" },
-  jpeg: { mime: "image/jpeg", ext: "jpg" },
-};
 const NO_PERSON_CODES = new Set(["no_person", "no_face"]);
 const KEY_STORAGE = "humanseg.apiKey";
 
@@ -94,8 +78,18 @@ async function loadOptions() {
     const missing = [...unavailable].map(([reason, names]) => `${names.join(", ")}: ${reason}`);
     note.textContent = missing.length ? `Not available on this server: ${missing.join("; ")}.` : "";
     note.hidden = missing.length === 0;
-    for (const type of (await types.json()).types) {
-      $("type").append(new Option(TYPE_LABELS[type.value] || type.name, type.value));
+    const schema = await types.json();
+    TYPES = Object.fromEntries(schema.types.map((type) => [type.value, type]));
+    FORMATS = Object.fromEntries(schema.formats.map((format) => [format.value, format]));
+    for (const type of schema.types) $("type").append(new Option(type.title, type.value));
+    for (const format of schema.formats) $("format").append(new Option(format.title, format.value));
+    for (const preset of schema.id_presets) {
+      const option = new Option(`${preset.title} (${preset.print_size})`, preset.value);
+      option.title = `${preset.width} × ${preset.height} px at ${preset.dpi} dpi`;
+      $("id-preset").append(option);
+    }
+    for (const color of schema.id_colors) {
+      $("id-color").append(new Option(color[0].toUpperCase() + color.slice(1), color));
     }
     $("type").value = "foreground";
     syncParams();
@@ -159,7 +153,7 @@ function syncParams() {
     fieldset.hidden = fieldset.dataset.for !== type;
   }
   const jpeg = $("format").querySelector('option[value="jpeg"]');
-  jpeg.disabled = TRANSPARENT.has(type);
+  jpeg.disabled = TYPES[type].transparent;
   jpeg.title = jpeg.disabled ? "A result with transparency cannot be a JPEG." : "";
   if (jpeg.disabled && $("format").value === "jpeg") $("format").value = "png";
 }
@@ -194,7 +188,7 @@ async function segment() {
   const type = body.type || "";
   const format = body.format || "png";
   const started = performance.now();
-  setStatus(`Working: ${TYPE_LABELS[type]}…`);
+  setStatus(`Working: ${TYPES[type].title}…`);
   showNotice("");
   document.body.dataset.state = "working";
   let response;
@@ -274,8 +268,8 @@ function hasPerson(img, type) {
 
 async function show(answer) {
   const { type, format } = answer;
-  const dataUrl = `data:${FORMATS[format].mime};base64,${answer.result}`;
-  const sideBySide = SIDE_BY_SIDE.has(type);
+  const dataUrl = `data:${FORMATS[format].media_type};base64,${answer.result}`;
+  const sideBySide = !TYPES[type].same_size;
   const after = sideBySide ? $("side-after") : $("after");
   const before = sideBySide ? $("side-before") : $("before");
   try {
@@ -296,10 +290,10 @@ async function show(answer) {
   const stem = current.name.replace(/\.[^.]*$/, "") || "image";
   const link = $("download");
   link.href = downloadUrl;
-  link.download = `${stem}-${FILE_STEMS[type] || type}.${FORMATS[format].ext}`;
-  link.textContent = `Download ${FORMATS[format].ext.toUpperCase()}`;
+  link.download = `${stem}-${FILE_STEMS[type] || type}.${FORMATS[format].extension}`;
+  link.textContent = `Download ${FORMATS[format].extension.toUpperCase()}`;
   const parts = [
-    TYPE_LABELS[type],
+    TYPES[type].title,
     `${after.naturalWidth} × ${after.naturalHeight} px`,
     `${(blob.size / 1024).toFixed(0)} KB`,
     answer.model || "default model",
@@ -321,7 +315,7 @@ async function show(answer) {
     return;
   }
   const hint = sideBySide ? "" : " Drag across the image to compare it with the original.";
-  finish("done", `Done: ${TYPE_LABELS[type]}.${hint}`);
+  finish("done", `Done: ${TYPES[type].title}.${hint}`);
 }
 
 function setup() {
@@ -391,8 +385,9 @@ function setup() {
     if (document.body.dataset.ready !== "true") {
       // the lists may have been refused for want of a key: try again with it
       showError("");
-      $("type").replaceChildren();
-      $("model").replaceChildren();
+      for (const id of ["type", "model", "format", "id-preset", "id-color"]) {
+        $(id).replaceChildren();
+      }
       loadOptions();
     }
   });
