@@ -10,7 +10,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from humanseg.scale.manifest import Entry, Manifest
 from tests.support import images
 from tests.support.batch import (
     check_output,
@@ -158,23 +157,6 @@ def test_help_shows_batch_and_ray_flags() -> None:
         assert flag in batch_help
     serve_help = humanseg("serve", "--help").stdout
     assert "--ray " in serve_help and "--ray-max-replicas" in serve_help
-
-
-def test_manifest_survives_a_torn_line(tmp_path: Path) -> None:
-    path = tmp_path / "m.jsonl"
-    with Manifest(path) as manifest:
-        manifest.record(Entry("a.jpg", "done", output="a.png"))
-        manifest.record(Entry("b.jpg", "failed", code="invalid_image", message="bad"))
-    with path.open("a") as file:
-        file.write('{"key": "c.jpg", "sta')  # a crash mid-line
-    with Manifest(path) as manifest:
-        assert manifest.done == {"a.jpg"} and set(manifest.failed) == {"b.jpg"}
-        manifest.record(Entry("b.jpg", "done", output="b.png"))
-    reread = Manifest(path)
-    assert reread.done == {"a.jpg", "b.jpg"} and not reread.failed
-    assert (
-        path.read_text().splitlines()[-1] == '{"key": "b.jpg", "status": "done", "output": "b.png"}'
-    )
 
 
 @pytest.mark.parametrize("location", ["s3://", "s3:///prefix"])
