@@ -97,7 +97,11 @@ def test_glob_and_files_with_type_and_model(photos: Path, tmp_path: Path) -> Non
         "1",
     )
     assert result.returncode == 0, result.stderr.decode()
-    assert sorted(path.name for path in out.iterdir()) == ["a.png", "b.png"]
+    assert sorted(path.name for path in out.iterdir()) == [
+        ".humanseg-batch.jsonl",
+        "a.png",
+        "b.png",
+    ]
     cutout = Image.open(out / "b.png")
     assert cutout.mode == "RGBA" and cutout.size == (320, 240)
 
@@ -160,7 +164,7 @@ def test_against_a_remote_server(photos: Path, tmp_path: Path, server: str) -> N
         "--server",
         f"http://127.0.0.1:{servers.free_port()}",
     )
-    assert down.returncode == 1 and b"[fetch_failed] Cannot reach" in down.stderr
+    assert down.returncode == 1 and b"error [fetch_failed]: a.jpg: Cannot reach" in down.stderr
 
 
 def test_inputs_sharing_an_output_both_fail(photos: Path, tmp_path: Path) -> None:
@@ -234,3 +238,47 @@ def test_summary_names_the_results_the_pipeline_doubts(tmp_path: Path) -> None:
     assert result.returncode == 0, stderr
     assert "1 results with a confidence under 0.5 (worth a look): " in stderr
     assert "cup.jpg" in stderr and "astronaut.jpg" not in stderr.split("look): ")[1]
+
+
+def test_output_options_and_format_name_every_output(photos: Path, tmp_path: Path) -> None:
+    (photos / "sub" / "broken.jpg").unlink()
+    out = tmp_path / "backdrops"
+    result = cut(
+        str(photos / "sub"),
+        "-o",
+        str(out),
+        "--type",
+        "background",
+        "--bg-color",
+        "#336699",
+        "--format",
+        "webp",
+        "-q",
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.webp")) == [
+        "b.webp",
+        "deeper/c.webp",
+    ]
+    with Image.open(out / "b.webp") as backdrop:
+        assert backdrop.format == "WEBP" and backdrop.size == (320, 240)
+        corner = backdrop.convert("RGB").getpixel((0, 0))
+    assert all(abs(a - b) < 24 for a, b in zip(corner, (0x33, 0x66, 0x99), strict=True))
+    missing = cut(str(photos / "a.jpg"), "-o", str(tmp_path / "x"), "--type", "background")
+    assert missing.returncode == 1 and b"error [missing_background]" in missing.stderr
+
+
+def test_cut_and_batch_take_the_same_options() -> None:
+    def options(command: str) -> set[str]:
+        help_text = subprocess.run(
+            [sys.executable, "-m", "humanseg", *command.split(), "--help"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        return {word.rstrip(",") for word in help_text.split() if word.startswith("--")}
+
+    assert options("cut") - {"--output"} == options("batch")
+    assert {"--type", "--format", "--workers", "--ray", "--server", "--manifest"} <= options(
+        "batch"
+    )
+    assert "--overwrite" not in options("serve") and "--model-dir" in options("models list")
