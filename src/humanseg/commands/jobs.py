@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from humanseg.jobs.manifest import Entry, Manifest
 from humanseg.jobs.naming import FORMAT_BY_SUFFIX
 from humanseg.jobs.plan import STDIN, Plan, plan, stdin_plan
 from humanseg.jobs.request import OutputRequest
-from humanseg.jobs.sinks import OutputFile, Sink, Stdout, default_manifest, open_sink
+from humanseg.jobs.sinks import OutputFile, default_manifest, open_sink
 from humanseg.jobs.worker import Task
 from humanseg.models.fusion import REVIEW_BELOW
 from humanseg.settings import Settings
@@ -118,6 +118,16 @@ def batch(source: str, destination: str, **options: Any) -> None:
     run_command((source,), destination, **options)
 
 
+@dataclass(frozen=True)
+class Where:
+    """Where the images are processed: here or in worker processes, on Ray, or on a server."""
+
+    workers: int | None = None
+    ray_address: str | None = None
+    server: str | None = None
+    api_key: str | None = None
+
+
 def run_command(
     inputs: tuple[str, ...],
     out: str,
@@ -153,64 +163,27 @@ def run_command(
     if not job.items and not job.failed:
         fail(error(ErrorCode.INVALID_REQUEST, "No images in the inputs (JPEG, PNG or BMP files)."))
     task = Task(settings, request, sink, model)
-    if from_stdin or isinstance(sink, Stdout):
-        summary = _run(
-            job,
-            sink,
-            task,
-            None,
-            overwrite,
-            quiet=True,
-            workers=1,
-            server=server,
-            api_key=api_key,
-            ray_address=None,
-        )
+    where = Where(workers, ray_address, server, api_key)
+    if from_stdin:  # one image, here or on the server; no progress, no summary
+        summary = _run(job, task, None, Where(1, None, server, api_key), True, quiet=True)
         sys.exit(1 if summary.failed else 0)
-    manifest_path = None
-    if not isinstance(sink, OutputFile):
-        manifest_path = manifest or default_manifest(sink)
+    manifest_path = None if isinstance(sink, OutputFile) else manifest or default_manifest(sink)
     with Manifest(manifest_path) if manifest_path else nullcontext() as opened:
-        summary = _run(
-            job,
-            sink,
-            task,
-            opened,
-            overwrite,
-            quiet=quiet,
-            workers=workers,
-            server=server,
-            api_key=api_key,
-            ray_address=ray_address,
-        )
+        summary = _run(job, task, opened, where, overwrite, quiet=quiet)
     report(summary)
     sys.exit(1 if summary.failed else 0)
 
 
 def _run(
-    job: Plan,
-    sink: Sink,
-    task: Task,
-    manifest: Manifest | None,
-    overwrite: bool,
-    *,
-    quiet: bool,
-    workers: int | None,
-    server: str | None,
-    api_key: str | None,
-    ray_address: str | None,
+    job: Plan, task: Task, manifest: Manifest | None, where: Where, overwrite: bool, *, quiet: bool
 ) -> Summary:
-    pending = (
-        sum(not is_done(item, sink, manifest) for item in job.items)
-        if not overwrite
-        else len(job.items)
-    )
+    sink = task.sink
+    pending = [item for item in job.items if overwrite or not is_done(item, sink, manifest)]
     try:
-        runner = _runner(task, pending, workers, server, api_key, ray_address)
         return run_job(
             job,
             sink,
-            runner,
+            _runner(task, len(pending), where),
             manifest=manifest,
             overwrite=overwrite,
             progress=not quiet,
@@ -220,28 +193,27 @@ def _run(
         fail(exc)
 
 
-def _runner(
-    task: Task,
-    pending: int,
-    workers: int | None,
-    server: str | None,
-    api_key: str | None,
-    ray_address: str | None,
-) -> Runner:
+def _runner(task: Task, pending: int, where: Where) -> Runner:
     from humanseg.jobs.cores import machine_cpus, worker_settings
 
-    if server:
+    default = machine_cpus() if pending >= SMALL_BATCH else 1
+    if where.server:
         from humanseg.jobs.remote import run_remote
 
-        count = workers or (machine_cpus() if pending >= SMALL_BATCH else 1)
-        return partial(run_remote, task, server=server, api_key=api_key, workers=count)
-    if ray_address is not None:
+        return partial(
+            run_remote,
+            task,
+            server=where.server,
+            api_key=where.api_key,
+            workers=where.workers or default,
+        )
+    if where.ray_address is not None:
         ray_data = ray_module("humanseg.jobs.ray_data")
-        ray_data.init_ray(ray_address or task.settings.ray_address)
-        count = workers or ray_data.default_actors(task.settings)
+        ray_data.init_ray(where.ray_address or task.settings.ray_address)
+        count = where.workers or ray_data.default_actors(task.settings)
         return partial(ray_data.run_ray, task, workers=count)
     _pull_models(task.settings, task.model)
-    count = min(workers or (machine_cpus() if pending >= SMALL_BATCH else 1), max(1, pending))
+    count = min(where.workers or default, max(1, pending))
     shared = replace(task, settings=worker_settings(task.settings, processes=count))
     if count == 1:
         from humanseg.jobs.worker import run_in_process
