@@ -108,3 +108,13 @@ def test_one_rule_shares_the_cores(explicit: dict[str, int], processes: int, thr
     assert share["inference_threads"] == threads and share["max_concurrency"] == 1
     settings = worker_settings(Settings(**explicit), processes=processes, cpus=8)
     assert settings.inference_threads == threads and settings.max_concurrency == 1
+
+
+def test_an_s3_object_or_prefix_is_an_input(tmp_path: Path) -> None:
+    destination = open_location(str(tmp_path / "out"))
+    job = plan(["s3://bucket/shoot/day1/x.jpg"], destination, SETTINGS, ImageFormat.PNG)
+    [item] = job.items
+    assert (item.key, item.output, item.name) == ("x.jpg", "x.png", "s3://bucket/shoot/day1/x.jpg")
+    assert [
+        entry.code for entry in plan(["s3://"], destination, SETTINGS, ImageFormat.PNG).failed
+    ] == [ErrorCode.INVALID_URL]
