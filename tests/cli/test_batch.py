@@ -163,3 +163,24 @@ def test_help_shows_batch_and_ray_flags() -> None:
 def test_s3_location_needs_a_bucket(location: str, tmp_path: Path) -> None:
     result = humanseg("batch", location, str(tmp_path / "out"))
     assert result.returncode == 1 and "error [invalid_url]" in result.stderr
+
+
+def test_batch_from_s3_through_a_server(tmp_path: Path, s3_server: str, server: str) -> None:
+    """What was only `cut`'s (a server does the work) with what was only `batch`'s (S3, the
+    manifest): one engine, so both commands have both."""
+    env = {**AWS_ENV, "HUMANSEG_S3_ENDPOINT_URL": s3_server}
+    destination = tmp_path / "out"
+    args = ["batch", f"s3://{BUCKET}/people", str(destination), "--server", server]
+    result = humanseg(*args, "--type", "foreground", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "1 done, 0 failed, 0 already done (of 1 images)" in result.stderr
+    check_output(
+        "astronaut.jpg",
+        (destination / "astronaut.png").read_bytes(),
+        images.astronaut_jpeg(),
+        mode="RGBA",
+    )
+    [line] = manifest_lines(destination / ".humanseg-batch.jsonl")
+    assert line["key"] == "astronaut.jpg" and line["status"] == "done"
+    again = humanseg(*args, env=env)
+    assert again.returncode == 0 and "0 done, 0 failed, 1 already done" in again.stderr
