@@ -25,26 +25,45 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench import make_photo
-from humanseg.pipeline import parse_output_type
-from humanseg.scale.batch import run_batch
-from humanseg.scale.job import BatchJob
-from humanseg.scale.local_batch import run_local
-from humanseg.scale.manifest import Entry, Manifest
+from humanseg.jobs.cores import worker_settings
+from humanseg.jobs.engine import run_job
+from humanseg.jobs.locations import open_location
+from humanseg.jobs.manifest import Entry, Manifest
+from humanseg.jobs.plan import plan
+from humanseg.jobs.pool import run_pool
+from humanseg.jobs.request import OutputRequest
+from humanseg.jobs.sinks import default_manifest
+from humanseg.jobs.worker import Task
+from humanseg.outputs import ImageFormat
+from humanseg.settings import Settings
 
 
-def timed_job(job: BatchJob, runner_name: str, workers: int) -> dict[str, float]:
-    from humanseg.scale.ray_batch import run_ray
+def timed_job(
+    source: Path, destination: Path, output_type: str, runner_name: str, workers: int
+) -> dict[str, float]:
+    """The job `humanseg batch SOURCE DESTINATION` runs, timed result by result."""
+    from humanseg.jobs.ray_data import run_ray
 
-    run = run_local if runner_name == "local" else run_ray
+    settings = Settings(ray_num_cpus=1.0)
+    sink = open_location(str(destination))
+    job = plan([str(source)], sink, settings, ImageFormat.PNG)
+    request = OutputRequest(type=None if output_type == "alpha" else output_type)
+    if runner_name == "local":
+        task = Task(worker_settings(settings, processes=workers), request, sink)
+        run = run_pool
+    else:
+        task = Task(settings, request, sink)
+        run = run_ray
     stamps: list[float] = []
 
-    def runner(job: BatchJob, keys: list[str]):  # type: ignore[no-untyped-def]
-        for entry in run(job, keys, workers=workers):
+    def runner(items):  # type: ignore[no-untyped-def]
+        for entry in run(task, items, workers=workers):
             stamps.append(time.perf_counter())
             yield entry
 
     start = time.perf_counter()
-    summary = run_batch(job, runner, progress=False)
+    with Manifest(default_manifest(sink)) as manifest:
+        summary = run_job(job, sink, runner, manifest=manifest, progress=False)
     end = time.perf_counter()
     assert summary.failed == 0 and summary.done == len(stamps), summary
     # rate over the last three quarters of results: past start-up, and little biased by Ray
@@ -103,13 +122,8 @@ def main() -> None:
         print(f"{'runner':<8}{'workers':>8}{'start-up s':>12}{'steady img/s':>14}{'job img/s':>11}")
         for runner_name in runners:
             for workers in counts:
-                job = BatchJob(
-                    str(source),
-                    str(folder / f"out-{runner_name}-{workers}"),
-                    output=parse_output_type(args.type),
-                    settings={"ray_num_cpus": 1.0},
-                )
-                result = timed_job(job, runner_name, workers)
+                destination = folder / f"out-{runner_name}-{workers}"
+                result = timed_job(source, destination, args.type, runner_name, workers)
                 print(
                     f"{runner_name:<8}{workers:>8}{result['startup_s']:>12.1f}"
                     f"{result['steady_ips']:>14.1f}{result['overall_ips']:>11.1f}"

@@ -1,3 +1,3 @@
-from humanseg.cli import main
+from humanseg.commands.main import main
 
 main()

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from humanseg.cut_jobs import plan
 from humanseg.fileio import write_atomic
 from tests.support import images, servers
+from tests.support.batch import manifest_lines
 
 pytestmark = pytest.mark.slow  # every test here starts processes (servers, CLIs or a browser)
 
@@ -51,10 +51,10 @@ def test_folder_with_workers_progress_and_a_failure(photos: Path, tmp_path: Path
     result = cut(str(photos), "-o", str(out), "--workers", "2")
     stderr = result.stderr.decode()
     assert result.returncode == 1, stderr
-    assert "broken.jpg" in stderr and "[invalid_image]" in stderr
+    assert "error [invalid_image]: sub/broken.jpg: " in stderr
     assert "Traceback" not in stderr
     assert "img/s" in stderr and "<" in stderr  # tqdm's rate and elapsed<remaining
-    assert "3 written, 0 skipped" in stderr and "1 failed" in stderr
+    assert "3 done, 1 failed, 0 already done (of 4 images)" in stderr
     expected = {"a.png": (512, 512), "sub/b.png": (320, 240), "sub/deeper/c.png": (64, 80)}
     for name, size in expected.items():
         matte = images.decode((out / name).read_bytes())
@@ -62,19 +62,23 @@ def test_folder_with_workers_progress_and_a_failure(photos: Path, tmp_path: Path
     head, corners = images.person_region_alpha(np.asarray(Image.open(out / "a.png")))
     assert head > 0.9 and corners < 0.1
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == sorted(expected)
-    assert _stray_temporaries(out) == []
+    assert _stray_temporaries(out) == [] and not (out / ".humanseg-tmp").exists()
+    failed = [
+        line for line in manifest_lines(out / ".humanseg-batch.jsonl") if line["status"] == "failed"
+    ]
+    assert [(line["key"], line["code"]) for line in failed] == [("sub/broken.jpg", "invalid_image")]
 
 
-def test_existing_outputs_are_skipped_unless_overwrite(photos: Path, tmp_path: Path) -> None:
+def test_done_outputs_are_skipped_unless_overwrite(photos: Path, tmp_path: Path) -> None:
     (photos / "sub" / "broken.jpg").unlink()
     out = tmp_path / "out"
     assert cut(str(photos), "-o", str(out), "-q").returncode == 0
     first = (out / "a.png").stat().st_mtime_ns
     again = cut(str(photos), "-o", str(out), "-q")
-    assert again.returncode == 0 and "0 written, 3 skipped" in again.stderr.decode()
+    assert again.returncode == 0 and "0 done, 0 failed, 3 already done" in again.stderr.decode()
     assert (out / "a.png").stat().st_mtime_ns == first
     forced = cut(str(photos), "-o", str(out), "-q", "--overwrite")
-    assert forced.returncode == 0 and "3 written, 0 skipped" in forced.stderr.decode()
+    assert forced.returncode == 0 and "3 done, 0 failed, 0 already done" in forced.stderr.decode()
     assert (out / "a.png").stat().st_mtime_ns != first
 
 
@@ -93,7 +97,11 @@ def test_glob_and_files_with_type_and_model(photos: Path, tmp_path: Path) -> Non
         "1",
     )
     assert result.returncode == 0, result.stderr.decode()
-    assert sorted(path.name for path in out.iterdir()) == ["a.png", "b.png"]
+    assert sorted(path.name for path in out.iterdir()) == [
+        ".humanseg-batch.jsonl",
+        "a.png",
+        "b.png",
+    ]
     cutout = Image.open(out / "b.png")
     assert cutout.mode == "RGBA" and cutout.size == (320, 240)
 
@@ -105,7 +113,7 @@ def test_missing_inputs_fail_without_stopping_the_rest(photos: Path, tmp_path: P
     )
     stderr = result.stderr.decode()
     assert result.returncode == 1
-    assert "nope.jpg: no such file or folder" in stderr and "*.gif: no file matches" in stderr
+    assert "nope.jpg: No such file or folder." in stderr and "*.gif: No file matches." in stderr
     assert (out / "a.png").exists()
 
 
@@ -114,7 +122,7 @@ def test_output_folder_inside_the_input_folder_is_not_read_back(photos: Path) ->
     out = photos / "cut"
     assert cut(str(photos), "-o", str(out), "-q").returncode == 0
     again = cut(str(photos), "-o", str(out), "-q")
-    assert "0 written, 3 skipped" in again.stderr.decode()
+    assert "0 done, 0 failed, 3 already done" in again.stderr.decode()
     assert not (out / "cut").exists()
 
 
@@ -146,7 +154,7 @@ def test_against_a_remote_server(photos: Path, tmp_path: Path, server: str) -> N
     result = cut(str(photos), "-o", str(out), "--server", server, "-j", "3", "--type", "foreground")
     stderr = result.stderr.decode()
     assert result.returncode == 1
-    assert "broken.jpg: [invalid_image]" in stderr and "3 written" in stderr
+    assert "error [invalid_image]: sub/broken.jpg" in stderr and "3 done, 1 failed" in stderr
     assert Image.open(out / "sub" / "deeper" / "c.png").mode == "RGBA"
 
     down = cut(
@@ -156,15 +164,19 @@ def test_against_a_remote_server(photos: Path, tmp_path: Path, server: str) -> N
         "--server",
         f"http://127.0.0.1:{servers.free_port()}",
     )
-    assert down.returncode == 1 and b"[fetch_failed] Cannot reach" in down.stderr
+    assert down.returncode == 1 and b"error [fetch_failed]: a.jpg: Cannot reach" in down.stderr
 
 
-def test_plan_mirrors_folders_and_reports_collisions(photos: Path, tmp_path: Path) -> None:
+def test_inputs_sharing_an_output_both_fail(photos: Path, tmp_path: Path) -> None:
     (photos / "a.png").write_bytes(b"x")  # a.jpg and a.png would both become a.png
-    result = plan([str(photos / "a.jpg"), str(photos / "a.png"), str(photos / "sub")], tmp_path)
-    targets = sorted(job.target.relative_to(tmp_path).as_posix() for job in result.jobs)
-    assert targets == ["a.png", "b.png", "broken.png", "deeper/c.png"]
-    assert len(result.problems) == 1 and "same output name" in result.problems[0]
+    out = tmp_path / "out"
+    result = cut(
+        str(photos / "a.jpg"), str(photos / "a.png"), str(photos / "sub" / "b.png"), "-o", str(out)
+    )
+    stderr = result.stderr.decode()
+    assert result.returncode == 1
+    assert stderr.count("would all be written to a.png") == 2
+    assert sorted(path.name for path in out.glob("*.png")) == ["b.png"]
 
 
 def test_write_atomic_never_leaves_a_partial_file(tmp_path: Path) -> None:
@@ -199,7 +211,7 @@ def test_one_input_and_an_image_file_name_writes_that_file(photos: Path, tmp_pat
     assert refused.returncode == 1 and b"invalid_format" in refused.stderr
     assert not (tmp_path / "cutout.jpg").exists()
     bmp = cut(source, "-o", str(tmp_path / "matte.bmp"))
-    assert bmp.returncode == 1 and b"cannot write .bmp" in bmp.stderr
+    assert bmp.returncode == 1 and b"cannot write .bmp" in bmp.stderr, bmp.stderr
     assert not (tmp_path / "matte.bmp").exists()
 
 
@@ -211,7 +223,7 @@ def test_summary_reports_no_rate_when_every_image_failed(tmp_path: Path) -> None
     result = cut(str(broken), "-o", str(tmp_path / "out"), "-q")
     summary = result.stderr.decode().strip().splitlines()[-1]
     assert result.returncode == 1
-    assert summary.startswith("0 written") and "2 failed" in summary
+    assert summary.startswith("0 done, 2 failed")
     assert "img/s" not in summary
 
 
@@ -226,3 +238,47 @@ def test_summary_names_the_results_the_pipeline_doubts(tmp_path: Path) -> None:
     assert result.returncode == 0, stderr
     assert "1 results with a confidence under 0.5 (worth a look): " in stderr
     assert "cup.jpg" in stderr and "astronaut.jpg" not in stderr.split("look): ")[1]
+
+
+def test_output_options_and_format_name_every_output(photos: Path, tmp_path: Path) -> None:
+    (photos / "sub" / "broken.jpg").unlink()
+    out = tmp_path / "backdrops"
+    result = cut(
+        str(photos / "sub"),
+        "-o",
+        str(out),
+        "--type",
+        "background",
+        "--bg-color",
+        "#336699",
+        "--format",
+        "webp",
+        "-q",
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.webp")) == [
+        "b.webp",
+        "deeper/c.webp",
+    ]
+    with Image.open(out / "b.webp") as backdrop:
+        assert backdrop.format == "WEBP" and backdrop.size == (320, 240)
+        corner = backdrop.convert("RGB").getpixel((0, 0))
+    assert all(abs(a - b) < 24 for a, b in zip(corner, (0x33, 0x66, 0x99), strict=True))
+    missing = cut(str(photos / "a.jpg"), "-o", str(tmp_path / "x"), "--type", "background")
+    assert missing.returncode == 1 and b"error [missing_background]" in missing.stderr
+
+
+def test_cut_and_batch_take_the_same_options() -> None:
+    def options(command: str) -> set[str]:
+        help_text = subprocess.run(
+            [sys.executable, "-m", "humanseg", *command.split(), "--help"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        return {word.rstrip(",") for word in help_text.split() if word.startswith("--")}
+
+    assert options("cut") - {"--output"} == options("batch")
+    assert {"--type", "--format", "--workers", "--ray", "--server", "--manifest"} <= options(
+        "batch"
+    )
+    assert "--overwrite" not in options("serve") and "--model-dir" in options("models list")

@@ -1,4 +1,4 @@
-"""Ray: `humanseg batch --ray` (Ray Data, actor pool) and `humanseg serve --ray` (Ray Serve).
+"""Ray: jobs on Ray Data (`humanseg batch --ray`, an actor pool) and `humanseg serve --ray`.
 
 One small local Ray instance (2 CPUs, a 200 MB object store, no dashboard) for the module.
 Needs the `[ray]` extra.
@@ -16,9 +16,16 @@ import boto3
 import httpx
 import pytest
 
-from humanseg.scale.batch import Summary, run_batch
-from humanseg.scale.job import BatchJob
-from humanseg.scale.ray_batch import run_ray
+from humanseg.jobs.engine import Summary, run_job
+from humanseg.jobs.locations import open_location
+from humanseg.jobs.manifest import Manifest
+from humanseg.jobs.plan import plan
+from humanseg.jobs.ray_data import run_ray
+from humanseg.jobs.request import OutputRequest
+from humanseg.jobs.sinks import default_manifest
+from humanseg.jobs.worker import Task
+from humanseg.outputs import ImageFormat
+from humanseg.settings import Settings
 from tests.support import images, servers
 from tests.support.batch import (
     check_output,
@@ -111,19 +118,25 @@ def test_ray_batch_from_s3_survives_a_killed_actor(
     for key, data in photos.items():
         client.put_object(Bucket=BUCKET, Key=f"ray-in/{key}", Body=data)
     destination = tmp_path / "out"
-    job = BatchJob(
-        f"s3://{BUCKET}/ray-in",
-        str(destination),
-        settings={"s3_endpoint_url": s3_server, "ray_num_cpus": 0.5},
-    )
+    settings = Settings(s3_endpoint_url=s3_server, ray_num_cpus=0.5)
+    sink = open_location(str(destination))
+    job = plan([f"s3://{BUCKET}/ray-in"], sink, settings, ImageFormat.PNG)
+    task = Task(settings, OutputRequest(), sink)
     summary: list[Summary] = []
     failure: list[BaseException] = []
 
-    def drive() -> None:
+    def drive() -> None:  # what `humanseg batch s3://... DST --ray --workers 2` runs
         try:
-            summary.append(
-                run_batch(job, lambda job, keys: run_ray(job, keys, workers=2), progress=False)
-            )
+            with Manifest(default_manifest(sink)) as manifest:
+                summary.append(
+                    run_job(
+                        job,
+                        sink,
+                        lambda items: run_ray(task, items, workers=2),
+                        manifest=manifest,
+                        progress=False,
+                    )
+                )
         except BaseException as exc:
             failure.append(exc)
 

@@ -1,1 +1,1 @@
-"""Beyond one request: batch jobs over folders and buckets, locally or on Ray, and Ray Serve."""
+"""Serving beyond one machine: the HTTP API on Ray Serve."""

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from humanseg.jobs.cores import shared_cores
 from humanseg.settings import Settings
 
 APP_NAME = "humanseg"
 
 
 def replica_overrides(overrides: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """A replica uses the CPUs it reserved, not the whole node's."""
+    """A replica uses the CPUs it reserved, not the whole node's, and serves as many
+    requests at a time as it has CPUs (unless ``max_concurrency`` is given)."""
     cpus = max(1, int(settings.ray_num_cpus))
-    return {"inference_threads": cpus, "max_concurrency": cpus} | overrides
+    concurrency = overrides.get("max_concurrency", cpus)
+    return shared_cores(overrides, cpus=cpus, concurrency=concurrency)
 
 
 def deployment_options(settings: Settings) -> dict[str, Any]:
@@ -66,7 +69,7 @@ def start(overrides: dict[str, Any], *, blocking: bool = True) -> None:
     """Deploy on the Ray cluster in ``ray_address`` with HTTP on ``host``:``port``."""
     from ray import serve
 
-    from humanseg.scale.ray_batch import init_ray
+    from humanseg.jobs.ray_data import init_ray
 
     settings = Settings(**overrides)
     init_ray(settings.ray_address)

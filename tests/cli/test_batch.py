@@ -10,7 +10,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from humanseg.scale.manifest import Entry, Manifest
 from tests.support import images
 from tests.support.batch import (
     check_output,
@@ -160,24 +159,28 @@ def test_help_shows_batch_and_ray_flags() -> None:
     assert "--ray " in serve_help and "--ray-max-replicas" in serve_help
 
 
-def test_manifest_survives_a_torn_line(tmp_path: Path) -> None:
-    path = tmp_path / "m.jsonl"
-    with Manifest(path) as manifest:
-        manifest.record(Entry("a.jpg", "done", output="a.png"))
-        manifest.record(Entry("b.jpg", "failed", code="invalid_image", message="bad"))
-    with path.open("a") as file:
-        file.write('{"key": "c.jpg", "sta')  # a crash mid-line
-    with Manifest(path) as manifest:
-        assert manifest.done == {"a.jpg"} and set(manifest.failed) == {"b.jpg"}
-        manifest.record(Entry("b.jpg", "done", output="b.png"))
-    reread = Manifest(path)
-    assert reread.done == {"a.jpg", "b.jpg"} and not reread.failed
-    assert (
-        path.read_text().splitlines()[-1] == '{"key": "b.jpg", "status": "done", "output": "b.png"}'
-    )
-
-
 @pytest.mark.parametrize("location", ["s3://", "s3:///prefix"])
 def test_s3_location_needs_a_bucket(location: str, tmp_path: Path) -> None:
     result = humanseg("batch", location, str(tmp_path / "out"))
     assert result.returncode == 1 and "error [invalid_url]" in result.stderr
+
+
+def test_batch_from_s3_through_a_server(tmp_path: Path, s3_server: str, server: str) -> None:
+    """What was only `cut`'s (a server does the work) with what was only `batch`'s (S3, the
+    manifest): one engine, so both commands have both."""
+    env = {**AWS_ENV, "HUMANSEG_S3_ENDPOINT_URL": s3_server}
+    destination = tmp_path / "out"
+    args = ["batch", f"s3://{BUCKET}/people", str(destination), "--server", server]
+    result = humanseg(*args, "--type", "foreground", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "1 done, 0 failed, 0 already done (of 1 images)" in result.stderr
+    check_output(
+        "astronaut.jpg",
+        (destination / "astronaut.png").read_bytes(),
+        images.astronaut_jpeg(),
+        mode="RGBA",
+    )
+    [line] = manifest_lines(destination / ".humanseg-batch.jsonl")
+    assert line["key"] == "astronaut.jpg" and line["status"] == "done"
+    again = humanseg(*args, env=env)
+    assert again.returncode == 0 and "0 done, 0 failed, 1 already done" in again.stderr

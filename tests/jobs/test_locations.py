@@ -10,7 +10,7 @@ import pytest
 
 from humanseg.errors import HumansegError
 from humanseg.fileio import check_key, path_inside
-from humanseg.scale.storage import LocalStorage, open_storage
+from humanseg.jobs.locations import LocalFolder, open_location
 from humanseg.settings import Settings
 from humanseg.sources.s3 import parse_s3_url
 from tests.support import images
@@ -45,15 +45,15 @@ def test_ordinary_keys_pass(key: str) -> None:
 def test_local_sink_writes_nothing_outside(tmp_path: Path) -> None:
     root = tmp_path / "out"
     root.mkdir()
-    storage = LocalStorage(root)
+    storage = LocalFolder(root)
     for key in BAD_KEYS:
         with pytest.raises(HumansegError):
-            storage.write(key, b"x", Settings())
+            storage.write(key, b"x", "image/png", Settings())
     (root / "link").symlink_to(tmp_path, target_is_directory=True)
     with pytest.raises(HumansegError) as caught:
         path_inside(root, "link/escape.png")
     assert "symbolic link" in caught.value.message
-    storage.write("fine/a.png", b"x", Settings())
+    storage.write("fine/a.png", b"x", "image/png", Settings())
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.png"))
     assert written == ["out/fine/a.png"]
 
@@ -73,7 +73,7 @@ def test_s3_urls_with_dot_segments_are_refused(url: str) -> None:
         parse_s3_url(url)
     assert caught.value.code == "invalid_url"
     with pytest.raises(HumansegError):
-        open_storage(url.rsplit("/", 1)[0])
+        open_location(url.rsplit("/", 1)[0])
 
 
 def test_s3_batch_cannot_write_outside_its_destination(tmp_path: Path, s3_server: str) -> None:
@@ -100,7 +100,7 @@ def test_s3_batch_cannot_write_outside_its_destination(tmp_path: Path, s3_server
     result = humanseg("batch", f"s3://{BUCKET}/evil", str(destination), "--workers", "1", env=env)
     assert result.returncode == 1, result.stderr
     assert "1 done, 4 failed" in result.stderr, result.stderr
-    assert result.stderr.count("[unsafe_path]") == 4
+    assert result.stderr.count("error [unsafe_path]: ") == 4
     assert "Traceback" not in result.stderr
     pngs = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.png"))
     assert pngs == ["work/out/good.png"]

@@ -1,4 +1,4 @@
-"""Where a batch job reads images and writes results: a local folder or ``s3://bucket/prefix``.
+"""Folders and ``s3://bucket/prefix`` "folders": where a job reads images and writes results.
 
 Keys are relative, ``/``-separated paths below the folder or prefix. Writes are atomic: a
 reader (or a resumed job) sees either no output or the whole output, never part of one.
@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -23,33 +23,46 @@ from humanseg.sources.s3 import check_s3_key
 TEMP_DIR = ".humanseg-tmp"  # local partial writes live here, on the output's filesystem
 
 
-def output_key(key: str) -> str:
-    """``people/a.jpg`` → ``people/a.png``: results are PNG, at the same relative path."""
-    return str(PurePosixPath(key).with_suffix(".png"))
+def walk_images(folder: Path, *, skip: Path | None = None) -> Iterator[str]:
+    """Keys of the image files below ``folder``, sorted, without ``skip``'s subtree.
+
+    Hidden files and hidden folders (a name starting with ``.``) are never read: they hold
+    tools' state (``.git``, the manifest, partial writes), not photos.
+    """
+    skipped = skip.resolve() if skip is not None else None
+    for root, dirs, files in os.walk(folder):
+        root_path = Path(root)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".") and (skipped is None or (root_path / d).resolve() != skipped)
+        )
+        relative = root_path.relative_to(folder)
+        for name in sorted(files):
+            if not name.startswith(".") and is_image_name(name):
+                yield (relative / name).as_posix()
 
 
 @dataclass(frozen=True)
-class LocalStorage:
+class LocalFolder:
     root: Path
 
     def __str__(self) -> str:
         return str(self.root)
 
-    def list_keys(self, settings: Settings) -> Iterator[str]:
-        """Image files below the folder, sorted; hidden files and folders are skipped."""
+    def name_of(self, key: str) -> str:
+        return str(self.root / key)
+
+    def list_keys(self, settings: Settings, *, skip: str | None = None) -> Iterator[str]:
+        """Image files below the folder (see ``walk_images``), without the ``skip`` prefix."""
         if not self.root.is_dir():
             raise error(ErrorCode.INVALID_REQUEST, f"The folder {str(self.root)!r} does not exist.")
-        for folder, dirs, files in os.walk(self.root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            relative = Path(folder).relative_to(self.root)
-            for name in sorted(files):
-                if not name.startswith(".") and is_image_name(name):
-                    yield (relative / name).as_posix()
+        yield from walk_images(self.root, skip=self.root / skip if skip else None)
 
     def read(self, key: str, settings: Settings) -> bytes:
         return path_inside(self.root, key).read_bytes()
 
-    def write(self, key: str, data: bytes, settings: Settings) -> None:
+    def write(self, key: str, data: bytes, media_type: str, settings: Settings) -> None:
         """Write a temporary file, fsync it, then rename it over the target in one step."""
         target = path_inside(self.root, key)
         write_atomic(target, data, temp_dir=self.root / TEMP_DIR, durable=True)
@@ -60,20 +73,25 @@ class LocalStorage:
 
 
 @dataclass(frozen=True)
-class S3Storage:
+class S3Prefix:
     bucket: str
     prefix: str  # "" or ending in "/"
 
     def __str__(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
 
-    def list_keys(self, settings: Settings) -> Iterator[str]:
-        """Image objects below the prefix, in S3's (lexicographic) order."""
+    def name_of(self, key: str) -> str:
+        return f"{self}{key}"
+
+    def list_keys(self, settings: Settings, *, skip: str | None = None) -> Iterator[str]:
+        """Image objects below the prefix, in S3's (lexicographic) order, without ``skip``."""
         paginator = _s3(settings).get_paginator("list_objects_v2")
         with _s3_errors(str(self)):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
                 for item in page.get("Contents", ()):
                     key = item["Key"][len(self.prefix) :]
+                    if skip and key.startswith(skip):
+                        continue
                     if key and not key.endswith("/") and is_image_name(key):
                         yield key
 
@@ -82,24 +100,28 @@ class S3Storage:
 
         return fetch_s3(f"s3://{self.bucket}/{quote(self.prefix + check_key(key))}", settings)
 
-    def write(self, key: str, data: bytes, settings: Settings) -> None:
+    def write(self, key: str, data: bytes, media_type: str, settings: Settings) -> None:
         """One PUT of the finished bytes: S3 shows the object whole or not at all."""
         check_key(key)  # a store or proxy that normalises `..` would write outside the prefix
         with _s3_errors(f"s3://{self.bucket}/{self.prefix}{key}"):
             _s3(settings).put_object(
-                Bucket=self.bucket, Key=self.prefix + key, Body=data, ContentType="image/png"
+                Bucket=self.bucket, Key=self.prefix + key, Body=data, ContentType=media_type
             )
 
     def clean_temporaries(self) -> None:
         pass  # nothing partial is ever stored
 
 
-Storage = LocalStorage | S3Storage
+Location = LocalFolder | S3Prefix
 
 
-def open_storage(location: str) -> Storage:
+def is_s3(location: str) -> bool:
+    return location.lower().startswith("s3://")
+
+
+def open_location(location: str) -> Location:
     """A local folder, or ``s3://bucket`` / ``s3://bucket/prefix`` (a "folder" of keys)."""
-    if location.lower().startswith("s3://"):
+    if is_s3(location):
         parts = urlsplit(location)
         if not parts.netloc:
             raise error(
@@ -108,12 +130,30 @@ def open_storage(location: str) -> Storage:
         prefix = parts.path.strip("/")
         if prefix:
             check_s3_key(unquote(prefix), location)
-        return S3Storage(parts.netloc, f"{prefix}/" if prefix else "")
+        return S3Prefix(parts.netloc, f"{prefix}/" if prefix else "")
     if "://" in location:
         raise error(
             ErrorCode.INVALID_URL, f"{location!r}: use a local folder or s3://bucket/prefix."
         )
-    return LocalStorage(Path(location).expanduser().resolve())
+    return LocalFolder(Path(location).expanduser().resolve())
+
+
+def nested_prefix(source: Location, destination: Location) -> str | None:
+    """Where ``destination`` lies inside ``source``, as a key prefix ("" if it is the source),
+    so that earlier outputs are never read as inputs; None if it lies elsewhere."""
+    if isinstance(source, LocalFolder) and isinstance(destination, LocalFolder):
+        if not destination.root.is_relative_to(source.root):
+            return None
+        relative = destination.root.relative_to(source.root).as_posix()
+        return "" if relative == "." else f"{relative}/"
+    if (
+        isinstance(source, S3Prefix)
+        and isinstance(destination, S3Prefix)
+        and source.bucket == destination.bucket
+        and destination.prefix.startswith(source.prefix)
+    ):
+        return destination.prefix[len(source.prefix) :]
+    return None
 
 
 def _s3(settings: Settings) -> Any:

@@ -1,0 +1,1 @@
+"""The ``humanseg`` command line: one module per command, shared options in ``options``."""
