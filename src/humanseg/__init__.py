@@ -3,7 +3,7 @@
 from humanseg.client import ApiError, AsyncClient, Client, Result
 from humanseg.errors import ErrorCode, HumansegError
 from humanseg.pipeline import Output, OutputType, Pipeline
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings, Settings, load_settings
 
 __version__ = "0.1.0"
 
@@ -16,7 +16,9 @@ __all__ = [
     "Output",
     "OutputType",
     "Pipeline",
+    "PipelineSettings",
     "Result",
     "Settings",
     "__version__",
+    "load_settings",
 ]

@@ -9,29 +9,18 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from humanseg import __version__
-from humanseg.errors import HumansegError
-from humanseg.settings import Settings
+from humanseg.errors import ErrorCode, HumansegError
+from humanseg.settings import InvalidSettings, Settings, load_settings, setting_fields
 
 
 def _apply_overrides(**overrides: Any) -> Settings:
-    """CLI flags win over HUMANSEG_* variables; exported so worker processes see them too."""
-    for name, value in overrides.items():
-        if value is not None:
-            os.environ[f"HUMANSEG_{name.upper()}"] = str(value)
-    from humanseg.settings import get_settings
-
-    get_settings.cache_clear()
+    """Settings from HUMANSEG_* with the flags given (not None) winning."""
     try:
-        return get_settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"HUMANSEG_{'.'.join(map(str, e['loc'])).upper()}={e.get('input')!r}: {e['msg']}"
-            for e in exc.errors()
-        )
-        raise click.ClickException(f"invalid setting: {problems}") from None
+        return load_settings(**overrides)
+    except InvalidSettings as exc:
+        raise click.ClickException(f"invalid setting: {exc}") from None
 
 
 def _fail(exc: HumansegError) -> None:
@@ -56,7 +45,7 @@ def main() -> None:
 
 def settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """A ``--flag`` for every setting, so the CLI and HUMANSEG_* cover the same settings."""
-    for name, field in reversed(Settings.model_fields.items()):
+    for name, field in reversed(setting_fields().items()):
         annotation = field.annotation
         kinds: dict[Any, Any] = {int: click.INT, float: click.FLOAT, bool: click.BOOL}
         kind = kinds.get(annotation)
@@ -81,39 +70,47 @@ def settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
 )
 def serve(on_ray: bool, **overrides: Any) -> None:
     """Run the HTTP API (docs at /docs). The default model's files are pulled first."""
+    from dataclasses import replace
+    from functools import partial
+
     import uvicorn
 
+    from humanseg.api.app import create_app
     from humanseg.api.auth import load_api_keys
     from humanseg.api.browser import LOOPBACK_NAMES
+    from humanseg.api.wire import WireLimits, set_limits
     from humanseg.logs import log_config
     from humanseg.models.availability import side_by_side_warning
     from humanseg.models.catalog import FACE_DETECTION
     from humanseg.models.presets import ensure_models, model_availability
     from humanseg.models.store import ModelStore
 
-    if overrides.get("pull_on_request") is None:
-        # a server pulls what its operator configured, at start-up; never for a caller
-        os.environ.setdefault("HUMANSEG_PULL_ON_REQUEST", "false")
     settings = _apply_overrides(**overrides)
-    if not settings.allowed_hosts and _is_loopback(settings.host):
+    pipeline, server = settings.pipeline, settings.server
+    if "pull_on_request" not in pipeline.model_fields_set:
+        # a server pulls what its operator configured, at start-up; never for a caller
+        pipeline = pipeline.model_copy(update={"pull_on_request": False})
+        settings = replace(settings, pipeline=pipeline)
+    if not settings.access.allowed_hosts and _is_loopback(server.host):
         # a web page must not drive a local server through DNS rebinding
-        settings = _apply_overrides(allowed_hosts=",".join(LOOPBACK_NAMES))
+        access = settings.access.model_copy(update={"allowed_hosts": list(LOOPBACK_NAMES)})
+        settings = replace(settings, access=access)
     try:
-        load_api_keys(settings)  # fail here, in one line, rather than in every worker
+        load_api_keys(settings.access)  # fail here, in one line, rather than in every worker
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    if settings.workers > 1:
+    if server.workers > 1:
         _share_metrics_between_workers()
-    store = ModelStore.from_settings(settings, progress=True)
+    store = ModelStore.from_settings(pipeline, progress=True)
     try:  # pull here, with a progress bar, rather than silently in each worker
-        ensure_models(store, settings.model, settings.onnx_engine)
+        ensure_models(store, pipeline.model, pipeline.onnx_engine)
     except HumansegError as exc:
         _fail(exc)
-    for name in dict.fromkeys(settings.models):
+    for name in dict.fromkeys(server.models):
         try:
-            state = model_availability(name, store, settings.onnx_engine)
+            state = model_availability(name, store, pipeline.onnx_engine)
             if state.available:
-                ensure_models(store, name, settings.onnx_engine)
+                ensure_models(store, name, pipeline.onnx_engine)
         except HumansegError as exc:
             _fail(exc)
         if not state.available:  # served, but listed as unavailable, with what it needs
@@ -130,51 +127,53 @@ def serve(on_ray: bool, **overrides: Any) -> None:
 
         click.echo(
             f"humanseg {__version__}: deploying on Ray Serve, HTTP on "
-            f"http://{settings.host}:{settings.port}",
+            f"http://{server.host}:{server.port}",
             err=True,
         )
-        start(settings.model_dump(exclude_unset=True))
+        start(settings.explicit())
         return
     config = uvicorn.Config(
-        "humanseg.api.app:create_app",
+        # each worker process builds the app from these settings (the config is pickled)
+        partial(create_app, settings),
         factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level.lower(),
-        log_config=log_config(settings.log_level, settings.log_format),
+        host=server.host,
+        port=server.port,
+        workers=server.workers,
+        log_level=server.log_level.lower(),
+        log_config=log_config(server.log_level, server.log_format),
         access_log=False,  # humanseg logs each request itself, with its id and error code
         timeout_graceful_shutdown=30,
         # httptools with humanseg's head, rate and deadline limits (see humanseg.api.wire)
         http="humanseg.api.wire:GuardedHttpToolsProtocol",
-        timeout_keep_alive=settings.keepalive_timeout,
+        timeout_keep_alive=server.keepalive_timeout,
     )
-    sock = _listen(settings.host, settings.port)  # "serving on" only once the port is ours
+    set_limits(config, WireLimits.from_settings(settings.access))
+    sock = _listen(server.host, server.port)  # "serving on" only once the port is ours
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     click.echo(
         f"humanseg {__version__}: serving on http://{shown}:{port} "
-        f"(docs at /docs, model {settings.model!r}, {settings.workers} worker(s))",
+        f"(docs at /docs, model {pipeline.model!r}, {server.workers} worker(s))",
         err=True,
     )
-    server = uvicorn.Server(config)
+    http_server = uvicorn.Server(config)
     try:
-        if settings.workers > 1:
+        if server.workers > 1:
             import inspect
 
             from uvicorn.supervisors import Multiprocess
 
             # older uvicorn releases take the worker's target; newer ones make it themselves
             takes_target = "target" in inspect.signature(Multiprocess).parameters
-            extra: dict[str, Any] = {"target": server.run} if takes_target else {}
+            extra: dict[str, Any] = {"target": http_server.run} if takes_target else {}
             Multiprocess(config, sockets=[sock], **extra).run()
         else:
-            server.run(sockets=[sock])
+            http_server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:
         sock.close()
-    if settings.workers == 1 and not server.started:
+    if server.workers == 1 and not http_server.started:
         sys.exit(3)  # uvicorn's exit status for a failed start-up
 
 
@@ -294,7 +293,7 @@ def batch(
         source,
         destination,
         output=parse_output_type(output_type),
-        settings=settings.model_dump(exclude_unset=True),
+        settings=settings.explicit(),
     )
     try:
         if ray_address is None:
@@ -302,17 +301,17 @@ def batch(
             from humanseg.models.store import ModelStore
 
             ensure_models(
-                ModelStore.from_settings(settings, progress=True),
-                settings.model,
-                settings.onnx_engine,
+                ModelStore.from_settings(settings.pipeline, progress=True),
+                settings.pipeline.model,
+                settings.pipeline.onnx_engine,
             )
             pool_size = workers or default_workers()
             runner = partial(run_local, workers=pool_size)
         else:
             ray_batch = _ray_module("humanseg.scale.ray_batch")
-            ray_batch.init_ray(ray_address or settings.ray_address)
+            ray_batch.init_ray(ray_address or settings.ray.ray_address)
             runner = partial(
-                ray_batch.run_ray, workers=workers or ray_batch.default_actors(settings)
+                ray_batch.run_ray, workers=workers or ray_batch.default_actors(settings.ray)
             )
         summary = run_batch(
             job, runner, manifest_path=Path(manifest) if manifest else None, overwrite=overwrite
@@ -356,7 +355,7 @@ def models_list(model_dir: str | None) -> None:
     from humanseg.models.presets import PRESETS, model_availability
     from humanseg.models.store import ModelStore
 
-    settings = _apply_overrides(model_dir=model_dir)
+    settings = _apply_overrides(model_dir=model_dir).pipeline
     store = ModelStore.from_settings(settings)
     rows = [("NAME", "LICENCE", "KIND", "RUNTIME", "SIZE", "PULLED", "AVAILABLE", "SOURCE")]
     needs: list[str] = []
@@ -416,7 +415,7 @@ def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> N
     from humanseg.models.presets import PRESETS, model_availability, model_specs
     from humanseg.models.store import ModelStore
 
-    settings = _apply_overrides(model_dir=model_dir)
+    settings = _apply_overrides(model_dir=model_dir).pipeline
     store = ModelStore.from_settings(settings, progress=True)
     failed = False
     for name in names:
@@ -432,8 +431,8 @@ def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> N
         state = model_availability(name, store, settings.onnx_engine)
         if not state.available:
             click.echo(
-                f"error [model_unavailable]: {name!r} was pulled but cannot run on this "
-                f"machine: {state.reason}.",
+                f"error [{ErrorCode.MODEL_UNAVAILABLE}]: {name!r} was pulled but cannot run on "
+                f"this machine: {state.reason}.",
                 err=True,
             )
             failed = True
@@ -517,7 +516,7 @@ def evaluate(
     from humanseg.models.store import ModelStore
     from humanseg.pipeline import Pipeline
 
-    settings = _apply_overrides(model_dir=model_dir, inference_threads=inference_threads)
+    settings = _apply_overrides(model_dir=model_dir, inference_threads=inference_threads).pipeline
     if not names:
         store = ModelStore.from_settings(settings)
         pulled = [n for n in segmentation_models() if store.is_pulled(CATALOG[n])]

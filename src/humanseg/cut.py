@@ -17,7 +17,7 @@ from humanseg.errors import HumansegError
 from humanseg.fileio import write_atomic
 from humanseg.models.fusion import REVIEW_BELOW
 from humanseg.pipeline import OutputType, Pipeline, parse_output_type
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
 
 SMALL_BATCH = 32
 
@@ -186,13 +186,14 @@ def _completed(futures: list[Future[cut_jobs.Outcome]]) -> Iterable[cut_jobs.Out
         raise
 
 
-def _local_settings(model: str | None, model_dir: str | None) -> Settings:
-    """Settings from HUMANSEG_*, with the model pulled here (with progress) before any worker."""
+def _local_settings(model: str | None, model_dir: str | None) -> PipelineSettings:
+    """Pipeline settings from HUMANSEG_*, with the model pulled here (with progress) before
+    any worker."""
     from humanseg.cli import _apply_overrides
     from humanseg.models.presets import ensure_models
     from humanseg.models.store import ModelStore
 
-    settings = _apply_overrides(model_dir=model_dir)
+    settings = _apply_overrides(model_dir=model_dir).pipeline
     try:
         ensure_models(
             ModelStore.from_settings(settings, progress=True),

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from humanseg import allocator
-from humanseg.errors import HumansegError
+from humanseg.errors import ErrorCode, HumansegError
 from humanseg.fileio import check_key, is_image_name, write_atomic
 from humanseg.pipeline import OutputSpec, OutputType, Pipeline, parse_output_spec
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
 
 if TYPE_CHECKING:
     from humanseg.client import Client
@@ -147,7 +147,7 @@ def _describe(exc: BaseException) -> str:
         return f"[{exc.code}] {exc.message}"
     if isinstance(exc, OSError):
         return f"[io_error] {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
-    return f"[internal_error] {type(exc).__name__}: {exc}"
+    return f"[{ErrorCode.INTERNAL_ERROR}] {type(exc).__name__}: {exc}"
 
 
 # --- in-process runs: one Pipeline per worker process, built once --------------------------
@@ -156,10 +156,10 @@ _pipeline: Pipeline | None = None
 _options: tuple[OutputType, str | None] = (OutputType.ALPHA, None)
 
 
-def _init_worker(settings: Settings, output_type: OutputType, model: str | None) -> None:
+def _init_worker(settings: PipelineSettings, output_type: OutputType, model: str | None) -> None:
     global _pipeline, _options
     allocator.tune_process("cut worker")
-    _pipeline = Pipeline(settings)
+    _pipeline = Pipeline(settings, concurrency=1)
     _options = (output_type, model)
 
 
@@ -175,14 +175,14 @@ def _run_local(job: Job) -> Outcome:
     return Outcome(job, confidence=result.confidence)
 
 
-def worker_settings(settings: Settings, workers: int) -> Settings:
+def worker_settings(settings: PipelineSettings, workers: int) -> PipelineSettings:
     """Share the cores between worker processes instead of oversubscribing them."""
     threads = max(1, (settings.inference_threads or os.cpu_count() or 1) // workers)
-    return settings.model_copy(update={"inference_threads": threads, "max_concurrency": 1})
+    return settings.model_copy(update={"inference_threads": threads})
 
 
 def local_executor(
-    settings: Settings, workers: int, output_type: OutputType, model: str | None
+    settings: PipelineSettings, workers: int, output_type: OutputType, model: str | None
 ) -> Executor:
     # forkserver: workers fork from a clean single-threaded process that has already imported
     # the core, so they start fast without forking this (threaded) process
@@ -197,7 +197,7 @@ def local_executor(
 
 
 def run_local_inline(
-    jobs: Iterable[Job], settings: Settings, output_type: OutputType, model: str | None
+    jobs: Iterable[Job], settings: PipelineSettings, output_type: OutputType, model: str | None
 ) -> Iterator[Outcome]:
     """One worker: run in this process, no pool to start."""
     _init_worker(settings, output_type, model)

@@ -61,12 +61,12 @@ def test_replicas_fixed_or_autoscaled() -> None:
     from ray.serve import Application
 
     from humanseg.scale.ray_serve import app, deployment_options
-    from humanseg.settings import Settings
+    from humanseg.settings import RaySettings
 
-    fixed = deployment_options(Settings(ray_min_replicas=3, ray_max_replicas=3))
+    fixed = deployment_options(RaySettings(ray_min_replicas=3, ray_max_replicas=3))
     assert fixed["num_replicas"] == 3 and "autoscaling_config" not in fixed
     scaled = deployment_options(
-        Settings(ray_min_replicas=0, ray_max_replicas=8, ray_num_gpus=1, ray_num_cpus=2)
+        RaySettings(ray_min_replicas=0, ray_max_replicas=8, ray_num_gpus=1, ray_num_cpus=2)
     )
     assert scaled["autoscaling_config"] == {
         "min_replicas": 0,

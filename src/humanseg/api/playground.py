@@ -55,7 +55,9 @@ def _pipeline_entry(name: str) -> dict[str, object]:
 
 def _availability(service: Service, name: str) -> dict[str, object]:
     """``available``, and when false the ``reason``: what the model needs to run here."""
-    state = model_availability(name, service.pipeline.registry.store, service.settings.onnx_engine)
+    state = model_availability(
+        name, service.pipeline.registry.store, service.settings.pipeline.onnx_engine
+    )
     return {"available": True} if state.available else {"available": False, "reason": state.reason}
 
 
@@ -67,7 +69,7 @@ async def models(request: Request) -> dict[str, object]:
     service: Service = request.app.state.service
     singles = [CATALOG[name] for name in segmentation_models()]
     return {
-        "default": service.settings.model,
+        "default": service.settings.pipeline.model,
         "models": [
             {
                 **_pipeline_entry(name),

@@ -191,7 +191,7 @@ async def read_request(request: Request) -> RemoveBgRequest:
         fields = {k: _as_text(k, v) for k, v in payload.items() if v is not None}
         return RemoveBgRequest(fields, None, None)
     try:
-        limit = request.app.state.service.settings.max_body_bytes
+        limit = request.app.state.service.settings.access.max_body_bytes
         form = await request.form(max_files=2, max_fields=64, max_part_size=limit)
     except HumansegError:
         raise
@@ -244,9 +244,9 @@ def _image_bytes(parsed: RemoveBgRequest, service: Service) -> bytes:
         return decode_base64(
             fields["image_file_b64"],
             field="image_file_b64",
-            max_chars=service.settings.max_base64_chars,
+            max_chars=service.settings.access.max_base64_chars,
         )
-    return fetch(_field(fields, "image_url"), service.settings)
+    return fetch(_field(fields, "image_url"), service.settings.sources)
 
 
 def _background_bytes(parsed: RemoveBgRequest, service: Service) -> bytes | None:
@@ -255,7 +255,7 @@ def _background_bytes(parsed: RemoveBgRequest, service: Service) -> bytes | None
         raise error(ErrorCode.CONFLICTING_INPUT, "Give only one of bg_image_file and bg_image_url.")
     if parsed.bg_image_file is not None:
         return parsed.bg_image_file
-    return fetch(url, service.settings) if url else None
+    return fetch(url, service.settings.sources) if url else None
 
 
 def remove_background(parsed: RemoveBgRequest, service: Service, wants_json: bool) -> Response:

@@ -50,9 +50,9 @@ def read_input(request: SegmentationRequest, service: Service) -> bytes:
     if request.img and request.url:
         raise error(ErrorCode.CONFLICTING_INPUT, "`url` and `img` cannot be used at the same time.")
     if request.img:
-        return decode_base64(request.img, max_chars=service.settings.max_base64_chars)
+        return decode_base64(request.img, max_chars=service.settings.access.max_base64_chars)
     if request.url:
-        return fetch(request.url, service.settings)
+        return fetch(request.url, service.settings.sources)
     raise error(ErrorCode.MISSING_INPUT, "Give the image as `img` (base64) or `url`.")
 
 
@@ -63,10 +63,10 @@ def read_background(request: SegmentationRequest, service: Service) -> bytes | N
         )
     if request.bg_img:
         return decode_base64(
-            request.bg_img, field="bg_img", max_chars=service.settings.max_base64_chars
+            request.bg_img, field="bg_img", max_chars=service.settings.access.max_base64_chars
         )
     if request.bg_url:
-        return fetch(request.bg_url, service.settings)
+        return fetch(request.bg_url, service.settings.sources)
     return None
 
 
@@ -100,7 +100,10 @@ def segment_with_headers(body: bytes, service: Service) -> tuple[bytes, dict[str
     data = read_input(request, service)
     background = read_background(request, service) if needs_background else None
     output = service.process(data, output_spec(request, background), model=request.model or None)
-    headers = {MODEL_HEADER: request.model or service.settings.model, **confidence_header(output)}
+    headers = {
+        MODEL_HEADER: request.model or service.settings.pipeline.model,
+        **confidence_header(output),
+    }
     return b'{"result":"' + base64.b64encode(output.data) + b'"}', headers
 
 

@@ -49,7 +49,8 @@ def plan(
         if len(group) > 1:
             message = f"{' and '.join(group)} would all be written to {target}; rename one."
             collisions += [
-                Entry(key, "failed", code="invalid_request", message=message) for key in group
+                Entry(key, "failed", code=ErrorCode.INVALID_REQUEST, message=message)
+                for key in group
             ]
         elif overwrite or group[0] not in manifest.done:
             todo.append(group[0])

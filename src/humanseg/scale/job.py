@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from humanseg.errors import HumansegError
+from humanseg.errors import ErrorCode, HumansegError
 from humanseg.pipeline import OutputType, Pipeline
 from humanseg.scale.manifest import Entry
 from humanseg.scale.storage import LocalStorage, Storage, open_storage, output_key
-from humanseg.settings import Settings
+from humanseg.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 MANIFEST_NAME = ".humanseg-batch.jsonl"
@@ -33,7 +33,7 @@ class BatchJob:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def build_settings(self, **extra: Any) -> Settings:
-        return Settings(**{**self.settings, **extra})
+        return load_settings(**{**self.settings, **extra})
 
     def default_manifest(self) -> Path:
         """Next to the outputs for a local destination; in the working folder for S3."""
@@ -52,21 +52,21 @@ class Worker:
         self.settings = settings
         self.source: Storage = open_storage(job.source)
         self.destination: Storage = open_storage(job.destination)
-        self.pipeline = Pipeline(settings)
+        self.pipeline = Pipeline(settings.pipeline, concurrency=1)
         self.pipeline.load(job.model)
 
     def process(self, key: str) -> Entry:
         target = output_key(key)
         try:
-            data = self.source.read(key, self.settings)
+            data = self.source.read(key, self.settings.sources)
             result = self.pipeline.process(data, self.job.output, model=self.job.model)
-            self.destination.write(target, result.data, self.settings)
+            self.destination.write(target, result.data, self.settings.sources)
         except HumansegError as exc:
             return Entry(key, "failed", code=exc.code, message=exc.message)
         except Exception as exc:  # one bad key must not stop the job
             if not isinstance(exc, OSError):  # unreadable files need no traceback
                 log.exception("unexpected failure on %s", key)
             message = f"{type(exc).__name__}: {exc}"
-            return Entry(key, "failed", code="internal_error", message=message)
+            return Entry(key, "failed", code=ErrorCode.INTERNAL_ERROR, message=message)
         confidence = None if result.confidence is None else round(result.confidence, 3)
         return Entry(key, "done", output=target, confidence=confidence)

@@ -32,7 +32,7 @@ def default_workers() -> int:
 def _start_worker(job: BatchJob, threads: int) -> None:
     global _worker
     allocator.tune_process("batch worker")
-    overrides: dict[str, int] = {"max_concurrency": 1}
+    overrides: dict[str, int] = {}
     if "inference_threads" not in job.settings:  # share the cores rather than oversubscribe
         overrides["inference_threads"] = threads
     _worker = Worker(job, job.build_settings(**overrides))
@@ -87,7 +87,9 @@ def _entry(key: str, future: Future[Entry]) -> Entry:
     exc = future.exception()
     if exc is None:
         return future.result()
-    return Entry(key, "failed", code="internal_error", message=f"{type(exc).__name__}: {exc}")
+    return Entry(
+        key, "failed", code=ErrorCode.INTERNAL_ERROR, message=f"{type(exc).__name__}: {exc}"
+    )
 
 
 def _requeue(
@@ -102,6 +104,6 @@ def _requeue(
         crashes[key] += 1
         if crashes[key] >= MAX_CRASHES:
             message = f"A worker process died {crashes[key]} times while processing this image."
-            yield Entry(key, "failed", code="internal_error", message=message)
+            yield Entry(key, "failed", code=ErrorCode.INTERNAL_ERROR, message=message)
         else:
             pending.appendleft(key)

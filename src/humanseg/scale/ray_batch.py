@@ -17,7 +17,7 @@ import numpy as np
 from humanseg import allocator
 from humanseg.scale.job import BatchJob, Worker
 from humanseg.scale.manifest import Entry
-from humanseg.settings import Settings
+from humanseg.settings import RaySettings
 
 BATCH_SIZE = 8  # small, so a retried batch redoes little work
 _FIELDS = ("key", "status", "output", "code", "message")
@@ -35,7 +35,7 @@ class SegmentActor:
 
 def actor_overrides(job: BatchJob, num_cpus: float) -> dict[str, Any]:
     """One image at a time per actor, with as many inference threads as CPUs it reserved."""
-    overrides: dict[str, Any] = {"max_concurrency": 1}
+    overrides: dict[str, Any] = {}
     if "inference_threads" not in job.settings:
         overrides["inference_threads"] = max(1, int(num_cpus))
     return overrides
@@ -53,19 +53,19 @@ def run_ray(job: BatchJob, keys: list[str], *, workers: int) -> Iterator[Entry]:
         SegmentActor,
         fn_constructor_kwargs={
             "job": job,
-            "overrides": actor_overrides(job, settings.ray_num_cpus),
+            "overrides": actor_overrides(job, settings.ray.ray_num_cpus),
         },
         batch_size=BATCH_SIZE,
         batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=workers),
-        num_cpus=settings.ray_num_cpus,
-        num_gpus=settings.ray_num_gpus,
+        num_cpus=settings.ray.ray_num_cpus,
+        num_gpus=settings.ray.ray_num_gpus,
     )
     for row in dataset.iter_rows():
         yield Entry(**{name: str(row[name]) or None for name in _FIELDS})  # type: ignore[arg-type]
 
 
-def default_actors(settings: Settings) -> int:
+def default_actors(settings: RaySettings) -> int:
     """As many actors as the cluster's CPUs (or GPUs, for GPU actors) hold right now."""
     import ray
 

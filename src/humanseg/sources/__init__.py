@@ -8,7 +8,7 @@ import re
 import pybase64 as base64
 
 from humanseg.errors import ErrorCode, error
-from humanseg.settings import Settings
+from humanseg.settings import SourceSettings
 
 _DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)
 
@@ -37,7 +37,7 @@ def decode_base64(text: str, *, field: str = "img", max_chars: int | None = None
         ) from None
 
 
-def fetch(url: str, settings: Settings) -> bytes:
+def fetch(url: str, settings: SourceSettings) -> bytes:
     """The bytes behind an ``http(s)://`` or ``s3://`` url."""
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme == "s3":
