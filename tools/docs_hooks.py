@@ -10,6 +10,7 @@ them (``humanseg.api.http_errors``).
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from pydantic_core import PydanticUndefined
@@ -42,13 +43,15 @@ def _cell(text: str) -> str:
 
 
 def settings_table() -> str:
-    """A section per concern: its class, what reads it, and a row per setting."""
+    """A section per concern: what it covers (its module's summary), its class, and a row per
+    setting."""
     sections = []
     for concern, kind in CONCERNS.items():
+        summary = (sys.modules[kind.__module__].__doc__ or "").strip().splitlines()[0]
         rows = [
             f"## {concern.capitalize()}",
             "",
-            f"`humanseg.settings.{kind.__name__}`: {(kind.__doc__ or '').strip()}",
+            f"{summary.rstrip('.')} (`humanseg.settings.{kind.__name__}`).",
             "",
             "| Environment variable | `humanseg serve` flag | Default | Meaning |",
             "|---|---|---|---|",

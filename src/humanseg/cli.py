@@ -71,13 +71,12 @@ def settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
 def serve(on_ray: bool, **overrides: Any) -> None:
     """Run the HTTP API (docs at /docs). The default model's files are pulled first."""
     from dataclasses import replace
-    from functools import partial
 
     import uvicorn
 
-    from humanseg.api.app import create_app
     from humanseg.api.auth import load_api_keys
     from humanseg.api.browser import LOOPBACK_NAMES
+    from humanseg.api.factory import AppFactory
     from humanseg.api.wire import WireLimits, set_limits
     from humanseg.logs import log_config
     from humanseg.models.availability import side_by_side_warning
@@ -133,8 +132,7 @@ def serve(on_ray: bool, **overrides: Any) -> None:
         start(settings.explicit())
         return
     config = uvicorn.Config(
-        # each worker process builds the app from these settings (the config is pickled)
-        partial(create_app, settings),
+        AppFactory.of(settings),  # each worker process builds the app from these settings
         factory=True,
         host=server.host,
         port=server.port,

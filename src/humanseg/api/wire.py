@@ -21,7 +21,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
@@ -61,13 +61,16 @@ _CONFIG_ATTRIBUTE = "humanseg_wire_limits"
 
 
 def set_limits(config: Any, limits: WireLimits) -> None:
-    """Give a uvicorn ``Config``'s connections these limits; they travel with the config to
-    every worker process."""
-    setattr(config, _CONFIG_ATTRIBUTE, limits)
+    """Give a uvicorn ``Config``'s connections these limits. They travel with the config to
+    every worker process, as plain values (see ``humanseg.api.factory`` for why)."""
+    setattr(config, _CONFIG_ATTRIBUTE, asdict(limits))
 
 
 def _limits_of(config: Any) -> WireLimits:
     limits = getattr(config, _CONFIG_ATTRIBUTE, None)
+    if isinstance(limits, dict):
+        limits = WireLimits(**limits)
+        setattr(config, _CONFIG_ATTRIBUTE, limits)  # built once per process
     return limits if isinstance(limits, WireLimits) else _limits_from_environment()
 
 

@@ -1,4 +1,4 @@
-"""What running on Ray reads (`humanseg serve --ray`, `humanseg batch --ray`)."""
+"""What running on Ray reads (`serve --ray`, `batch --ray`): cluster, resources, autoscaling."""
 
 from __future__ import annotations
 
