@@ -74,7 +74,9 @@ def run_batch(
         raise error(
             ErrorCode.INVALID_REQUEST, "The destination is the source; write the results elsewhere."
         )
-    keys = [key for key in source.list_keys(settings) if not (inside and key.startswith(inside))]
+    keys = [
+        key for key in source.list_keys(settings.sources) if not (inside and key.startswith(inside))
+    ]
     summary.listed = len(keys)
     with Manifest(summary.manifest) as manifest:
         todo, collisions = plan(keys, manifest, overwrite=overwrite)
