@@ -36,15 +36,12 @@ class Settings:
     access: AccessSettings = field(default_factory=AccessSettings)
     ray: RaySettings = field(default_factory=RaySettings)
 
-    def concerns(self) -> list[BaseSettings]:
-        return [getattr(self, part.name) for part in fields(self)]
-
     def explicit(self) -> dict[str, Any]:
         """The values set in the environment or by overrides, by field name: what another
         process needs to build the same settings with ``load_settings(**explicit)``."""
         values: dict[str, Any] = {}
-        for concern in self.concerns():
-            values |= concern.model_dump(exclude_unset=True)
+        for part in fields(self):
+            values |= getattr(self, part.name).model_dump(exclude_unset=True)
         return values
 
 
