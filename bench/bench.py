@@ -45,7 +45,7 @@ from humanseg import imaging
 from humanseg.models.catalog import get_spec
 from humanseg.models.store import ModelStore
 from humanseg.pipeline import OutputType, Pipeline
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
 
 OUTPUTS = {"alpha": OutputType.ALPHA, "foreground": OutputType.FOREGROUND}
 JSON = {"Content-Type": "application/json"}
@@ -309,7 +309,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     args = parser.parse_args()
 
-    settings = Settings()
+    settings = PipelineSettings()
     model = args.model or settings.model
     sizes = [float(s) for s in args.sizes.split(",")]
     types = [OUTPUTS[t] for t in args.types.split(",")]
@@ -422,7 +422,7 @@ def main() -> None:
         args.json.write_text(json.dumps(results, indent=2, default=float))
 
 
-def compare_with_rembg(args: argparse.Namespace, settings: Settings, results: dict) -> None:
+def compare_with_rembg(args: argparse.Namespace, settings: PipelineSettings, results: dict) -> None:
     """Same ONNX model file, same RGBA PNG cut-out, in-process: humanseg vs rembg."""
     try:
         spec = get_spec(args.rembg_model)

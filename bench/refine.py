@@ -22,7 +22,7 @@ from skimage import data
 
 from humanseg import matting
 from humanseg.pipeline import OutputSpec, OutputType, Pipeline
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
 
 RUNS = 5
 
@@ -39,7 +39,7 @@ def median_ms(function, *args) -> float:
 
 def main() -> None:
     cv2.setNumThreads(2)
-    pipeline = Pipeline(Settings(inference_threads=2, max_concurrency=1))
+    pipeline = Pipeline(PipelineSettings(inference_threads=2), concurrency=1)
     segmenter = pipeline.registry.get("selfie")
     print(f"CPU cores visible: {os.cpu_count()}; OpenCV threads: {cv2.getNumThreads()}")
     print(f"load average at start: {os.getloadavg()[0]:.1f}")

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from humanseg.pipeline import OutputSpec, OutputType, Pipeline
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
 
 BOUNDARY_TOLERANCE = 0.008  # of the image diagonal
 
@@ -75,7 +75,7 @@ def evaluate(pipeline: Pipeline, folder: Path, refine: bool) -> dict[str, float]
 
 def main() -> None:
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/eval/dev")
-    pipeline = Pipeline(Settings(inference_threads=2, max_concurrency=1))
+    pipeline = Pipeline(PipelineSettings(inference_threads=2), concurrency=1)
     pipeline.load()
     print(f"dev set: {folder}")
     print(f"{'pipeline':<22} {'n':>3} {'mIoU':>7} {'MAD':>7} {'bound-F':>8} {'ms/img':>7}")

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from bench import OUTPUTS, make_photo
 from humanseg.pipeline import Pipeline
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25, help="profile lines to print")
     args = parser.parse_args()
 
-    pipeline = Pipeline(Settings())
+    pipeline = Pipeline(PipelineSettings())
     pipeline.load(args.model)
     jpeg, output = make_photo(args.megapixels), OUTPUTS[args.type]
     for _ in range(3):

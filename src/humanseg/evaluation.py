@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from humanseg import imaging, matting, metrics
+from humanseg import imaging, matting, scoring
 from humanseg.errors import ErrorCode, error
 from humanseg.models.fusion import Evidence, FusionParams, fuse
 from humanseg.models.matter import Matte, Matter, PresetMatter
@@ -143,9 +143,9 @@ class Photo:
         return PhotoScore(
             set=self.pair.set,
             name=self.pair.name,
-            iou=metrics.iou(resized, self.truth),
-            mad=metrics.mad(resized, self.truth),
-            boundary_f=metrics.boundary_f(resized, self.truth),
+            iou=scoring.iou(resized, self.truth),
+            mad=scoring.mad(resized, self.truth),
+            boundary_f=scoring.boundary_f(resized, self.truth),
             ms=ms,
             confidence=matte.confidence,
             empty=is_empty(alpha),
@@ -336,7 +336,7 @@ def summarise(model: str, scores: Sequence[PhotoScore], *, held_out: bool) -> li
 
 def format_table(scores: Sequence[Score]) -> str:
     header = (
-        f"| model | set | images | mIoU@0.5 | MAD | boundary F ({metrics.BOUNDARY_TOLERANCE_PX} px)"
+        f"| model | set | images | mIoU@0.5 | MAD | boundary F ({scoring.BOUNDARY_TOLERANCE_PX} px)"
         f" | empty | IoU<{LOST_IOU} | AUROC (IoU<{BAD_IOU}) | median ms | held out |"
     )
     lines = [header, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]

@@ -378,3 +378,50 @@ def encode_zip(picture: Picture, *, compress_level: int) -> bytes:
             "alpha.png", encode_png(rgba.getchannel("A"), compress_level=compress_level)
         )
     return buffer.getvalue()
+
+
+# --- resizing arrays (OpenCV) ---------------------------------------------------------
+
+
+def resize_array(image: np.ndarray, size: tuple[int, int], *, area: bool = True) -> np.ndarray:
+    """An image or map (uint8 or float32) resized to ``size`` = (width, height).
+
+    Shrinking averages the pixels each output pixel covers (every source pixel counts, as with
+    Pillow's filters); growing is bilinear. OpenCV rather than Pillow: several times faster,
+    and no copy into an image object. OpenCV averages 2×2 blocks far faster than any other
+    area (0.2 ms against 4 ms for a 1 MP photo), so a shrink by 2× or more first halves the
+    image as often as it can, leaving an odd last row or column out of each halving, then
+    averages the remaining areas (or, without ``area``, interpolates them bilinearly). Returns
+    the input itself if it already has that size.
+    """
+    image = halved(image, size)
+    height, width = image.shape[:2]
+    if (width, height) == size:
+        return image
+    shrinking = size[0] < width or size[1] < height
+    method = cv2.INTER_AREA if shrinking and area else cv2.INTER_LINEAR
+    return cv2.resize(image, size, interpolation=method)
+
+
+def halved(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` halved by 2×2 averaging as long as both sides stay at least twice ``size``:
+    the first, fast steps of ``resize_array`` towards ``size``, to share between resizes."""
+    height, width = image.shape[:2]
+    while width >= 2 * size[0] and height >= 2 * size[1]:
+        image = image[: height - height % 2, : width - width % 2]
+        height, width = height // 2, width // 2
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    return image
+
+
+def fit_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    """``size`` scaled down (never up) so that its longest side is at most ``longest``."""
+    width, height = size
+    scale = min(1.0, longest / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def resize_nearest(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    if image.shape[1] == size[0] and image.shape[0] == size[1]:
+        return image
+    return cv2.resize(image, size, interpolation=cv2.INTER_NEAREST)

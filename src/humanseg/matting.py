@@ -20,6 +20,8 @@ import math
 import cv2
 import numpy as np
 
+from humanseg import imaging
+
 # Guided filter, tuned on the dev set (bench/refine_quality.py) for people in general.
 GUIDED_WORK_SIDE = 512  # longest side at which the filter's coefficients are computed
 GUIDED_RADIUS = 0.004  # window radius as a fraction of the working image's longest side
@@ -35,7 +37,7 @@ def upsample_matte(probability: np.ndarray, size: tuple[int, int]) -> np.ndarray
     (no blocks of model pixels).
     """
     # convertScaleAbs: ×255, rounded and saturated to uint8 in one pass (the map is ≥ 0)
-    return resize_array(cv2.convertScaleAbs(probability, alpha=255.0), size)
+    return imaging.resize_array(cv2.convertScaleAbs(probability, alpha=255.0), size)
 
 
 def apply_own_alpha(matte: np.ndarray, own_alpha: np.ndarray | None) -> np.ndarray:
@@ -51,47 +53,10 @@ def _box(image: np.ndarray, radius: int) -> np.ndarray:
     return cv2.boxFilter(image, -1, (size, size), borderType=cv2.BORDER_REFLECT)
 
 
-def resize_array(image: np.ndarray, size: tuple[int, int], *, area: bool = True) -> np.ndarray:
-    """An image or map (uint8 or float32) resized to ``size`` = (width, height).
-
-    Shrinking averages the pixels each output pixel covers (every source pixel counts, as with
-    Pillow's filters); growing is bilinear. OpenCV rather than Pillow: several times faster,
-    and no copy into an image object. OpenCV averages 2×2 blocks far faster than any other
-    area (0.2 ms against 4 ms for a 1 MP photo), so a shrink by 2× or more first halves the
-    image as often as it can, leaving an odd last row or column out of each halving, then
-    averages the remaining areas (or, without ``area``, interpolates them bilinearly). Returns
-    the input itself if it already has that size.
-    """
-    image = halved(image, size)
-    height, width = image.shape[:2]
-    if (width, height) == size:
-        return image
-    shrinking = size[0] < width or size[1] < height
-    method = cv2.INTER_AREA if shrinking and area else cv2.INTER_LINEAR
-    return cv2.resize(image, size, interpolation=method)
-
-
-def halved(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``image`` halved by 2×2 averaging as long as both sides stay at least twice ``size``:
-    the first, fast steps of ``resize_array`` towards ``size``, to share between resizes."""
-    height, width = image.shape[:2]
-    while width >= 2 * size[0] and height >= 2 * size[1]:
-        image = image[: height - height % 2, : width - width % 2]
-        height, width = height // 2, width // 2
-        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-    return image
-
-
-def working_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
-    width, height = size
-    scale = min(1.0, longest / max(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
 def working_photo(rgb: np.ndarray) -> np.ndarray:
     """The photo at the working size shared by edge refinement and foreground estimation."""
     height, width = rgb.shape[:2]
-    return resize_array(rgb, working_size((width, height), GUIDED_WORK_SIDE))
+    return imaging.resize_array(rgb, imaging.fit_size((width, height), GUIDED_WORK_SIDE))
 
 
 def refine_matte(
@@ -104,13 +69,13 @@ def refine_matte(
     structure such as hair comes from the photo. Pixels the model is sure about are kept.
     """
     height, width = matte.shape
-    work = working_size((width, height), GUIDED_WORK_SIDE)
+    work = imaging.fit_size((width, height), GUIDED_WORK_SIDE)
     radius = max(1, round(GUIDED_RADIUS * max(work)))
     small = small_rgb if small_rgb is not None and small_rgb.shape[1::-1] == work else None
-    guide = (small if small is not None else resize_array(rgb, work)).astype(
+    guide = (small if small is not None else imaging.resize_array(rgb, work)).astype(
         np.float32
     ) * np.float32(1 / 255)
-    coarse = resize_array(matte, work).astype(np.float32) * np.float32(1 / 255)
+    coarse = imaging.resize_array(matte, work).astype(np.float32) * np.float32(1 / 255)
     # Feathering a hard mask (He et al.'s guided feathering): the filter puts soft alpha where
     # the photo's colours are mixed and sharp edges where they are not, instead of keeping the
     # model's upsampling blur.
@@ -225,10 +190,10 @@ def multilevel_foreground(image: np.ndarray, alpha: np.ndarray) -> tuple[np.ndar
     for level in range(levels + 1):
         w = max(1, round(width ** (level / levels)))
         h = max(1, round(height ** (level / levels)))
-        img = _resize_nearest(image, (w, h)).reshape(h, w, 3)
-        a = _resize_nearest(alpha, (w, h)).reshape(h, w)
-        fg = _resize_nearest(fg, (w, h)).reshape(h, w, 3)
-        bg = _resize_nearest(bg, (w, h)).reshape(h, w, 3)
+        img = imaging.resize_nearest(image, (w, h)).reshape(h, w, 3)
+        a = imaging.resize_nearest(alpha, (w, h)).reshape(h, w)
+        fg = imaging.resize_nearest(fg, (w, h)).reshape(h, w, 3)
+        bg = imaging.resize_nearest(bg, (w, h)).reshape(h, w, 3)
         padded = cv2.copyMakeBorder(a, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
         # per-pixel factors on one channel, then repeated over the 3 colours (OpenCV does not
         # broadcast): a third of the arithmetic
@@ -260,12 +225,6 @@ def multilevel_foreground(image: np.ndarray, alpha: np.ndarray) -> tuple[np.ndar
     return fg.astype(np.float32), bg.astype(np.float32)
 
 
-def _resize_nearest(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if image.shape[1] == size[0] and image.shape[0] == size[1]:
-        return image
-    return cv2.resize(image, size, interpolation=cv2.INTER_NEAREST)
-
-
 def estimate_foreground(
     rgb: np.ndarray, alpha: np.ndarray, small_rgb: np.ndarray | None = None
 ) -> np.ndarray:
@@ -278,10 +237,10 @@ def estimate_foreground(
     soft = (alpha > 0) & (alpha < 255)
     if not soft.any():
         return rgb
-    work = working_size((width, height), FOREGROUND_WORK_SIDE)
+    work = imaging.fit_size((width, height), FOREGROUND_WORK_SIDE)
     source = small_rgb if small_rgb is not None else rgb  # the shared working photo is closer
-    image = resize_array(source, work).astype(np.float32) * np.float32(1 / 255)
-    a = resize_array(alpha, work).astype(np.float32) * np.float32(1 / 255)
+    image = imaging.resize_array(source, work).astype(np.float32) * np.float32(1 / 255)
+    a = imaging.resize_array(alpha, work).astype(np.float32) * np.float32(1 / 255)
     fg, bg = multilevel_foreground(image, a)
     # At full size the background estimate is smooth, so it is sampled from the working size
     # and the foreground solved per pixel from the compositing equation, which keeps the
@@ -303,7 +262,7 @@ def estimate_foreground(
 def upsample_probability(probability: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Probability map to ``size`` = (width, height), bilinear, as a new float32 array."""
     probability = np.asarray(probability, dtype=np.float32)
-    resized = resize_array(probability, size)
+    resized = imaging.resize_array(probability, size)
     return resized.copy() if resized is probability else resized
 
 

@@ -24,7 +24,8 @@ from humanseg.models.segmenter import ModelRegistry
 from humanseg.models.store import ModelStore
 from humanseg.outputs import ImageFormat, OutputSpec, OutputType
 from humanseg.schema import FORMATS, parse_output_spec, parse_output_type, type_value
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
+from humanseg.settings.fields import cpu_count
 
 __all__ = [
     "Output",
@@ -55,12 +56,21 @@ class Output:
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, registry: ModelRegistry | None = None) -> None:
+    def __init__(
+        self,
+        settings: PipelineSettings,
+        registry: ModelRegistry | None = None,
+        *,
+        concurrency: int | None = None,
+    ) -> None:
+        """``concurrency``: calls of ``process`` that may run at once (threads), each with its
+        own model session (made when first needed); default: the CPU count."""
         self.settings = settings
+        self.concurrency = concurrency or cpu_count()
         self.registry = registry or ModelRegistry(
             ModelStore.from_settings(settings, pull=settings.pull_on_request),
             threads=settings.inference_threads,
-            pool_size=settings.max_concurrency,
+            pool_size=self.concurrency,
             engine=settings.onnx_engine,
             precision=settings.openvino_precision,
         )
@@ -81,7 +91,7 @@ class Pipeline:
                     FACE_DETECTION,
                     self.registry.store,
                     threads=self.settings.inference_threads,
-                    pool_size=self.settings.max_concurrency,
+                    pool_size=self.concurrency,
                 )
             return self._faces
 

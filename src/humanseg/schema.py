@@ -321,7 +321,7 @@ def validate_request(
     (a wrong JSON type, a number out of range) raises ``code``.
     """
     try:
-        return model.model_validate(payload, context=base64_limit(settings))
+        return model.model_validate(payload, context=base64_limit(settings.access))
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])

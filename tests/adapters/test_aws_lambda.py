@@ -13,7 +13,7 @@ import pytest
 from humanseg.adapters.aws_lambda import LambdaHandler, handler
 from humanseg.api.service import Service
 from humanseg.pipeline import OutputType, Pipeline
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings, Settings, load_settings
 from tests.support import images
 from tests.support.lambda_events import TEMPLATES, event
 
@@ -38,7 +38,7 @@ def service() -> Iterator[Service]:
 
 @pytest.fixture(scope="module")
 def secured(service: Service) -> LambdaHandler:
-    return LambdaHandler(Settings(auth="api_key", api_keys=[KEY]), service=service)
+    return LambdaHandler(load_settings(auth="api_key", api_keys=[KEY]), service=service)
 
 
 def _json(response: dict) -> dict:
@@ -68,7 +68,7 @@ def test_matte_like_the_seed(template: dict, encode: bool) -> None:
 
 
 def test_same_bytes_as_the_core() -> None:
-    core = Pipeline(Settings()).process(PHOTO, OutputType.FOREGROUND).data
+    core = Pipeline(PipelineSettings()).process(PHOTO, OutputType.FOREGROUND).data
     png = _result_png(handler(event(TEMPLATES["http-v2"], FOREGROUND_BODY, encode=True), None))
     assert png == core and images.decode(png).mode == "RGBA"
 
@@ -157,7 +157,7 @@ def test_request_ids_readiness_and_metrics(service: Service) -> None:
 
 
 def test_body_over_the_limit(service: Service) -> None:
-    small = LambdaHandler(Settings(max_body_bytes=2048), service=service)
+    small = LambdaHandler(load_settings(max_body_bytes=2048), service=service)
     for template in TEMPLATES.values():
         response = small(event(template, b" " * 4096, encode=True), None)
         assert _error(response, 413)["error"]["code"] == "request_too_large"

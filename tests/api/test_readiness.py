@@ -12,14 +12,14 @@ import uvicorn
 from humanseg.api.app import create_app
 from humanseg.api.service import Service
 from humanseg.pipeline import Pipeline
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings, Settings
 from tests.support import servers
 
 
 class GatedPipeline(Pipeline):
     """The real pipeline, whose model load waits until the test opens the gate."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: PipelineSettings) -> None:
         super().__init__(settings)
         self.gate = threading.Event()
 
@@ -31,7 +31,7 @@ class GatedPipeline(Pipeline):
 @pytest.fixture()
 def gated_server() -> Iterator[tuple[str, GatedPipeline]]:
     settings = Settings()
-    pipeline = GatedPipeline(settings)
+    pipeline = GatedPipeline(settings.pipeline)
     app = create_app(settings, service=Service(settings, pipeline))
     port = servers.free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

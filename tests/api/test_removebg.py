@@ -308,9 +308,9 @@ def test_api_key_on_removebg_is_the_servers_one_check() -> None:
     import uvicorn
 
     from humanseg.api.app import create_app
-    from humanseg.settings import Settings
+    from humanseg.settings import load_settings
 
-    app = create_app(Settings(auth="api_key", api_keys=["secret"]))
+    app = create_app(load_settings(auth="api_key", api_keys=["secret"]))
     port = servers.free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)

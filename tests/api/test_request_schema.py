@@ -15,7 +15,7 @@ from humanseg.api import removebg
 from humanseg.api.removebg_form import CHANNELS, FOREGROUND_TYPES, FORMATS, SIZES, RemoveBgForm
 from humanseg.outputs import ID_PRESETS
 from humanseg.schema import FORMAT_VALUES, ID_PRESET_VALUES, TYPE_VALUES, TYPES, type_value
-from humanseg.settings import Settings
+from humanseg.settings import AccessSettings, Settings
 from humanseg.sources import base64_limit
 
 
@@ -65,7 +65,7 @@ def test_openapi_lists_every_value_remove_bg_accepts(answers: dict[str, Any]) ->
         assert _enum(fields["type"]) == set(FOREGROUND_TYPES)
         assert _enum(fields["channels"]) == set(CHANNELS)
         assert fields["image_file"]["format"] == "binary"
-    context = base64_limit(Settings())
+    context = base64_limit(AccessSettings())
     for name, values in (
         ("size", SIZES),
         ("format", FORMATS),
@@ -100,7 +100,7 @@ def test_the_docs_examples_are_valid_requests() -> None:
     from humanseg.api.examples import SEED_REQUEST_EXAMPLES
     from humanseg.api.schemas import SegmentationRequest
 
-    context = base64_limit(Settings())
+    context = base64_limit(AccessSettings())
     for name, example in SEED_REQUEST_EXAMPLES.items():
         request = SegmentationRequest.model_validate(example["value"], context=context)
         request.output_spec(background_image=request.background_given)  # no error: valid

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
 from tests.support import images, servers
 
 pytestmark = pytest.mark.slow  # every test here starts processes (servers, CLIs or a browser)
@@ -212,7 +212,7 @@ def test_progressive_jpeg_bomb_is_refused_before_decoding(url: str) -> None:
 
 
 def test_callers_cannot_choose_or_pull_models(url: str) -> None:
-    folder = Settings().model_dir
+    folder = PipelineSettings().model_dir
     before = sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
     for name in ("isnet", "birefnet-portrait"):
         started = time.monotonic()

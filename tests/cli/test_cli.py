@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import time
 from pathlib import Path
 
@@ -62,10 +63,10 @@ def test_invalid_setting_is_one_clear_line() -> None:
     assert result.returncode == 1 and "HUMANSEG_MAX_IMAGE_SIDE" in result.stderr
 
 
-def test_serve_with_two_workers(artifacts_dir: Path) -> None:
-    with servers.humanseg_server(
-        {}, artifacts_dir / "server-2-workers.log", ["--workers", "2"]
-    ) as url:
+def test_serve_with_two_workers_each_taking_the_flags(artifacts_dir: Path) -> None:
+    """Flags reach every worker process (they are not passed through the environment)."""
+    flags = ["--workers", "2", "--auth", "api_key", "--api-keys", "k1", "--max-header-count", "16"]
+    with servers.humanseg_server({}, artifacts_dir / "server-2-workers.log", flags) as url:
         photo = base64.b64encode(images.astronaut_jpeg()).decode()
         # ready means every worker is: each new connection may reach either process
         deadline = time.monotonic() + 120
@@ -75,7 +76,14 @@ def test_serve_with_two_workers(artifacts_dir: Path) -> None:
             ready = ready + 1 if ok else 0
             time.sleep(0 if ok else 0.5)
         assert ready == 10, "a worker never became ready"
-        with httpx.Client(base_url=url, timeout=60) as client:
+        many = b"".join(b"X-H%d: 1\r\n" % n for n in range(20))
+        address = httpx.URL(url)
+        for _ in range(6):  # new connections, spread over both workers
+            assert httpx.get(f"{url}/v1/models", timeout=10).status_code == 401
+            with socket.create_connection((address.host, address.port), timeout=10) as sock:
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + many + b"\r\n")
+                assert sock.recv(4096).startswith(b"HTTP/1.1 431")
+        with httpx.Client(base_url=url, timeout=60, headers={"X-Api-Key": "k1"}) as client:
             for _ in range(6):
                 response = client.post("/human_image_segmentation", json={"img": photo})
                 assert response.status_code == 200
@@ -90,9 +98,9 @@ def test_eval_scores_models_on_folders(tmp_path: Path) -> None:
     from PIL import ImageOps
 
     from humanseg.pipeline import Pipeline
-    from humanseg.settings import Settings
+    from humanseg.settings import PipelineSettings
 
-    pipeline = Pipeline(Settings())
+    pipeline = Pipeline(PipelineSettings())
     sets = {
         "one": {"astronaut": images.astronaut(), "coffee": images.coffee()},
         "two": {"mirrored": ImageOps.mirror(images.astronaut()), "cat": images.cat()},

@@ -47,7 +47,8 @@ def test_constructing_a_pipeline_leaves_the_process_alone() -> None:
     """The tuning is process-wide: only a serving process's start applies it, never a class."""
     script = (
         "from humanseg import allocator; from humanseg.pipeline import Pipeline;"
-        "from humanseg.settings import Settings; Pipeline(Settings()); print(allocator._done)"
+        "from humanseg.settings import PipelineSettings;"
+        "Pipeline(PipelineSettings()); print(allocator._done)"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     result = subprocess.run(

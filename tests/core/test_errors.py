@@ -23,7 +23,7 @@ from humanseg.client import (
     _api_error,
 )
 from humanseg.errors import DESCRIPTIONS, ErrorCode, HumansegError, error
-from humanseg.settings import Settings
+from humanseg.settings import load_settings
 
 SRC = Path(__file__).parents[2] / "src" / "humanseg"
 
@@ -101,7 +101,7 @@ def test_the_app_shapes_errors_by_path_and_checks_the_key_once(
         original_check(self, headers)  # type: ignore[arg-type]
 
     monkeypatch.setattr(ApiKeys, "check", counted)
-    app = create_app(Settings(auth="api_key", api_keys=["secret"]))
+    app = create_app(load_settings(auth="api_key", api_keys=["secret"]))
 
     async def requests() -> None:  # no model is needed: every answer comes before one is used
         transport = httpx.ASGITransport(app=app)

@@ -88,3 +88,27 @@ def test_truncated_jpeg_is_refused(keep: int) -> None:
     with pytest.raises(HumansegError) as raised:
         imaging.decode(data, max_side=4096, max_pixels=1 << 24)
     assert raised.value.code == "invalid_image"
+
+
+def test_resize_array_averages_every_pixel_when_shrinking() -> None:
+    # a 1-pixel checkerboard: any method that skips pixels comes out black or white
+    board = (np.indices((64, 96)).sum(axis=0) % 2 * 255).astype(np.uint8)
+    for size in ((48, 32), (24, 16), (20, 13), (7, 5)):  # halvings, then the remaining area
+        small = imaging.resize_array(board, size)
+        assert small.shape == (size[1], size[0])
+        assert np.all(np.abs(small.astype(int) - 128) <= 2), size
+
+
+def test_resize_array_grows_bilinearly_and_keeps_same_size_input() -> None:
+    ramp = np.linspace(0.0, 1.0, 16, dtype=np.float32).reshape(4, 4)
+    assert imaging.resize_array(ramp, (4, 4)) is ramp
+    grown = imaging.resize_array(ramp, (8, 8))
+    assert grown.dtype == np.float32 and grown.shape == (8, 8)
+    assert grown.min() >= 0.0 and grown.max() <= 1.0
+    assert np.all(np.diff(grown, axis=1) >= 0)  # monotonic like its source
+
+
+def test_fit_size_shrinks_the_longest_side_and_never_grows() -> None:
+    assert imaging.fit_size((4000, 3000), 512) == (512, 384)
+    assert imaging.fit_size((300, 900), 512) == (171, 512)
+    assert imaging.fit_size((100, 50), 512) == (100, 50)

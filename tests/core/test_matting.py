@@ -16,7 +16,7 @@ from humanseg.models.store import ModelStore
 from humanseg.outputs import ID_PRESETS, parse_color, parse_margin
 from humanseg.pipeline import Pipeline
 from humanseg.schema import parse_output_spec
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
 from tests.support import images
 
 HEIGHT, WIDTH = 400, 600
@@ -103,7 +103,7 @@ def test_refinement_follows_the_photo_edge_and_strands() -> None:
 
 
 def test_face_detector_anchors_match_the_model(tmp_path: object) -> None:
-    settings = Settings()
+    settings = PipelineSettings()
     detector = FaceDetector(FACE_DETECTION, ModelStore(settings.model_dir), threads=1, pool_size=1)
     with detector._pool.session() as session:
         outputs = session.run(np.zeros((1, 128, 128, 3), np.float32))
@@ -154,7 +154,7 @@ def test_margins() -> None:
 @pytest.mark.parametrize("preset", ["1inch", "2inch", "passport", "us"])
 def test_id_photo_head_size_and_position_follow_the_preset(preset: str) -> None:
     """Measured on the result: crown (top of the hair) to chin, and the eyes' centre."""
-    pipeline = Pipeline(Settings())
+    pipeline = Pipeline(PipelineSettings())
     spec = parse_output_spec("id_photo", id_preset=preset, bg_color="#ffffff")
     output = pipeline.process(images.encode(images.astronaut(), "PNG"), spec)
     photo = Image.open(io.BytesIO(output.data)).convert("RGB")
@@ -171,23 +171,9 @@ def test_id_photo_head_size_and_position_follow_the_preset(preset: str) -> None:
         assert 0.56 <= (height - eyes_y) / height <= 0.69
 
 
-def test_resize_array_averages_every_pixel_when_shrinking() -> None:
-    # a 1-pixel checkerboard: any method that skips pixels comes out black or white
-    board = (np.indices((64, 96)).sum(axis=0) % 2 * 255).astype(np.uint8)
-    for size in ((48, 32), (24, 16), (20, 13), (7, 5)):  # halvings, then the remaining area
-        small = matting.resize_array(board, size)
-        assert small.shape == (size[1], size[0])
-        assert np.all(np.abs(small.astype(int) - 128) <= 2), size
-
-
-def test_resize_array_grows_bilinearly_and_keeps_same_size_input() -> None:
+def test_upsample_probability_returns_a_copy_callers_may_write_to() -> None:
     ramp = np.linspace(0.0, 1.0, 16, dtype=np.float32).reshape(4, 4)
-    assert matting.resize_array(ramp, (4, 4)) is ramp
-    grown = matting.resize_array(ramp, (8, 8))
-    assert grown.dtype == np.float32 and grown.shape == (8, 8)
-    assert grown.min() >= 0.0 and grown.max() <= 1.0
-    assert np.all(np.diff(grown, axis=1) >= 0)  # monotonic like its source
-    assert matting.upsample_probability(ramp, (4, 4)) is not ramp  # callers may write to it
+    assert matting.upsample_probability(ramp, (4, 4)) is not ramp
 
 
 def test_upsample_matte_rounds_like_numpy() -> None:

@@ -30,7 +30,7 @@ from humanseg.schema import (
     OutputTypeName,
     parse_output_spec,
 )
-from humanseg.settings import Settings
+from humanseg.settings import AccessSettings
 from humanseg.sources import Base64Text, base64_limit
 
 
@@ -108,7 +108,7 @@ def test_base64_fields_are_checked_against_the_one_limit() -> None:
     class Body(BaseModel):
         img: Base64Text | None = None
 
-    context = base64_limit(Settings(max_base64_chars=8))
+    context = base64_limit(AccessSettings(max_base64_chars=8))
     assert Body.model_validate({"img": "A" * 8}, context=context).img == "A" * 8
     with pytest.raises(HumansegError) as caught:
         Body.model_validate({"img": "A" * 9}, context=context)

@@ -11,7 +11,7 @@ import pytest
 from humanseg.errors import HumansegError
 from humanseg.fileio import check_key, path_inside
 from humanseg.jobs.locations import LocalFolder, open_location
-from humanseg.settings import Settings
+from humanseg.settings import SourceSettings
 from humanseg.sources.s3 import parse_s3_url
 from tests.support import images
 from tests.support.cli import humanseg
@@ -48,12 +48,12 @@ def test_local_sink_writes_nothing_outside(tmp_path: Path) -> None:
     storage = LocalFolder(root)
     for key in BAD_KEYS:
         with pytest.raises(HumansegError):
-            storage.write(key, b"x", "image/png", Settings())
+            storage.write(key, b"x", "image/png", SourceSettings())
     (root / "link").symlink_to(tmp_path, target_is_directory=True)
     with pytest.raises(HumansegError) as caught:
         path_inside(root, "link/escape.png")
     assert "symbolic link" in caught.value.message
-    storage.write("fine/a.png", b"x", "image/png", Settings())
+    storage.write("fine/a.png", b"x", "image/png", SourceSettings())
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.png"))
     assert written == ["out/fine/a.png"]
 

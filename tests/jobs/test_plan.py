@@ -13,9 +13,9 @@ from humanseg.jobs.naming import output_key, split_collisions
 from humanseg.jobs.plan import plan
 from humanseg.jobs.sinks import OutputFile, Stdout, open_sink
 from humanseg.outputs import ImageFormat
-from humanseg.settings import Settings
+from humanseg.settings import SourceSettings, load_settings
 
-SETTINGS = Settings()
+SETTINGS = SourceSettings()
 
 
 def _tree(root: Path, *names: str) -> None:
@@ -105,9 +105,10 @@ def test_sinks(tmp_path: Path) -> None:
 )
 def test_one_rule_shares_the_cores(explicit: dict[str, int], processes: int, threads: int) -> None:
     share = shared_cores(explicit, cpus=8, processes=processes)
-    assert share["inference_threads"] == threads and share["max_concurrency"] == 1
-    settings = worker_settings(Settings(**explicit), processes=processes, cpus=8)
-    assert settings.inference_threads == threads and settings.max_concurrency == 1
+    assert share["inference_threads"] == threads and "max_concurrency" not in share
+    assert shared_cores(explicit, cpus=8, concurrency=2)["max_concurrency"] == 2  # a replica
+    settings = worker_settings(load_settings(**explicit), processes=processes, cpus=8)
+    assert settings.pipeline.inference_threads == threads
 
 
 def test_an_s3_object_or_prefix_is_an_input(tmp_path: Path) -> None:

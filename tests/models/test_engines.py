@@ -10,14 +10,14 @@ from PIL import Image
 
 from humanseg.models.runtimes import onnx_engine, session_threads
 from humanseg.pipeline import Pipeline
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
 from tests.support import images
 
 pytest.importorskip("onnxruntime")
 
 
 def matte(engine: str, precision: str = "f32") -> tuple[np.ndarray, str]:
-    pipeline = Pipeline(Settings(onnx_engine=engine, openvino_precision=precision))
+    pipeline = Pipeline(PipelineSettings(onnx_engine=engine, openvino_precision=precision))
     output = pipeline.process(images.astronaut_jpeg(), model="u2netp")
     provider = pipeline.registry.get("u2netp").provider
     return np.asarray(Image.open(io.BytesIO(output.data))), provider

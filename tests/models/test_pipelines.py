@@ -21,7 +21,7 @@ from humanseg.models.geometry import (
 from humanseg.models.presets import QUALITY
 from humanseg.models.runtimes import LiteRTSession
 from humanseg.pipeline import Pipeline
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
 from tests.support import images
 from tests.support.images import assert_person_matte, result_image
 
@@ -130,7 +130,7 @@ def _small_astronaut() -> bytes:
 
 def test_auto_zooms_only_when_the_close_up_differs(monkeypatch: pytest.MonkeyPatch) -> None:
     """A person filling the frame would give the zoomed pass the same input again: skipped."""
-    pipeline = Pipeline(Settings())
+    pipeline = Pipeline(PipelineSettings())
     pipeline.load("auto")  # loading warms each model up with a run of its own
     runs: list[tuple[int, ...]] = []
     original = LiteRTSession.run

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
 
 ROOT = Path(__file__).parents[2]
 DOCKERFILES = ["Dockerfile", "Dockerfile.gpu"]
@@ -22,7 +22,7 @@ def test_dockerfile_copies_what_exists_and_pulls_the_default_model(name: str) ->
         *sources, _destination = line.split()
         for source in sources:
             assert (ROOT / source).exists(), f"{name}: COPY {source}"
-    assert re.search(r"^ARG MODEL=(\S+)$", text, re.M).group(1) == Settings().model
+    assert re.search(r"^ARG MODEL=(\S+)$", text, re.M).group(1) == PipelineSettings().model
     assert 'humanseg models pull "${MODEL}"' in text
     assert "HUMANSEG_HOST=0.0.0.0" in text
     assert re.search(r'^CMD \["serve"\]$', text, re.M)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from humanseg.api.http_errors import STATUS
-from humanseg.settings import Settings
+from humanseg.settings import CONCERNS
 
 ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text()
@@ -86,12 +86,16 @@ def _text(page: Path) -> str:
 
 
 @pytest.mark.slow  # builds the site with mkdocs
-def test_every_setting_is_in_the_generated_table(site: Path) -> None:
+def test_every_setting_is_in_the_generated_table_of_its_concern(site: Path) -> None:
     page = _text(site / "settings" / "index.html")
-    for name, field in Settings.model_fields.items():
-        assert f"HUMANSEG_{name.upper()}" in page, name
-        assert f"--{name.replace('_', '-')}" in page, name
-        assert (field.description or "").split("`")[0][:40] in page, name
+    starts = [page.index(f"(humanseg.settings.{kind.__name__})") for kind in CONCERNS.values()]
+    ends = [*starts[1:], page.rindex("Memory allocator")]
+    for kind, start, end in zip(CONCERNS.values(), starts, ends, strict=True):
+        section = page[start:end]
+        for name, field in kind.model_fields.items():
+            assert f"HUMANSEG_{name.upper()}" in section, name
+            assert f"--{name.replace('_', '-')}" in section, name
+            assert (field.description or "").split("`")[0][:40] in section, name
 
 
 @pytest.mark.slow

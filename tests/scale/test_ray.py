@@ -25,7 +25,7 @@ from humanseg.jobs.request import OutputRequest
 from humanseg.jobs.sinks import default_manifest
 from humanseg.jobs.worker import Task
 from humanseg.outputs import ImageFormat
-from humanseg.settings import Settings
+from humanseg.settings import load_settings
 from tests.support import images, servers
 from tests.support.batch import (
     check_output,
@@ -68,12 +68,12 @@ def test_replicas_fixed_or_autoscaled() -> None:
     from ray.serve import Application
 
     from humanseg.scale.ray_serve import app, deployment_options
-    from humanseg.settings import Settings
+    from humanseg.settings import RaySettings
 
-    fixed = deployment_options(Settings(ray_min_replicas=3, ray_max_replicas=3))
+    fixed = deployment_options(RaySettings(ray_min_replicas=3, ray_max_replicas=3))
     assert fixed["num_replicas"] == 3 and "autoscaling_config" not in fixed
     scaled = deployment_options(
-        Settings(ray_min_replicas=0, ray_max_replicas=8, ray_num_gpus=1, ray_num_cpus=2)
+        RaySettings(ray_min_replicas=0, ray_max_replicas=8, ray_num_gpus=1, ray_num_cpus=2)
     )
     assert scaled["autoscaling_config"] == {
         "min_replicas": 0,
@@ -118,9 +118,9 @@ def test_ray_batch_from_s3_survives_a_killed_actor(
     for key, data in photos.items():
         client.put_object(Bucket=BUCKET, Key=f"ray-in/{key}", Body=data)
     destination = tmp_path / "out"
-    settings = Settings(s3_endpoint_url=s3_server, ray_num_cpus=0.5)
+    settings = load_settings(s3_endpoint_url=s3_server, ray_num_cpus=0.5)
     sink = open_location(str(destination))
-    job = plan([f"s3://{BUCKET}/ray-in"], sink, settings, ImageFormat.PNG)
+    job = plan([f"s3://{BUCKET}/ray-in"], sink, settings.sources, ImageFormat.PNG)
     task = Task(settings, OutputRequest(), sink)
     summary: list[Summary] = []
     failure: list[BaseException] = []

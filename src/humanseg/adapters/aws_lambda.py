@@ -20,6 +20,7 @@ import asyncio
 import binascii
 import json
 import threading
+from dataclasses import replace
 from typing import Any
 
 import pybase64 as base64
@@ -29,7 +30,7 @@ from humanseg.api.errors import ErrorRenderer
 from humanseg.api.http_errors import http_status
 from humanseg.api.service import Service
 from humanseg.errors import ErrorCode, error
-from humanseg.settings import Settings, get_settings
+from humanseg.settings import Settings
 
 try:
     from mangum import Mangum
@@ -87,11 +88,12 @@ class LambdaHandler:
         if self._service is not None:
             settings = self._settings or self._service.settings
         else:
-            settings = self._settings or get_settings()
+            settings = self._settings or Settings()
         service = self._service or Service(settings)
         app = create_app(settings, service=service)
         # direct invocations: authorised by AWS, and with no Host header to check
-        direct_settings = settings.model_copy(update={"auth": "none", "allowed_hosts": []})
+        direct_access = settings.access.model_copy(update={"auth": "none", "allowed_hosts": []})
+        direct_settings = replace(settings, access=direct_access)
         # lifespan off: Mangum would run startup and shutdown around every invocation; the
         # model is loaded here instead, once per container
         self._http = Mangum(app, lifespan="off")

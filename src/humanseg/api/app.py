@@ -16,7 +16,7 @@ from humanseg.api.errors import BodyLimitMiddleware, ErrorRenderer, install_erro
 from humanseg.api.observability import ObservabilityMiddleware
 from humanseg.api.schemas import SeedRequest, SegmentationRequest
 from humanseg.api.service import Service
-from humanseg.settings import Settings, get_settings
+from humanseg.settings import Settings
 
 DESCRIPTION = """
 Self-hosted human image segmentation. Send a photo, get the person's alpha matte or a
@@ -27,9 +27,10 @@ Every error is JSON: `{"error": {"code": "<stable_code>", "message": "<sentence>
 
 
 def create_app(settings: Settings | None = None, *, service: Service | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    """The app; ``settings`` default to the service's, else to ``HUMANSEG_*`` read here."""
+    settings = settings or (service.settings if service else Settings())
     service = service or Service(settings)
-    api_keys = load_api_keys(settings)
+    api_keys = load_api_keys(settings.access)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -55,11 +56,13 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.state.error_renderer = render
     install_error_handlers(app, render)
     # outermost last: request id and metrics see everything, auth runs before any body read
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, render=render)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.access.max_body_bytes, render=render)
     if api_keys is not None:
         # the one key check, for every route (remove.bg's included)
         app.add_middleware(AuthMiddleware, keys=api_keys, render=render)
-    app.add_middleware(BrowserGuardMiddleware, allowed_hosts=settings.allowed_hosts, render=render)
+    app.add_middleware(
+        BrowserGuardMiddleware, allowed_hosts=settings.access.allowed_hosts, render=render
+    )
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(seed.router)
     app.include_router(removebg.router)

@@ -23,7 +23,7 @@ from humanseg.errors import ErrorCode, HumansegError, error
 
 if TYPE_CHECKING:
     from humanseg.api.errors import ErrorRenderer
-from humanseg.settings import Settings
+from humanseg.settings import AccessSettings
 
 # Probes (SageMaker's /ping included), the API explorer, the schema and the playground page
 # with its static files stay reachable without a key; the API calls they make need one.
@@ -100,7 +100,7 @@ def presented_keys(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
     return keys
 
 
-def load_api_keys(settings: Settings) -> ApiKeys | None:
+def load_api_keys(settings: AccessSettings) -> ApiKeys | None:
     """The keys to require, or None when ``HUMANSEG_AUTH=none``. ValueError if unusable."""
     if settings.auth == "none":
         return None

@@ -86,7 +86,9 @@ class TypeCatalog(BaseModel):
 
 def _availability(service: Service, name: str) -> dict[str, object]:
     """``available``, and when false the ``reason``: what the model needs to run here."""
-    state = model_availability(name, service.pipeline.registry.store, service.settings.onnx_engine)
+    state = model_availability(
+        name, service.pipeline.registry.store, service.settings.pipeline.onnx_engine
+    )
     return {"available": True} if state.available else {"available": False, "reason": state.reason}
 
 
@@ -133,7 +135,7 @@ async def models(request: Request) -> ModelCatalog:
     ``reason``: what it needs (a package to install, a file to place)."""
     service: Service = request.app.state.service
     return ModelCatalog(
-        default=service.settings.model,
+        default=service.settings.pipeline.model,
         models=[_pipeline_entry(service, name) for name in PRESETS]
         + [_model_entry(service, name) for name in segmentation_models()],
     )

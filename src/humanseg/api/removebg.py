@@ -63,7 +63,7 @@ async def read_request(request: Request) -> RemoveBgRequest:
         fields = {k: _as_text(k, v) for k, v in payload.items() if v is not None}
         return RemoveBgRequest(fields, None, None)
     try:
-        limit = request.app.state.service.settings.max_body_bytes
+        limit = request.app.state.service.settings.access.max_body_bytes
         form = await request.form(max_files=2, max_fields=64, max_part_size=limit)
     except HumansegError:
         raise
@@ -114,7 +114,7 @@ def _image_bytes(parsed: RemoveBgRequest, form: RemoveBgForm, service: Service) 
     if form.image_file_b64:
         return decode_base64(form.image_file_b64, field="image_file_b64")
     assert form.image_url is not None
-    return fetch(form.image_url, service.settings)
+    return fetch(form.image_url, service.settings.sources)
 
 
 def _background_bytes(parsed: RemoveBgRequest, form: RemoveBgForm, service: Service) -> bytes:
@@ -123,7 +123,7 @@ def _background_bytes(parsed: RemoveBgRequest, form: RemoveBgForm, service: Serv
     if parsed.bg_image_file is not None:
         return parsed.bg_image_file
     assert form.bg_image_url is not None
-    return fetch(form.bg_image_url, service.settings)
+    return fetch(form.bg_image_url, service.settings.sources)
 
 
 def remove_background(parsed: RemoveBgRequest, service: Service, wants_json: bool) -> Response:

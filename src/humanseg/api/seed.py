@@ -49,7 +49,7 @@ def read_input(request: SegmentationRequest, service: Service) -> bytes:
     if request.img:
         return decode_base64(request.img)
     if request.url:
-        return fetch(request.url, service.settings)
+        return fetch(request.url, service.settings.sources)
     raise error(ErrorCode.MISSING_INPUT, "Give the image as `img` (base64) or `url`.")
 
 
@@ -61,7 +61,7 @@ def read_background(request: SegmentationRequest, service: Service) -> bytes | N
     if request.bg_img:
         return decode_base64(request.bg_img, field="bg_img")
     if request.bg_url:
-        return fetch(request.bg_url, service.settings)
+        return fetch(request.bg_url, service.settings.sources)
     return None
 
 
@@ -81,7 +81,10 @@ def segment_with_headers(body: bytes, service: Service) -> tuple[bytes, dict[str
     if spec.type is OutputType.BACKGROUND and request.background_given:
         spec = spec.with_background(read_background(request, service))
     output = service.process(data, spec, model=request.model or None)
-    headers = {MODEL_HEADER: request.model or service.settings.model, **confidence_header(output)}
+    headers = {
+        MODEL_HEADER: request.model or service.settings.pipeline.model,
+        **confidence_header(output),
+    }
     return b'{"result":"' + base64.b64encode(output.data) + b'"}', headers
 
 

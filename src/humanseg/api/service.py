@@ -30,16 +30,19 @@ T = TypeVar("T")
 class Service:
     def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
         self.settings = settings
-        self.pipeline = pipeline or Pipeline(settings)
+        server = settings.server
+        self.pipeline = pipeline or Pipeline(settings.pipeline, concurrency=server.max_concurrency)
         self._executor = ThreadPoolExecutor(
-            max_workers=settings.max_concurrency, thread_name_prefix="humanseg-work"
+            max_workers=server.max_concurrency, thread_name_prefix="humanseg-work"
         )
         self._lock = threading.Lock()
         self._admitted = 0  # requests between admission and their end (or their work's end)
         self._running = 0  # of those, how many run on a worker thread now
         self._uploading = 0  # requests whose body is being received (not admitted yet)
-        self._capacity = settings.max_concurrency + settings.max_queue
-        self.served = served_models(settings)  # fixed at start: the operator's choice
+        self._capacity = server.max_concurrency + server.max_queue
+        self.served = served_models(
+            settings.pipeline, server.models
+        )  # fixed at start: the operator's choice
         self._ready = threading.Event()
         self.load_error: HumansegError | None = None
 
@@ -53,16 +56,16 @@ class Service:
             self.pipeline.load()
         except HumansegError as exc:
             self.load_error = exc
-            log.error("model %s could not be loaded: %s", self.settings.model, exc.message)
+            log.error("model %s could not be loaded: %s", self.settings.pipeline.model, exc.message)
             return
         except Exception as exc:
             self.load_error = error(
                 ErrorCode.MODEL_UNAVAILABLE, f"The model failed to load: {exc}."
             )
-            log.exception("model %s could not be loaded", self.settings.model)
+            log.exception("model %s could not be loaded", self.settings.pipeline.model)
             return
         self._ready.set()
-        log.info("model %s loaded and warmed up", self.settings.model)
+        log.info("model %s loaded and warmed up", self.settings.pipeline.model)
 
     def start_loading(self) -> threading.Thread:
         thread = threading.Thread(target=self.load, name="humanseg-model-load", daemon=True)
@@ -97,18 +100,18 @@ class Service:
         against the request's time budget; what is left of it applies once admitted.
         """
         with self._lock:
-            refused = self._uploading >= self.settings.max_uploads
+            refused = self._uploading >= self.settings.server.max_uploads
             if not refused:
                 self._uploading += 1
         if refused:
             raise error(
                 ErrorCode.OVERLOADED,
-                f"The server is busy: {self.settings.max_uploads} uploads are already in "
+                f"The server is busy: {self.settings.server.max_uploads} uploads are already in "
                 "progress. Retry in a moment.",
             )
-        _DEADLINE.set(time.monotonic() + self.settings.request_timeout)
+        _DEADLINE.set(time.monotonic() + self.settings.server.request_timeout)
         try:
-            with anyio.fail_after(self.settings.request_timeout):
+            with anyio.fail_after(self.settings.server.request_timeout):
                 return await read()
         except TimeoutError:
             raise self._timed_out() from None
@@ -119,8 +122,8 @@ class Service:
     def _timed_out(self) -> HumansegError:
         return error(
             ErrorCode.REQUEST_TIMEOUT,
-            f"The request took longer than its time budget of {self.settings.request_timeout:g} "
-            "s (HUMANSEG_REQUEST_TIMEOUT).",
+            "The request took longer than its time budget of "
+            f"{self.settings.server.request_timeout:g} s (HUMANSEG_REQUEST_TIMEOUT).",
         )
 
     @asynccontextmanager
@@ -151,7 +154,7 @@ class Service:
         ticket = _Ticket(self)
         token = _TICKET.set(ticket)
         deadline = _DEADLINE.get()
-        budget = self.settings.request_timeout
+        budget = self.settings.server.request_timeout
         if deadline is not None:  # the upload has used part of the budget
             budget = max(0.0, deadline - time.monotonic())
         try:
@@ -187,7 +190,7 @@ class Service:
         """The core pipeline, with its timings recorded. Call it on a worker thread."""
         started = time.perf_counter()
         result = self.pipeline.process(data, output, model=model)
-        name = model or self.settings.model
+        name = model or self.settings.pipeline.model
         metrics.PIPELINE_TIME.labels(model=name).observe(time.perf_counter() - started)
         metrics.MODEL_TIME.labels(model=name).observe(result.model_seconds)
         return result
@@ -224,10 +227,14 @@ class Service:
                 name: {"provider": segmenter.provider, "runtime": segmenter.spec.runtime}
                 for name, segmenter in self.pipeline.registry.loaded().items()
             }
-            return {"status": "ready", "default_model": self.settings.model, "models": models}
+            return {
+                "status": "ready",
+                "default_model": self.settings.pipeline.model,
+                "models": models,
+            }
         if self.load_error is not None:
             return {"status": "failed", **error_body(self.load_error)}
-        return {"status": "loading", "default_model": self.settings.model}
+        return {"status": "loading", "default_model": self.settings.pipeline.model}
 
 
 @dataclass

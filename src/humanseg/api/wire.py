@@ -21,14 +21,15 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from humanseg.api.http_errors import error_body, http_status
 from humanseg.errors import ErrorCode, HumansegError, error
-from humanseg.settings import Settings, get_settings
+from humanseg.settings import AccessSettings
 
 log = logging.getLogger("humanseg.access")
 
@@ -46,7 +47,7 @@ class WireLimits:
     min_upload_rate: int
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> WireLimits:
+    def from_settings(cls, settings: AccessSettings) -> WireLimits:
         return cls(
             max_header_bytes=settings.max_header_bytes,
             max_header_count=settings.max_header_count,
@@ -54,6 +55,29 @@ class WireLimits:
             client_timeout=settings.client_timeout,
             min_upload_rate=settings.min_upload_rate,
         )
+
+
+_CONFIG_ATTRIBUTE = "humanseg_wire_limits"
+
+
+def set_limits(config: Any, limits: WireLimits) -> None:
+    """Give a uvicorn ``Config``'s connections these limits. They travel with the config to
+    every worker process, as plain values (see ``humanseg.api.factory`` for why)."""
+    setattr(config, _CONFIG_ATTRIBUTE, asdict(limits))
+
+
+def _limits_of(config: Any) -> WireLimits:
+    limits = getattr(config, _CONFIG_ATTRIBUTE, None)
+    if isinstance(limits, dict):
+        limits = WireLimits(**limits)
+        setattr(config, _CONFIG_ATTRIBUTE, limits)  # built once per process
+    return limits if isinstance(limits, WireLimits) else _limits_from_environment()
+
+
+@cache
+def _limits_from_environment() -> WireLimits:
+    """For a server started by plain uvicorn: ``HUMANSEG_*``, read once per process."""
+    return WireLimits.from_settings(AccessSettings())
 
 
 class _Refused(Exception):
@@ -65,7 +89,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.limits = WireLimits.from_settings(get_settings())
+        self.limits = _limits_of(self.config)
         self._phase = "idle"  # idle → head → body → done (the app answers) → head …
         self._since = time.monotonic()  # start of the current phase
         self._head_bytes = 0

@@ -83,7 +83,9 @@ def evaluate(
     from humanseg.models.store import ModelStore
     from humanseg.pipeline import Pipeline
 
-    settings = settings_from_flags(model_dir=model_dir, inference_threads=inference_threads)
+    settings = settings_from_flags(
+        model_dir=model_dir, inference_threads=inference_threads
+    ).pipeline
     if not names:
         store = ModelStore.from_settings(settings)
         pulled = [n for n in segmentation_models() if store.is_pulled(CATALOG[n])]

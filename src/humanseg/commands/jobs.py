@@ -28,7 +28,7 @@ from humanseg.jobs.request import OutputRequest
 from humanseg.jobs.sinks import OutputFile, default_manifest, open_sink
 from humanseg.jobs.worker import Task
 from humanseg.models.fusion import REVIEW_BELOW
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
 
 SMALL_BATCH = 32  # fewer images than this: one worker, as starting more costs more than it saves
 
@@ -156,7 +156,7 @@ def run_command(
         job = (
             stdin_plan(sys.stdin.buffer.read(), fmt)
             if from_stdin
-            else plan(inputs, sink, settings, fmt)
+            else plan(inputs, sink, settings.sources, fmt)
         )
     except HumansegError as exc:
         fail(exc)
@@ -209,10 +209,10 @@ def _runner(task: Task, pending: int, where: Where) -> Runner:
         )
     if where.ray_address is not None:
         ray_data = ray_module("humanseg.jobs.ray_data")
-        ray_data.init_ray(where.ray_address or task.settings.ray_address)
-        count = where.workers or ray_data.default_actors(task.settings)
+        ray_data.init_ray(where.ray_address or task.settings.ray.ray_address)
+        count = where.workers or ray_data.default_actors(task.settings.ray)
         return partial(ray_data.run_ray, task, workers=count)
-    _pull_models(task.settings, task.model)
+    _pull_models(task.settings.pipeline, task.model)
     count = min(where.workers or default, max(1, pending))
     shared = replace(task, settings=worker_settings(task.settings, processes=count))
     if count == 1:
@@ -224,7 +224,7 @@ def _runner(task: Task, pending: int, where: Where) -> Runner:
     return partial(run_pool, shared, workers=count)
 
 
-def _pull_models(settings: Settings, model: str | None) -> None:
+def _pull_models(settings: PipelineSettings, model: str | None) -> None:
     """Pull here, with a progress bar, before any worker starts; an unknown model fails here."""
     from humanseg.models.presets import ensure_models
     from humanseg.models.store import ModelStore

@@ -7,7 +7,7 @@ import sys
 import click
 
 from humanseg.commands.options import model_dir_option, settings_from_flags
-from humanseg.errors import HumansegError
+from humanseg.errors import ErrorCode, HumansegError
 
 
 @click.group()
@@ -25,7 +25,7 @@ def models_list(model_dir: str | None) -> None:
     from humanseg.models.presets import PRESETS, model_availability
     from humanseg.models.store import ModelStore
 
-    settings = settings_from_flags(model_dir=model_dir)
+    settings = settings_from_flags(model_dir=model_dir).pipeline
     store = ModelStore.from_settings(settings)
     rows = [("NAME", "LICENCE", "KIND", "RUNTIME", "SIZE", "PULLED", "AVAILABLE", "SOURCE")]
     needs: list[str] = []
@@ -85,7 +85,7 @@ def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> N
     from humanseg.models.presets import PRESETS, model_availability, model_specs
     from humanseg.models.store import ModelStore
 
-    settings = settings_from_flags(model_dir=model_dir)
+    settings = settings_from_flags(model_dir=model_dir).pipeline
     store = ModelStore.from_settings(settings, progress=True)
     failed = False
     for name in names:
@@ -101,8 +101,8 @@ def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> N
         state = model_availability(name, store, settings.onnx_engine)
         if not state.available:
             click.echo(
-                f"error [model_unavailable]: {name!r} was pulled but cannot run on this "
-                f"machine: {state.reason}.",
+                f"error [{ErrorCode.MODEL_UNAVAILABLE}]: {name!r} was pulled but cannot run on "
+                f"this machine: {state.reason}.",
                 err=True,
             )
             failed = True

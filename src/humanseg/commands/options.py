@@ -8,23 +8,17 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 import click
-from pydantic import ValidationError
 
 from humanseg.errors import HumansegError
-from humanseg.settings import Settings
+from humanseg.settings import InvalidSettings, Settings, load_settings
 
 
 def settings_from_flags(**flags: Any) -> Settings:
     """Settings from HUMANSEG_* with the flags given (not None) winning over them."""
-    given = {name: value for name, value in flags.items() if value is not None}
     try:
-        return Settings(**given)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"HUMANSEG_{'.'.join(map(str, e['loc'])).upper()}={e.get('input')!r}: {e['msg']}"
-            for e in exc.errors()
-        )
-        raise click.ClickException(f"invalid setting: {problems}") from None
+        return load_settings(**flags)
+    except InvalidSettings as exc:
+        raise click.ClickException(f"invalid setting: {exc}") from None
 
 
 def fail(exc: HumansegError) -> NoReturn:

@@ -13,12 +13,12 @@ import click
 from humanseg import __version__
 from humanseg.commands.options import fail, ray_module, settings_from_flags
 from humanseg.errors import HumansegError
-from humanseg.settings import Settings
+from humanseg.settings import setting_fields
 
 
 def settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """A ``--flag`` for every setting, so the CLI and HUMANSEG_* cover the same settings."""
-    for name, field in reversed(Settings.model_fields.items()):
+    for name, field in reversed(setting_fields().items()):
         annotation = field.annotation
         kinds: dict[Any, Any] = {int: click.INT, float: click.FLOAT, bool: click.BOOL}
         kind = kinds.get(annotation)
@@ -43,41 +43,46 @@ def settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
 )
 def serve(on_ray: bool, **overrides: Any) -> None:
     """Run the HTTP API (docs at /docs). The default model's files are pulled first."""
+    from dataclasses import replace
+
     import uvicorn
 
     from humanseg.api.auth import load_api_keys
     from humanseg.api.browser import LOOPBACK_NAMES
+    from humanseg.api.factory import AppFactory
+    from humanseg.api.wire import WireLimits, set_limits
     from humanseg.logs import log_config
     from humanseg.models.availability import side_by_side_warning
     from humanseg.models.catalog import FACE_DETECTION
     from humanseg.models.presets import ensure_models, model_availability
     from humanseg.models.store import ModelStore
 
-    given = {name: value for name, value in overrides.items() if value is not None}
-    if "pull_on_request" not in given and "HUMANSEG_PULL_ON_REQUEST" not in os.environ:
-        given["pull_on_request"] = False  # a server pulls what its operator chose, at start-up
-    settings = settings_from_flags(**given)
-    if not settings.allowed_hosts and _is_loopback(settings.host):
+    settings = settings_from_flags(**overrides)
+    pipeline, server = settings.pipeline, settings.server
+    if "pull_on_request" not in pipeline.model_fields_set:
+        # a server pulls what its operator configured, at start-up; never for a caller
+        pipeline = pipeline.model_copy(update={"pull_on_request": False})
+        settings = replace(settings, pipeline=pipeline)
+    if not settings.access.allowed_hosts and _is_loopback(server.host):
         # a web page must not drive a local server through DNS rebinding
-        given["allowed_hosts"] = ",".join(LOOPBACK_NAMES)
-        settings = settings_from_flags(**given)
-    _export_for_server_processes(given)
+        access = settings.access.model_copy(update={"allowed_hosts": list(LOOPBACK_NAMES)})
+        settings = replace(settings, access=access)
     try:
-        load_api_keys(settings)  # fail here, in one line, rather than in every worker
+        load_api_keys(settings.access)  # fail here, in one line, rather than in every worker
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    if settings.workers > 1:
+    if server.workers > 1:
         _share_metrics_between_workers()
-    store = ModelStore.from_settings(settings, progress=True)
+    store = ModelStore.from_settings(pipeline, progress=True)
     try:  # pull here, with a progress bar, rather than silently in each worker
-        ensure_models(store, settings.model, settings.onnx_engine)
+        ensure_models(store, pipeline.model, pipeline.onnx_engine)
     except HumansegError as exc:
         fail(exc)
-    for name in dict.fromkeys(settings.models):
+    for name in dict.fromkeys(server.models):
         try:
-            state = model_availability(name, store, settings.onnx_engine)
+            state = model_availability(name, store, pipeline.onnx_engine)
             if state.available:
-                ensure_models(store, name, settings.onnx_engine)
+                ensure_models(store, name, pipeline.onnx_engine)
         except HumansegError as exc:
             fail(exc)
         if not state.available:  # served, but listed as unavailable, with what it needs
@@ -94,51 +99,52 @@ def serve(on_ray: bool, **overrides: Any) -> None:
 
         click.echo(
             f"humanseg {__version__}: deploying on Ray Serve, HTTP on "
-            f"http://{settings.host}:{settings.port}",
+            f"http://{server.host}:{server.port}",
             err=True,
         )
-        start(settings.model_dump(exclude_unset=True))
+        start(settings.explicit())
         return
     config = uvicorn.Config(
-        "humanseg.api.app:create_app",
+        AppFactory.of(settings),  # each worker process builds the app from these settings
         factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level.lower(),
-        log_config=log_config(settings.log_level, settings.log_format),
+        host=server.host,
+        port=server.port,
+        workers=server.workers,
+        log_level=server.log_level.lower(),
+        log_config=log_config(server.log_level, server.log_format),
         access_log=False,  # humanseg logs each request itself, with its id and error code
         timeout_graceful_shutdown=30,
         # httptools with humanseg's head, rate and deadline limits (see humanseg.api.wire)
         http="humanseg.api.wire:GuardedHttpToolsProtocol",
-        timeout_keep_alive=settings.keepalive_timeout,
+        timeout_keep_alive=server.keepalive_timeout,
     )
-    sock = _listen(settings.host, settings.port)  # "serving on" only once the port is ours
+    set_limits(config, WireLimits.from_settings(settings.access))
+    sock = _listen(server.host, server.port)  # "serving on" only once the port is ours
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     click.echo(
         f"humanseg {__version__}: serving on http://{shown}:{port} "
-        f"(docs at /docs, model {settings.model!r}, {settings.workers} worker(s))",
+        f"(docs at /docs, model {pipeline.model!r}, {server.workers} worker(s))",
         err=True,
     )
-    server = uvicorn.Server(config)
+    http_server = uvicorn.Server(config)
     try:
-        if settings.workers > 1:
+        if server.workers > 1:
             import inspect
 
             from uvicorn.supervisors import Multiprocess
 
             # older uvicorn releases take the worker's target; newer ones make it themselves
             takes_target = "target" in inspect.signature(Multiprocess).parameters
-            extra: dict[str, Any] = {"target": server.run} if takes_target else {}
+            extra: dict[str, Any] = {"target": http_server.run} if takes_target else {}
             Multiprocess(config, sockets=[sock], **extra).run()
         else:
-            server.run(sockets=[sock])
+            http_server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:
         sock.close()
-    if settings.workers == 1 and not server.started:
+    if server.workers == 1 and not http_server.started:
         sys.exit(3)  # uvicorn's exit status for a failed start-up
 
 
@@ -178,12 +184,3 @@ def _share_metrics_between_workers() -> None:
         folder = tempfile.mkdtemp(prefix="humanseg-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
-
-
-def _export_for_server_processes(given: dict[str, Any]) -> None:
-    """uvicorn's worker processes build the app from HUMANSEG_*: give them the flags too."""
-    from humanseg.settings import get_settings
-
-    for name, value in given.items():
-        os.environ[f"HUMANSEG_{name.upper()}"] = str(value)
-    get_settings.cache_clear()

@@ -9,6 +9,7 @@ Serve replicas.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any
 
 from humanseg.settings import Settings
@@ -19,20 +20,20 @@ def machine_cpus() -> int:
 
 
 def shared_cores(
-    explicit: dict[str, Any], *, cpus: float, processes: int = 1, concurrency: int = 1
+    explicit: dict[str, Any], *, cpus: float, processes: int = 1, concurrency: int | None = None
 ) -> dict[str, Any]:
-    """``explicit`` settings plus one worker's share: its inference threads and how many
-    images it runs at a time (``concurrency``)."""
+    """``explicit`` settings plus one worker's share: its inference threads and, for a
+    server, how many requests it runs at a time (``concurrency``)."""
     threads = max(1, int(cpus) // max(1, processes))
-    return {
-        **explicit,
-        "inference_threads": explicit.get("inference_threads", threads),
-        "max_concurrency": concurrency,
-    }
+    share = {**explicit, "inference_threads": explicit.get("inference_threads", threads)}
+    if concurrency is not None:
+        share["max_concurrency"] = concurrency
+    return share
 
 
 def worker_settings(settings: Settings, *, processes: int, cpus: float | None = None) -> Settings:
-    """``settings`` for one of ``processes`` local workers taking one image at a time."""
-    explicit = settings.model_dump(include=settings.model_fields_set)
+    """``settings`` for one of ``processes`` local workers (each takes one image at a time)."""
+    pipeline = settings.pipeline
+    explicit = pipeline.model_dump(include=pipeline.model_fields_set)
     share = shared_cores(explicit, cpus=cpus or machine_cpus(), processes=processes)
-    return settings.model_copy(update=share)
+    return replace(settings, pipeline=pipeline.model_copy(update=share))

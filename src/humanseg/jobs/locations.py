@@ -17,7 +17,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from humanseg.errors import ErrorCode, error
 from humanseg.fileio import check_key, is_image_name, path_inside, write_atomic
-from humanseg.settings import Settings
+from humanseg.settings import SourceSettings
 from humanseg.sources.s3 import check_s3_key
 
 TEMP_DIR = ".humanseg-tmp"  # local partial writes live here, on the output's filesystem
@@ -53,16 +53,16 @@ class LocalFolder:
     def name_of(self, key: str) -> str:
         return str(self.root / key)
 
-    def list_keys(self, settings: Settings, *, skip: str | None = None) -> Iterator[str]:
+    def list_keys(self, settings: SourceSettings, *, skip: str | None = None) -> Iterator[str]:
         """Image files below the folder (see ``walk_images``), without the ``skip`` prefix."""
         if not self.root.is_dir():
             raise error(ErrorCode.INVALID_REQUEST, f"The folder {str(self.root)!r} does not exist.")
         yield from walk_images(self.root, skip=self.root / skip if skip else None)
 
-    def read(self, key: str, settings: Settings) -> bytes:
+    def read(self, key: str, settings: SourceSettings) -> bytes:
         return path_inside(self.root, key).read_bytes()
 
-    def write(self, key: str, data: bytes, media_type: str, settings: Settings) -> None:
+    def write(self, key: str, data: bytes, media_type: str, settings: SourceSettings) -> None:
         """Write a temporary file, fsync it, then rename it over the target in one step."""
         target = path_inside(self.root, key)
         write_atomic(target, data, temp_dir=self.root / TEMP_DIR, durable=True)
@@ -83,7 +83,7 @@ class S3Prefix:
     def name_of(self, key: str) -> str:
         return f"{self}{key}"
 
-    def list_keys(self, settings: Settings, *, skip: str | None = None) -> Iterator[str]:
+    def list_keys(self, settings: SourceSettings, *, skip: str | None = None) -> Iterator[str]:
         """Image objects below the prefix, in S3's (lexicographic) order, without ``skip``."""
         paginator = _s3(settings).get_paginator("list_objects_v2")
         with _s3_errors(str(self)):
@@ -95,12 +95,12 @@ class S3Prefix:
                     if key and not key.endswith("/") and is_image_name(key):
                         yield key
 
-    def read(self, key: str, settings: Settings) -> bytes:
+    def read(self, key: str, settings: SourceSettings) -> bytes:
         from humanseg.sources.s3 import fetch_s3
 
         return fetch_s3(f"s3://{self.bucket}/{quote(self.prefix + check_key(key))}", settings)
 
-    def write(self, key: str, data: bytes, media_type: str, settings: Settings) -> None:
+    def write(self, key: str, data: bytes, media_type: str, settings: SourceSettings) -> None:
         """One PUT of the finished bytes: S3 shows the object whole or not at all."""
         check_key(key)  # a store or proxy that normalises `..` would write outside the prefix
         with _s3_errors(f"s3://{self.bucket}/{self.prefix}{key}"):
@@ -156,7 +156,7 @@ def nested_prefix(source: Location, destination: Location) -> str | None:
     return None
 
 
-def _s3(settings: Settings) -> Any:
+def _s3(settings: SourceSettings) -> Any:
     from humanseg.sources.s3 import _client  # one client per endpoint, shared with sources
 
     return _client(settings.s3_endpoint_url)

@@ -27,7 +27,7 @@ from humanseg.jobs.manifest import Entry
 from humanseg.jobs.naming import output_key, split_collisions
 from humanseg.jobs.sinks import Sink
 from humanseg.outputs import ImageFormat
-from humanseg.settings import Settings
+from humanseg.settings import SourceSettings
 
 _GLOB_CHARS = frozenset("*?[")
 STDIN = "-"
@@ -54,7 +54,7 @@ class Item:
     def __str__(self) -> str:
         return self.name
 
-    def read(self, settings: Settings) -> bytes:
+    def read(self, settings: SourceSettings) -> bytes:
         if self.origin is None:
             return self.data or b""
         if isinstance(self.origin, Path):
@@ -72,7 +72,9 @@ def stdin_plan(data: bytes, fmt: ImageFormat) -> Plan:
     return Plan([Item("stdin", None, output=output_key("stdin", fmt), data=data)], [])
 
 
-def plan(inputs: Sequence[str], destination: Sink, settings: Settings, fmt: ImageFormat) -> Plan:
+def plan(
+    inputs: Sequence[str], destination: Sink, settings: SourceSettings, fmt: ImageFormat
+) -> Plan:
     """Expand ``inputs`` into items writing below ``destination`` as ``fmt``.
 
     A folder or prefix keeps its tree below the destination; a file or glob match lands
@@ -103,7 +105,7 @@ def plan(inputs: Sequence[str], destination: Sink, settings: Settings, fmt: Imag
     return Plan(unique, failed)
 
 
-def _expand(given: str, destination: Sink, settings: Settings) -> list[Item]:
+def _expand(given: str, destination: Sink, settings: SourceSettings) -> list[Item]:
     if is_s3(given):
         return _s3_items(given, destination, settings)
     if "://" in given:
@@ -118,7 +120,7 @@ def _expand(given: str, destination: Sink, settings: Settings) -> list[Item]:
     raise error(ErrorCode.INVALID_REQUEST, "No such file or folder.")
 
 
-def _folder_items(folder: Location, destination: Sink, settings: Settings) -> list[Item]:
+def _folder_items(folder: Location, destination: Sink, settings: SourceSettings) -> list[Item]:
     inside = nested_prefix(folder, destination) if isinstance(destination, Location) else None
     if inside == "":
         raise error(
@@ -127,7 +129,7 @@ def _folder_items(folder: Location, destination: Sink, settings: Settings) -> li
     return [Item(key, folder) for key in folder.list_keys(settings, skip=inside)]
 
 
-def _s3_items(given: str, destination: Sink, settings: Settings) -> list[Item]:
+def _s3_items(given: str, destination: Sink, settings: SourceSettings) -> list[Item]:
     path = unquote(urlsplit(given).path)
     if is_image_name(path) and not path.endswith("/"):  # one object
         key = PurePosixPath(path).name
@@ -136,7 +138,7 @@ def _s3_items(given: str, destination: Sink, settings: Settings) -> list[Item]:
     return _folder_items(open_location(given), destination, settings)
 
 
-def _glob_items(pattern: str, destination: Sink, settings: Settings) -> list[Item]:
+def _glob_items(pattern: str, destination: Sink, settings: SourceSettings) -> list[Item]:
     matches = sorted(glob.glob(pattern, recursive=True))
     if not matches:
         raise error(ErrorCode.INVALID_REQUEST, "No file matches.")

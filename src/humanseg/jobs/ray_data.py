@@ -19,7 +19,7 @@ from humanseg.jobs.cores import shared_cores
 from humanseg.jobs.manifest import Entry
 from humanseg.jobs.plan import Item
 from humanseg.jobs.worker import Task, Worker
-from humanseg.settings import Settings
+from humanseg.settings import RaySettings, load_settings
 
 BATCH_SIZE = 8  # small, so a retried batch redoes little work
 _FIELDS = ("key", "status", "output", "code", "message")  # text; "" for None
@@ -34,7 +34,7 @@ class SegmentActor:
         allocator.tune_process("ray job actor")  # the actor's process starts serving here
         # Settings from the explicitly given ones, so defaults such as the model folder are
         # those of the node the actor runs on.
-        self.worker = Worker(replace(task, settings=Settings(**explicit)))
+        self.worker = Worker(replace(task, settings=load_settings(**explicit)))
         self.items: list[Item] = ray.get(items[0])
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
@@ -54,7 +54,7 @@ def run_ray(task: Task, items: list[Item], *, workers: int) -> Iterator[Entry]:
     import ray.data
 
     settings = task.settings
-    explicit = settings.model_dump(include=settings.model_fields_set)
+    explicit = settings.explicit()
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the caller shows one bar for the whole job
     logging.getLogger("ray.data").setLevel(logging.WARNING)
@@ -62,14 +62,14 @@ def run_ray(task: Task, items: list[Item], *, workers: int) -> Iterator[Entry]:
         SegmentActor,
         fn_constructor_kwargs={
             "task": task,
-            "explicit": shared_cores(explicit, cpus=settings.ray_num_cpus),
+            "explicit": shared_cores(explicit, cpus=settings.ray.ray_num_cpus),
             "items": [ray.put(items)],  # in a list: handed over as a reference, fetched once
         },
         batch_size=BATCH_SIZE,
         batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=workers),
-        num_cpus=settings.ray_num_cpus,
-        num_gpus=settings.ray_num_gpus,
+        num_cpus=settings.ray.ray_num_cpus,
+        num_gpus=settings.ray.ray_num_gpus,
     )
     for row in dataset.iter_rows():
         confidence = float(row["confidence"])
@@ -79,7 +79,7 @@ def run_ray(task: Task, items: list[Item], *, workers: int) -> Iterator[Entry]:
         )
 
 
-def default_actors(settings: Settings) -> int:
+def default_actors(settings: RaySettings) -> int:
     """As many actors as the cluster's CPUs (or GPUs, for GPU actors) hold right now."""
     import ray
 

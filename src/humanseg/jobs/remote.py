@@ -20,9 +20,9 @@ def run_remote(
 
     def process(client: Client, item: Item) -> Entry:
         try:
-            data = item.read(task.settings)
+            data = item.read(task.settings.sources)
             result = client.segment(data, task.request.type or None, model=task.model, **fields)
-            task.sink.write(item.output, bytes(result), result.media_type, task.settings)
+            task.sink.write(item.output, bytes(result), result.media_type, task.settings.sources)
         except Exception as exc:  # one bad image never stops the job
             return failure(item, exc)
         return done(item, result.confidence)

@@ -10,7 +10,7 @@ from pathlib import Path
 from humanseg.fileio import is_image_name, write_atomic
 from humanseg.jobs.locations import LocalFolder, Location, S3Prefix, open_location
 from humanseg.jobs.naming import FORMAT_BY_SUFFIX
-from humanseg.settings import Settings
+from humanseg.settings import SourceSettings
 
 MANIFEST_NAME = ".humanseg-batch.jsonl"
 
@@ -27,7 +27,7 @@ class OutputFile:
     def name_of(self, key: str) -> str:
         return str(self.path)
 
-    def write(self, key: str, data: bytes, media_type: str, settings: Settings) -> None:
+    def write(self, key: str, data: bytes, media_type: str, settings: SourceSettings) -> None:
         write_atomic(self.path, data)
 
     def clean_temporaries(self) -> None:
@@ -44,7 +44,7 @@ class Stdout:
     def name_of(self, key: str) -> str:
         return "-"
 
-    def write(self, key: str, data: bytes, media_type: str, settings: Settings) -> None:
+    def write(self, key: str, data: bytes, media_type: str, settings: SourceSettings) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
 

@@ -35,11 +35,11 @@ class Worker:
     def __init__(self, task: Task) -> None:
         self.task = task
         self.spec = task.request.spec()
-        self.pipeline = Pipeline(task.settings)
+        self.pipeline = Pipeline(task.settings.pipeline, concurrency=1)
         self.pipeline.load(task.model)
 
     def process(self, item: Item) -> Entry:
-        settings = self.task.settings
+        settings = self.task.settings.sources
         try:
             data = item.read(settings)
             result = self.pipeline.process(data, self.spec, model=self.task.model)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from humanseg.errors import HumansegError, error
+from humanseg.errors import ErrorCode, HumansegError, error
 from humanseg.models.spec import ModelSpec, NpmTarball, PipWheelMember, UrlSource
 
 # What to install for each runtime; the extras are in pyproject.toml.
@@ -44,7 +44,9 @@ class Availability:
 
 
 def unavailable_error(name: str, reason: str) -> HumansegError:
-    return error("model_unavailable", f"Model {name!r} cannot run on this machine: {reason}.")
+    return error(
+        ErrorCode.MODEL_UNAVAILABLE, f"Model {name!r} cannot run on this machine: {reason}."
+    )
 
 
 def runtime_needs(

@@ -6,7 +6,7 @@ Sources are tried in order until one yields a file whose checksum matches.
 
 from __future__ import annotations
 
-from humanseg.errors import error
+from humanseg.errors import ErrorCode, error
 from humanseg.models.spec import (
     WHEEL_PLATFORM,
     WHEEL_PYTHON_VERSION,
@@ -44,4 +44,6 @@ def get_spec(name: str) -> ModelSpec:
         return CATALOG[name]
     except KeyError:
         known = ", ".join(sorted(CATALOG))
-        raise error("unknown_model", f"Unknown model {name!r}; known models: {known}.") from None
+        raise error(
+            ErrorCode.UNKNOWN_MODEL, f"Unknown model {name!r}; known models: {known}."
+        ) from None

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from humanseg import matting
+from humanseg import imaging, matting
 from humanseg.imaging import Picture, picture_size
 from humanseg.models import geometry
 from humanseg.models.faces import FaceDetector
@@ -107,10 +107,10 @@ class PresetMatter:
         pixels = _shrunk(rgb, WORK_SIDE)
         spec = self.spec
         width, height = size_of(pixels)
-        size = matting.working_size((width, height), MAP_SIDE)
+        size = imaging.fit_size((width, height), MAP_SIDE)
         scale = width / size[0]  # from map pixels to ``pixels``' pixels
         # the first halvings of the photo serve the guide's input and the detector's
-        feed = matting.halved(pixels, self.guide.input_size)
+        feed = imaging.halved(pixels, self.guide.input_size)
         lead = self._predict(self.guide, feed, size, flip=spec.members[0].flip)
         bounds = geometry.person_bounds(lead, spec.threshold)
         presence = self._presence(pixels, feed, bounds, size, scale)
@@ -219,12 +219,12 @@ def _ramp(score: float, bounds: tuple[float, float]) -> float:
 def _shrunk(rgb: Picture, side: int) -> np.ndarray:
     """The photo's pixels with the longest side at most ``side``. A Pillow image (a PNG or BMP)
     is shrunk by Pillow first, whose ``reduce`` works before a copy into an array, so a large
-    photo is never copied whole; a JPEG's array by ``matting.resize_array``."""
+    photo is never copied whole; a JPEG's array by ``imaging.resize_array``."""
     width, height = picture_size(rgb)
     if max(width, height) <= side:
         return np.asarray(rgb)
     if isinstance(rgb, np.ndarray):
-        return matting.resize_array(rgb, matting.working_size((width, height), side))
+        return imaging.resize_array(rgb, imaging.fit_size((width, height), side))
     factor = max(rgb.size) // side
     if factor >= 2:  # box-averaging by an integer factor is several times cheaper than resize
         rgb = rgb.reduce(factor)

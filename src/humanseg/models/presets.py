@@ -31,7 +31,7 @@ from humanseg.models import availability
 from humanseg.models.catalog import CATALOG, ModelSpec, get_spec
 from humanseg.models.fusion import FusionParams
 from humanseg.models.store import ModelStore
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
 
 
 @dataclass(frozen=True)
@@ -165,12 +165,12 @@ def ensure_models(store: ModelStore, name: str, engine: str = "auto") -> None:
         store.ensure(spec)
 
 
-def served_models(settings: Settings) -> frozenset[str]:
-    """The models and pipelines a server runs: ``HUMANSEG_MODELS`` (plus the default), or by
-    default the default plus the Apache-2.0 models whose files are in the model folder and the
-    pipelines made only of those. Callers never widen it."""
-    if settings.models:
-        return frozenset({*settings.models, settings.model})
+def served_models(settings: PipelineSettings, named: list[str]) -> frozenset[str]:
+    """The models and pipelines a server runs: the ``named`` ones (``HUMANSEG_MODELS``) plus
+    the default, or if none are named the default plus the Apache-2.0 models whose files are in
+    the model folder and the pipelines made only of those. Callers never widen it."""
+    if named:
+        return frozenset({*named, settings.model})
     folder = settings.model_dir
     local = {
         name

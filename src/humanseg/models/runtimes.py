@@ -101,7 +101,7 @@ class OpenVinoSession:
 
 
 def onnx_engine(requested: str) -> str:
-    """The engine that runs ONNX models for the ``onnx_engine`` setting (see settings.py)."""
+    """The engine that runs ONNX models for the ``onnx_engine`` setting (``PipelineSettings``)."""
     if requested != "auto":
         return requested
     try:

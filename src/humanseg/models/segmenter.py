@@ -8,7 +8,7 @@ from functools import cached_property, partial
 import numpy as np
 from PIL import Image
 
-from humanseg import matting
+from humanseg import imaging
 from humanseg.imaging import Picture
 from humanseg.models import availability
 from humanseg.models.catalog import ModelSpec, get_spec
@@ -82,7 +82,7 @@ class Segmenter:
         if pre.resize == "letterbox":
             resized = _letterbox(pixels, size, area=area)
         else:
-            resized = matting.resize_array(pixels, size, area=area)
+            resized = imaging.resize_array(pixels, size, area=area)
         # (pixels / 255 - mean) / std, as one scale and one offset, in place
         tensor = resized.astype(np.float32)
         tensor *= self._scale
@@ -147,7 +147,7 @@ def _letterbox(pixels: np.ndarray, size: tuple[int, int], *, area: bool = True) 
     inner = (max(1, round(pixels.shape[1] * scale)), max(1, round(pixels.shape[0] * scale)))
     canvas = np.zeros((height, width, 3), dtype=pixels.dtype)
     left, top = (width - inner[0]) // 2, (height - inner[1]) // 2
-    canvas[top : top + inner[1], left : left + inner[0]] = matting.resize_array(
+    canvas[top : top + inner[1], left : left + inner[0]] = imaging.resize_array(
         pixels, inner, area=area
     )
     return canvas

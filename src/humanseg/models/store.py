@@ -27,11 +27,11 @@ from typing import IO, TYPE_CHECKING
 import httpx
 from tqdm import tqdm
 
-from humanseg.errors import HumansegError, error
+from humanseg.errors import ErrorCode, HumansegError, error
 from humanseg.models.catalog import ModelSpec, NpmTarball, PipWheelMember, Source, UrlSource
 
 if TYPE_CHECKING:
-    from humanseg.settings import Settings
+    from humanseg.settings import PipelineSettings
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class ModelStore:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, progress: bool = False, pull: bool = True
+        cls, settings: PipelineSettings, *, progress: bool = False, pull: bool = True
     ) -> ModelStore:
         return cls(
             settings.model_dir, progress=progress, pull=pull, url_sources=settings.url_sources
@@ -116,7 +116,7 @@ class ModelStore:
             return self.path_for(spec)
         if not self.allow_pull:
             raise error(
-                "model_unavailable",
+                ErrorCode.MODEL_UNAVAILABLE,
                 f"Model {spec.name!r} is not in {self.directory} and this server does not pull "
                 f"models while serving (HUMANSEG_PULL_ON_REQUEST); run `humanseg models pull "
                 f"{spec.name}` or list it in HUMANSEG_MODELS.",
@@ -129,7 +129,7 @@ class ModelStore:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise error(
-                "model_unavailable",
+                ErrorCode.MODEL_UNAVAILABLE,
                 f"Cannot create the model directory {self.directory} ({exc.strerror}); "
                 "set HUMANSEG_MODEL_DIR to a writable folder.",
             ) from None
@@ -163,7 +163,7 @@ class ModelStore:
     def _unavailable(self, spec: ModelSpec, failures: list[str]) -> HumansegError:
         checksum = f"sha256 {spec.sha256}" if spec.sha256 else f"md5 {spec.md5}"
         return error(
-            "model_unavailable",
+            ErrorCode.MODEL_UNAVAILABLE,
             f"Model {spec.name!r} could not be pulled ({'; '.join(failures) or 'no source'}); "
             f"run `humanseg models pull {spec.name}` where your package index is reachable, "
             f"or place {spec.filename} ({checksum}) in {self.directory}.",

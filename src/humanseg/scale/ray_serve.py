@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from humanseg.jobs.cores import shared_cores
-from humanseg.settings import Settings
+from humanseg.settings import RaySettings, load_settings
 
 APP_NAME = "humanseg"
 
 
-def replica_overrides(overrides: dict[str, Any], settings: Settings) -> dict[str, Any]:
+def replica_overrides(overrides: dict[str, Any], settings: RaySettings) -> dict[str, Any]:
     """A replica uses the CPUs it reserved, not the whole node's, and serves as many
     requests at a time as it has CPUs (unless ``max_concurrency`` is given)."""
     cpus = max(1, int(settings.ray_num_cpus))
@@ -24,7 +24,7 @@ def replica_overrides(overrides: dict[str, Any], settings: Settings) -> dict[str
     return shared_cores(overrides, cpus=cpus, concurrency=concurrency)
 
 
-def deployment_options(settings: Settings) -> dict[str, Any]:
+def deployment_options(settings: RaySettings) -> dict[str, Any]:
     options: dict[str, Any] = {
         "ray_actor_options": {"num_cpus": settings.ray_num_cpus, "num_gpus": settings.ray_num_gpus},
         "max_ongoing_requests": max(2, 2 * int(settings.ray_target_ongoing_requests)),
@@ -44,20 +44,20 @@ def build_application(overrides: dict[str, Any]) -> Any:
     """A Ray Serve application; ``overrides`` are the explicitly given settings."""
     from ray import serve
 
-    settings = Settings(**overrides)
-    replica_settings = replica_overrides(overrides, settings)
+    settings = load_settings(**overrides)
+    replica_settings = replica_overrides(overrides, settings.ray)
 
     def build_app() -> Any:  # runs on the replica
         from humanseg.api.app import create_app
         from humanseg.api.service import Service
 
-        service = Service(Settings(**replica_settings))
+        service = Service(load_settings(**replica_settings))
         service.load()
         if service.load_error is not None:
             raise service.load_error
         return create_app(service.settings, service=service)
 
-    @serve.deployment(name=APP_NAME, **deployment_options(settings))
+    @serve.deployment(name=APP_NAME, **deployment_options(settings.ray))
     @serve.ingress(build_app)
     class Humanseg:
         pass
@@ -71,9 +71,9 @@ def start(overrides: dict[str, Any], *, blocking: bool = True) -> None:
 
     from humanseg.jobs.ray_data import init_ray
 
-    settings = Settings(**overrides)
-    init_ray(settings.ray_address)
-    serve.start(http_options={"host": settings.host, "port": settings.port})
+    settings = load_settings(**overrides)
+    init_ray(settings.ray.ray_address)
+    serve.start(http_options={"host": settings.server.host, "port": settings.server.port})
     serve.run(build_application(overrides), name=APP_NAME, route_prefix="/", blocking=blocking)
 
 

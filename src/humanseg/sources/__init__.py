@@ -10,14 +10,14 @@ import pybase64 as base64
 from pydantic import AfterValidator, ValidationInfo
 
 from humanseg.errors import ErrorCode, error
-from humanseg.settings import Settings
+from humanseg.settings import AccessSettings, SourceSettings
 
 _DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)
 # The validation context key of the longest base64 text a request field may hold.
 MAX_BASE64_CHARS = "max_base64_chars"
 
 
-def base64_limit(settings: Settings) -> dict[str, int]:
+def base64_limit(settings: AccessSettings) -> dict[str, int]:
     """The validation context that puts every ``Base64Text`` field under the settings' limit."""
     return {MAX_BASE64_CHARS: settings.max_base64_chars}
 
@@ -62,7 +62,7 @@ def decode_base64(text: str, *, field: str = "img") -> bytes:
         ) from None
 
 
-def fetch(url: str, settings: Settings) -> bytes:
+def fetch(url: str, settings: SourceSettings) -> bytes:
     """The bytes behind an ``http(s)://`` or ``s3://`` url."""
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme == "s3":

@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from humanseg.errors import ErrorCode, error
-from humanseg.settings import Settings
+from humanseg.settings import SourceSettings
 from humanseg.sources.netguard import Allowlist, IPAddress, checked_addresses
 
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -87,7 +87,7 @@ def _host_header(url: str) -> str:
     return host if parts.port is None else f"{host}:{parts.port}"
 
 
-def fetch_url(url: str, settings: Settings) -> bytes:
+def fetch_url(url: str, settings: SourceSettings) -> bytes:
     allowlist = Allowlist.parse(settings.url_allowlist)
     # one deadline for the whole fetch: every connect, redirect and read gets what is left
     deadline = time.monotonic() + settings.url_total_timeout

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from humanseg.errors import ErrorCode, error
-from humanseg.settings import Settings
+from humanseg.settings import SourceSettings
 
 _clients: dict[str | None, Any] = {}
 _clients_lock = threading.Lock()
@@ -56,7 +56,7 @@ def _client(endpoint_url: str | None) -> Any:
         return _clients[endpoint_url]
 
 
-def fetch_s3(url: str, settings: Settings) -> bytes:
+def fetch_s3(url: str, settings: SourceSettings) -> bytes:
     from botocore.exceptions import (
         BotoCoreError,
         ClientError,

@@ -1,4 +1,4 @@
-"""Quality metrics of a predicted matte against a reference mask: pure functions on arrays.
+"""Scores of a predicted matte against a reference mask (IoU, MAD, boundary F): pure functions.
 
 Both arrays are uint8 (0 = background, 255 = person) of the same shape. A pixel counts as
 person when its value is at least 128 (probability 0.5).
