@@ -1,0 +1,131 @@
+"""Steady edges: the previous matte carried along the motion and blended into the current one.
+
+A model run frame by frame flickers: its edges and weak regions change from one frame to the
+next although the person barely moved. :class:`SteadyMatte` estimates the motion between two
+frames with OpenCV's dense inverse search (DIS) optical flow, warps the previous steady matte
+to the current frame and blends the two where the flow can be trusted: the warped previous
+frame looks like the current one (photometric check) and the two mattes roughly agree (a real
+change of the person's shape passes through at once, a small wobble is averaged away).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from humanseg import matting
+
+# Longest side at which the flow is computed: the mattes come from ~256 px models, so finer
+# motion than this adds cost and no steadiness.
+FLOW_SIDE = 320
+
+
+@dataclass(frozen=True)
+class TemporalParams:
+    # weight of the warped previous matte where everything agrees (an exponential average)
+    keep: float = 0.7
+    # photometric error (0 … 1) of the warped previous frame at which the flow is distrusted
+    photo_tolerance: float = 0.06
+    # matte disagreement (0 … 1) at which the current matte wins outright (a real change)
+    change_tolerance: float = 0.5
+
+
+def flow_gray(rgb: np.ndarray) -> np.ndarray:
+    """The frame as the small grayscale image the flow is computed on."""
+    height, width = rgb.shape[:2]
+    size = matting.working_size((width, height), FLOW_SIDE)
+    small = matting.resize_array(rgb, size)
+    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+
+
+def _flow_estimator() -> cv2.DISOpticalFlow:
+    return cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+
+
+def backward_flow(
+    previous: np.ndarray, current: np.ndarray, estimator: cv2.DISOpticalFlow | None = None
+) -> np.ndarray:
+    """For each pixel of ``current``, the offset (dx, dy) to where it was in ``previous``."""
+    estimator = estimator or _flow_estimator()
+    return estimator.calc(current, previous, None)
+
+
+def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """``image`` (any size) pulled along ``flow`` (computed at a smaller size, scaled up)."""
+    height, width = image.shape[:2]
+    flow_height, flow_width = flow.shape[:2]
+    if (flow_width, flow_height) != (width, height):
+        flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
+        flow[..., 0] *= width / flow_width
+        flow[..., 1] *= height / flow_height
+    grid_x, grid_y = np.meshgrid(
+        np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
+    )
+    return cv2.remap(
+        image,
+        grid_x + flow[..., 0],
+        grid_y + flow[..., 1],
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+
+
+def blend_weight(
+    photo_error: np.ndarray, matte_change: np.ndarray, params: TemporalParams
+) -> np.ndarray:
+    """How much of the warped previous matte to keep, per pixel, in [0, keep]."""
+    photo = np.clip(1.0 - photo_error / params.photo_tolerance, 0.0, 1.0)
+    agree = np.clip(1.0 - matte_change / params.change_tolerance, 0.0, 1.0)
+    return (params.keep * photo * agree).astype(np.float32)
+
+
+def steady_step(
+    previous_gray: np.ndarray,
+    current_gray: np.ndarray,
+    previous_matte: np.ndarray,
+    current_matte: np.ndarray,
+    params: TemporalParams = TemporalParams(),
+    estimator: cv2.DISOpticalFlow | None = None,
+) -> np.ndarray:
+    """The steady matte of the current frame, from the previous steady matte and the new one.
+
+    Grays are the small frames of :func:`flow_gray`; mattes are full-size uint8. Pure: the
+    same inputs give the same output.
+    """
+    flow = backward_flow(previous_gray, current_gray, estimator)
+    warped_gray = warp(previous_gray, flow).astype(np.float32)
+    current = current_gray.astype(np.float32)
+    # a global change of brightness (exposure, lighting) is not a failure of the flow
+    warped_gray += float(np.mean(current) - np.mean(warped_gray))
+    photo_error = cv2.GaussianBlur(np.abs(warped_gray - current), (5, 5), 0) / 255.0
+    height, width = current_matte.shape
+    small = (current_gray.shape[1], current_gray.shape[0])
+    small_current = matting.resize_array(current_matte, small).astype(np.float32) / 255.0
+    warped_small = warp(matting.resize_array(previous_matte, small), flow).astype(np.float32)
+    matte_change = np.abs(warped_small / 255.0 - small_current)
+    weight = blend_weight(photo_error, matte_change, params)
+    weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
+    warped = warp(previous_matte, flow).astype(np.float32)
+    blended = current_matte.astype(np.float32) + weight * (warped - current_matte)
+    return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+
+
+class SteadyMatte:
+    """The temporal step over a clip: feed frames in order, get steady mattes back."""
+
+    def __init__(self, params: TemporalParams = TemporalParams()) -> None:
+        self.params = params
+        self._estimator = _flow_estimator()
+        self._gray: np.ndarray | None = None
+        self._matte: np.ndarray | None = None
+
+    def __call__(self, rgb: np.ndarray, matte: np.ndarray) -> np.ndarray:
+        gray = flow_gray(rgb)
+        if self._gray is None or self._matte is None or self._matte.shape != matte.shape:
+            steady = matte
+        else:
+            steady = steady_step(self._gray, gray, self._matte, matte, self.params, self._estimator)
+        self._gray, self._matte = gray, steady
+        return steady
