@@ -441,8 +441,10 @@ def models_pull(names: tuple[str, ...], force: bool, model_dir: str | None) -> N
 
 
 from humanseg.cut import cut  # noqa: E402  (cut uses this module's helpers)
+from humanseg.video.command import video  # noqa: E402
 
 main.add_command(cut)
+main.add_command(video)
 
 
 @main.command("eval")

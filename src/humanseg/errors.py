@@ -114,9 +114,11 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.NO_PERSON: "No person was found, so there is nothing to crop to.",
     ErrorCode.NO_FACE: "`id_photo`: no face was found in the image.",
     ErrorCode.MULTIPLE_FACES: "`id_photo`: more than one face was found in the image.",
-    ErrorCode.INVALID_VIDEO: "The bytes are not a video with a picture stream that can be decoded.",
+    ErrorCode.INVALID_VIDEO: "The file is not a video with a picture stream that can be decoded.",
     ErrorCode.UNSUPPORTED_VIDEO_FORMAT: "The video is not an MP4, MOV, WebM, MKV or animated GIF.",
-    ErrorCode.VIDEO_TOO_LARGE: "The video file, or its frames' longest side, is larger than the limit.",
+    ErrorCode.VIDEO_TOO_LARGE: (
+        "The video file, or its frames' longest side, is larger than the limit."
+    ),
     ErrorCode.VIDEO_TOO_LONG: "The video lasts longer or has more frames than the limit.",
     ErrorCode.FETCH_FAILED: "The remote server or S3 store answered with an error.",
     ErrorCode.MODEL_UNAVAILABLE: (

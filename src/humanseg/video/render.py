@@ -126,7 +126,7 @@ def render_video(
                 count += 1
                 started = times.add("encode", started)
                 if progress is not None:
-                    progress(count, info.frames)
+                    progress(count, expected_frames(info))
             if sink is None:
                 raise error(ErrorCode.INVALID_VIDEO, "The video has no frames.")
             sink.close()
@@ -137,6 +137,15 @@ def render_video(
                 sink.close()
             partial.unlink(missing_ok=True)
     return VideoResult(output_path, fmt, count, size, times)
+
+
+def expected_frames(info: source.VideoInfo) -> int | None:
+    """The clip's frame count as its header gives it, or as its duration and rate imply."""
+    if info.frames:
+        return info.frames
+    if info.seconds and info.frame_rate:
+        return round(info.seconds * info.frame_rate)
+    return None
 
 
 def _open_sink(

@@ -3,14 +3,18 @@
 A model run frame by frame flickers: its edges and weak regions change from one frame to the
 next although the person barely moved. :class:`SteadyMatte` estimates the motion between two
 frames with OpenCV's dense inverse search (DIS) optical flow, warps the previous steady matte
-to the current frame and blends the two where the flow can be trusted: the warped previous
-frame looks like the current one (photometric check) and the two mattes roughly agree (a real
-change of the person's shape passes through at once, a small wobble is averaged away).
+to the current frame and blends the two where the flow can be trusted, i.e. where the warped
+previous frame looks like the current one. Where the person moves, the matte moves with them;
+where the flow fails (fast motion, something new in view) the current matte is taken as it is.
+The blend is an exponential average along the motion, so a wobble of the model's edges is
+averaged away. Its numbers were chosen on synthetic clips of the dev photos
+(bench/video_quality.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -19,17 +23,16 @@ from humanseg import matting
 
 # Longest side at which the flow is computed: the mattes come from ~256 px models, so finer
 # motion than this adds cost and no steadiness.
-FLOW_SIDE = 320
+FLOW_SIDE = 480
 
 
 @dataclass(frozen=True)
 class TemporalParams:
-    # weight of the warped previous matte where everything agrees (an exponential average)
-    keep: float = 0.7
-    # photometric error (0 … 1) of the warped previous frame at which the flow is distrusted
-    photo_tolerance: float = 0.06
-    # matte disagreement (0 … 1) at which the current matte wins outright (a real change)
-    change_tolerance: float = 0.5
+    # weight of the warped previous matte where the flow holds (an exponential average)
+    keep: float = 0.85
+    # photometric error (0 … 1, local mean) of the warped previous frame at which the flow is
+    # no longer trusted at all; the weight falls linearly up to it
+    photo_tolerance: float = 0.15
 
 
 def flow_gray(rgb: np.ndarray) -> np.ndarray:
@@ -52,6 +55,14 @@ def backward_flow(
     return estimator.calc(current, previous, None)
 
 
+@lru_cache(maxsize=4)
+def _grid(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    grid_x, grid_y = np.meshgrid(
+        np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
+    )
+    return grid_x, grid_y
+
+
 def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """``image`` (any size) pulled along ``flow`` (computed at a smaller size, scaled up)."""
     height, width = image.shape[:2]
@@ -60,9 +71,7 @@ def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
         flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
         flow[..., 0] *= width / flow_width
         flow[..., 1] *= height / flow_height
-    grid_x, grid_y = np.meshgrid(
-        np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
-    )
+    grid_x, grid_y = _grid(width, height)
     return cv2.remap(
         image,
         grid_x + flow[..., 0],
@@ -72,13 +81,10 @@ def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     )
 
 
-def blend_weight(
-    photo_error: np.ndarray, matte_change: np.ndarray, params: TemporalParams
-) -> np.ndarray:
+def blend_weight(photo_error: np.ndarray, params: TemporalParams) -> np.ndarray:
     """How much of the warped previous matte to keep, per pixel, in [0, keep]."""
-    photo = np.clip(1.0 - photo_error / params.photo_tolerance, 0.0, 1.0)
-    agree = np.clip(1.0 - matte_change / params.change_tolerance, 0.0, 1.0)
-    return (params.keep * photo * agree).astype(np.float32)
+    trust = np.clip(1.0 - photo_error / params.photo_tolerance, 0.0, 1.0)
+    return (params.keep * trust).astype(np.float32)
 
 
 def steady_step(
@@ -101,11 +107,7 @@ def steady_step(
     warped_gray += float(np.mean(current) - np.mean(warped_gray))
     photo_error = cv2.GaussianBlur(np.abs(warped_gray - current), (5, 5), 0) / 255.0
     height, width = current_matte.shape
-    small = (current_gray.shape[1], current_gray.shape[0])
-    small_current = matting.resize_array(current_matte, small).astype(np.float32) / 255.0
-    warped_small = warp(matting.resize_array(previous_matte, small), flow).astype(np.float32)
-    matte_change = np.abs(warped_small / 255.0 - small_current)
-    weight = blend_weight(photo_error, matte_change, params)
+    weight = blend_weight(photo_error, params)
     weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
     warped = warp(previous_matte, flow).astype(np.float32)
     blended = current_matte.astype(np.float32) + weight * (warped - current_matte)
