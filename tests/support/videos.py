@@ -87,6 +87,7 @@ class ClipFacts:
     audio_codec: str | None
     audio_packets: int
     alpha: list[np.ndarray]  # each frame's alpha, where the frames carry one
+    first: np.ndarray  # the first frame's RGB
 
 
 def read_clip(path: Path) -> ClipFacts:
@@ -111,6 +112,8 @@ def read_clip(path: Path) -> ClipFacts:
                 if frame.format.name.startswith(("yuva", "rgba", "gbrap")):
                     alphas.append(frame.to_ndarray(format="rgba")[..., 3])
                 width, height = frame.width, frame.height
+                if len(times) == 1:
+                    first = frame.to_ndarray(format="rgb24")
         last = durations[-1] if durations else 0.0
         return ClipFacts(
             container=container.format.name,
@@ -122,4 +125,5 @@ def read_clip(path: Path) -> ClipFacts:
             audio_codec=audio_codec,
             audio_packets=audio_packets,
             alpha=alphas,
+            first=first,
         )

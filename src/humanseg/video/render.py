@@ -17,7 +17,7 @@ from humanseg.pipeline import Pipeline
 from humanseg.settings import Settings
 from humanseg.video import source
 from humanseg.video.formats import ZIP_PNG, VideoFormat, VideoKind, choose_format
-from humanseg.video.frames import FrameRenderer
+from humanseg.video.frames import FrameRenderer, check_video_spec
 from humanseg.video.sink import EncodedVideo, FrameSink, PngFrames
 from humanseg.video.temporal import SteadyMatte
 
@@ -79,22 +79,21 @@ def render_video(
     format among those ``kind`` allows). ``progress(done, total)`` after each frame."""
     settings = pipeline.settings
     fmt = choose_format(kind, output_path.suffix, allow_h264=settings.video_h264)
+    check_video_spec(spec)
     limits = limits_of(settings)
-    matter = pipeline.resolver.get(model or settings.model)
-    steady = settings.video_steady if steady is None else steady
-    refine = settings.refine_edges if spec.refine is None else spec.refine
-    renderer = FrameRenderer(
-        matter,
-        spec,
-        refine=refine,
-        steady=SteadyMatte() if steady else None,
-        background=background,
-    )
     times = StageTimes()
     partial = output_path.with_name(f".{output_path.name}.tmp")
     with source.open_video(input_path, limits) as container:
         info = source.describe(container)
-        source.check_limits(info, limits)
+        source.check_limits(info, limits)  # before the model is even loaded
+        steady = settings.video_steady if steady is None else steady
+        renderer = FrameRenderer(
+            pipeline.resolver.get(model or settings.model),
+            spec,
+            refine=settings.refine_edges if spec.refine is None else spec.refine,
+            steady=SteadyMatte() if steady else None,
+            background=background,
+        )
         sink: FrameSink | None = None
         waiting_audio: list[av.Packet] = []  # audio ahead of the first frame
         count = 0
