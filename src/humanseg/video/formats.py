@@ -41,6 +41,7 @@ class VideoFormat:
     options: dict[str, str] = field(default_factory=dict)  # the encoder's
     muxer_options: dict[str, str] = field(default_factory=dict)
     audio_codec: str = ""  # what audio the container cannot take as it is is re-encoded to
+    audio_copied: frozenset[str] = frozenset()  # audio codecs copied as they are
 
     def pixel_format(self, width: int, height: int) -> str:
         odd = width % 2 or height % 2
@@ -49,14 +50,37 @@ class VideoFormat:
 
 # Realtime speed settings: the 2-core budget aims at real time for 720p.
 _VP9 = {"deadline": "realtime", "cpu-used": "8", "row-mt": "1", "crf": "30", "b": "0"}
+# Audio each container takes as it is (a shorter list than FFmpeg's muxers may accept: these
+# are the ones players handle there).
+_WEBM_AUDIO = frozenset({"opus", "vorbis"})
+_MOV_AUDIO = frozenset({"aac", "mp3", "alac", "pcm_s16le", "pcm_s24le", "pcm_f32le"})
+_MP4_AUDIO = frozenset({"aac", "mp3", "opus", "flac", "alac", "ac3", "eac3"})
 WEBM_VP9_ALPHA = VideoFormat(
-    ".webm", "webm", "libvpx-vp9", "yuva420p", options=_VP9, audio_codec="libopus"
+    ".webm",
+    "webm",
+    "libvpx-vp9",
+    "yuva420p",
+    options=_VP9,
+    audio_codec="libopus",
+    audio_copied=_WEBM_AUDIO,
 )
 WEBM_VP9 = VideoFormat(
-    ".webm", "webm", "libvpx-vp9", "yuv420p", options=_VP9, audio_codec="libopus"
+    ".webm",
+    "webm",
+    "libvpx-vp9",
+    "yuv420p",
+    options=_VP9,
+    audio_codec="libopus",
+    audio_copied=_WEBM_AUDIO,
 )
 MOV_PRORES_4444 = VideoFormat(
-    ".mov", "mov", "prores_ks", "yuva444p10le", options={"profile": "4444"}, audio_codec="aac"
+    ".mov",
+    "mov",
+    "prores_ks",
+    "yuva444p10le",
+    options={"profile": "4444"},
+    audio_codec="aac",
+    audio_copied=_MOV_AUDIO,
 )
 MP4_H264 = VideoFormat(
     ".mp4",
@@ -68,6 +92,7 @@ MP4_H264 = VideoFormat(
     options={"preset": "veryfast", "crf": "18"},
     muxer_options={"movflags": "+faststart"},  # playable while it downloads
     audio_codec="aac",
+    audio_copied=_MP4_AUDIO,
 )
 ZIP_PNG = VideoFormat(".zip", "zip")
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
+import av.error
 from PIL import Image
 
 from humanseg.errors import ErrorCode, error
@@ -131,6 +132,10 @@ def render_video(
             sink.close()
             sink = None
             partial.replace(output_path)
+        except av.error.FFmpegError as exc:  # the decoder's own errors are INVALID_VIDEO
+            raise error(
+                ErrorCode.INTERNAL_ERROR, f"The video could not be written: {exc}"
+            ) from None
         finally:
             if sink is not None:
                 sink.close()

@@ -63,14 +63,14 @@ class EncodedVideo:
             self._add_audio(audio)
 
     def _add_audio(self, audio: av.stream.Stream) -> None:
-        try:
+        if audio.codec_context.name in self.fmt.audio_copied:
             self._audio_out = self._output.add_stream_from_template(audio)
-        except ValueError:  # the container does not take this codec (AAC in WebM...)
-            rate = audio.codec_context.sample_rate
-            if self.fmt.audio_codec == "libopus":
-                rate = 48000  # the rate Opus always works at
-            self._audio_out = self._output.add_stream(self.fmt.audio_codec, rate=rate)
-            self._transcode = True
+            return
+        rate = audio.codec_context.sample_rate  # the container does not take this codec
+        if self.fmt.audio_codec == "libopus":
+            rate = 48000  # the rate Opus always works at
+        self._audio_out = self._output.add_stream(self.fmt.audio_codec, rate=rate)
+        self._transcode = True
 
     def write(self, pixels: np.ndarray, pts: int | None) -> None:
         layout = _PIXEL_LAYOUTS[pixels.ndim if pixels.ndim == 2 else pixels.shape[2]]
