@@ -68,18 +68,38 @@ def test_a_longer_clip_than_its_header_says_stops_at_the_limit(clip: Path) -> No
     assert caught.value.code is ErrorCode.VIDEO_TOO_LONG
 
 
-def test_what_is_not_a_video_is_refused(tmp_path: Path) -> None:
+def test_what_is_not_a_video_is_refused(clip: Path, tmp_path: Path) -> None:
     limits = limits_of(Settings())
     text = tmp_path / "notes.mp4"
     text.write_text("not a video at all")
-    with pytest.raises(HumansegError) as caught:
-        source.open_video(text, limits)
-    assert caught.value.code is ErrorCode.INVALID_VIDEO
     picture = tmp_path / "photo.png"
     Image.new("RGB", (32, 32)).save(picture)
-    with pytest.raises(HumansegError) as caught:
-        source.open_video(picture, limits)
-    assert caught.value.code is ErrorCode.UNSUPPORTED_VIDEO_FORMAT
+    playlist = tmp_path / "list.m3u8"  # a playlist would make FFmpeg fetch what it names
+    playlist.write_text("#EXTM3U\n#EXTINF:1,\nhttp://127.0.0.1:9/clip.ts\n")
+    for path in (text, picture, playlist):
+        with pytest.raises(HumansegError) as caught:
+            source.open_video(path, limits)
+        assert caught.value.code is ErrorCode.UNSUPPORTED_VIDEO_FORMAT, path.name
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(clip.read_bytes()[:200])  # an MP4's start, and nothing after it
+    with pytest.raises(HumansegError) as caught, source.open_video(broken, limits) as container:
+        list(source.read(container, limits))
+    assert caught.value.code is ErrorCode.INVALID_VIDEO
+
+
+@pytest.mark.parametrize(
+    ("head", "demuxer"),
+    [
+        (b"\x00\x00\x00\x20ftypisom", "mov"),
+        (b"\x00\x00\x00\x14ftypqt  ", "mov"),
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81", "matroska"),
+        (b"GIF89a\x10\x00", "gif"),
+        (b"\x89PNG\r\n\x1a\n", None),
+        (b"#EXTM3U\n", None),
+    ],
+)
+def test_the_container_is_told_from_the_first_bytes(head: bytes, demuxer: str | None) -> None:
+    assert source.sniff_container(head.ljust(16, b"\0")) == demuxer
 
 
 def test_formats_by_type_suffix_and_h264_choice() -> None:

@@ -15,12 +15,22 @@ import numpy as np
 
 from humanseg.errors import ErrorCode, error
 
-# FFmpeg's demuxers for the containers humanseg takes (others are refused unopened-further).
-ACCEPTED_DEMUXERS = {
-    "mov,mp4,m4a,3gp,3g2,mj2": "mp4",
-    "matroska,webm": "webm",
-    "gif": "gif",
-}
+# FFmpeg's demuxer for each container humanseg takes, and the short name it reports. The
+# container is told from the file's first bytes and its demuxer named when opening, so FFmpeg
+# never probes: no other demuxer (playlists that fetch URLs, image sequences...) ever runs.
+DEMUXERS = {"mov": "mp4", "matroska": "webm", "gif": "gif"}
+_MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot")
+
+
+def sniff_container(head: bytes) -> str | None:
+    """The demuxer for a file starting with ``head`` (16 bytes or more), or None."""
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] == b"\x1a\x45\xdf\xa3":  # EBML: Matroska and WebM
+        return "matroska"
+    if head[4:8] in _MP4_BOXES:  # MP4 and QuickTime MOV
+        return "mov"
+    return None
 
 
 @dataclass(frozen=True)
@@ -62,16 +72,16 @@ def check_file_size(path: Path, limits: VideoLimits) -> None:
 def open_video(path: Path, limits: VideoLimits) -> av.container.InputContainer:
     """The opened container, after the file-size limit; only its header has been read."""
     check_file_size(path, limits)
+    with open(path, "rb") as file:
+        demuxer = sniff_container(file.read(16))
+    if demuxer is None:
+        raise error(
+            ErrorCode.UNSUPPORTED_VIDEO_FORMAT, "The file is not an MP4, MOV, WebM, MKV or GIF."
+        )
     try:
-        container = av.open(str(path), mode="r")
+        container = av.open(str(path), mode="r", format=demuxer)
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise error(ErrorCode.INVALID_VIDEO, f"The video cannot be opened: {exc}") from None
-    if container.format.name not in ACCEPTED_DEMUXERS:
-        container.close()
-        raise error(
-            ErrorCode.UNSUPPORTED_VIDEO_FORMAT,
-            f"The file is {container.format.long_name}, not an MP4, MOV, WebM, MKV or GIF.",
-        )
     if not container.streams.video:
         container.close()
         raise error(ErrorCode.INVALID_VIDEO, "The file has no picture stream.")
@@ -88,7 +98,7 @@ def describe(container: av.container.InputContainer) -> VideoInfo:
         seconds = container.duration / av.time_base
     time_base = stream.time_base or Fraction(1, 90000)
     return VideoInfo(
-        container=ACCEPTED_DEMUXERS[container.format.name],
+        container=DEMUXERS[container.format.name.split(",")[0]],
         width=stream.codec_context.width,
         height=stream.codec_context.height,
         frame_rate=Fraction(rate) if rate else None,
