@@ -14,7 +14,6 @@ averaged away. Its numbers were chosen on synthetic clips of the dev photos
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -55,28 +54,19 @@ def backward_flow(
     return estimator.calc(current, previous, None)
 
 
-@lru_cache(maxsize=4)
-def _grid(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-    grid_x, grid_y = np.meshgrid(
-        np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
-    )
-    return grid_x, grid_y
-
-
 def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """``image`` (any size) pulled along ``flow`` (computed at a smaller size, scaled up)."""
     height, width = image.shape[:2]
     flow_height, flow_width = flow.shape[:2]
     if (flow_width, flow_height) != (width, height):
         flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
-        flow[..., 0] *= width / flow_width
-        flow[..., 1] *= height / flow_height
-    grid_x, grid_y = _grid(width, height)
+        flow *= np.array([width / flow_width, height / flow_height], np.float32)
+    # a relative map: each pixel's offset, not its absolute source position
     return cv2.remap(
         image,
-        grid_x + flow[..., 0],
-        grid_y + flow[..., 1],
-        cv2.INTER_LINEAR,
+        flow,
+        None,
+        cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP,
         borderMode=cv2.BORDER_REPLICATE,
     )
 
