@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from humanseg.outputs import parse_output_spec
 from humanseg.pipeline import Pipeline
@@ -82,17 +83,19 @@ def test_mp4_audio_is_copied_packet_for_packet(
     assert read_clip(out).audio_packets == read_clip(clip).audio_packets
 
 
-def test_a_green_background_is_green_where_the_person_is_not(
-    pipeline: Pipeline, tmp_path: Path
-) -> None:
+def test_a_new_background_shows_where_the_person_is_not(pipeline: Pipeline, tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "in.mkv", person_frames(4, size=(160, 120)), audio=False)
-    out = render(pipeline, clip, tmp_path / "out.mp4", "background", bg_color="#00ff00")
+    out = render(pipeline, clip, tmp_path / "green.mp4", "background", bg_color="#00ff00")
     facts = read_clip(out)
-    assert (facts.container, facts.frames, facts.audio_codec) == (
-        "mov,mp4,m4a,3gp,3g2,mj2",
-        4,
-        None,
-    )
+    assert (facts.codec, facts.frames, facts.audio_codec) == ("h264", 4, None)
+    red, green, blue = facts.first[:12, :12].reshape(-1, 3).mean(axis=0)  # beside the person
+    assert green > 200 and red < 60 and blue < 60
+    backdrop = Image.new("RGB", (50, 30), (0, 0, 255))
+    spec = parse_output_spec("background", bg_image=images.encode(backdrop, "PNG"))
+    target = tmp_path / "blue.webm"
+    render_video(pipeline, clip, target, VideoKind.BACKGROUND, spec, background=backdrop)
+    red, green, blue = read_clip(target).first[:12, :12].reshape(-1, 3).mean(axis=0)
+    assert blue > 200 and red < 60 and green < 60
 
 
 def test_frames_are_a_zip_of_transparent_pngs(
