@@ -122,3 +122,18 @@ def test_image_only_types_are_refused(clip: Path, tmp_path: Path) -> None:
             pipeline, clip, tmp_path / "o.webm", VideoKind.FOREGROUND, parse_output_spec("crop")
         )
     assert caught.value.code is ErrorCode.INVALID_TYPE
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".mkv", ".webm", ".gif"])
+def test_each_container_decodes_with_its_timestamps_and_audio(tmp_path: Path, suffix: str) -> None:
+    clip = write_clip(tmp_path / f"in{suffix}", person_frames(5))
+    limits = limits_of(Settings())
+    with source.open_video(clip, limits) as container:
+        info = source.describe(container)
+        items = list(source.read(container, limits))
+    frames = [item for item in items if isinstance(item, source.VideoFrame)]
+    assert [frame.seconds for frame in frames] == pytest.approx([0, 0.1, 0.2, 0.3, 0.4])
+    assert all(frame.rgb.shape == (48, 64, 3) for frame in frames)
+    assert (info.width, info.height) == (64, 48)
+    assert info.has_audio is (suffix != ".gif")
+    assert (len(items) > len(frames)) is info.has_audio  # the audio packets, as they are
