@@ -77,6 +77,39 @@ def blend_weight(photo_error: np.ndarray, params: TemporalParams) -> np.ndarray:
     return (params.keep * trust).astype(np.float32)
 
 
+def steady_small(
+    previous_gray: np.ndarray,
+    current_gray: np.ndarray,
+    previous_matte: np.ndarray,
+    current_matte: np.ndarray,
+    params: TemporalParams = TemporalParams(),
+    estimator: cv2.DISOpticalFlow | None = None,
+) -> np.ndarray:
+    """The steady matte at the flow's size (float32, 0 … 255), from the previous steady matte
+    and the current one, both at that size as well."""
+    flow = backward_flow(previous_gray, current_gray, estimator)
+    warped_gray = warp(previous_gray, flow).astype(np.float32)
+    current = current_gray.astype(np.float32)
+    # a global change of brightness (exposure, lighting) is not a failure of the flow
+    warped_gray += float(np.mean(current) - np.mean(warped_gray))
+    photo_error = cv2.GaussianBlur(np.abs(warped_gray - current), (5, 5), 0) / 255.0
+    weight = blend_weight(photo_error, params)
+    warped = warp(previous_matte.astype(np.float32), flow)
+    return cv2.blendLinear(warped, current_matte.astype(np.float32), weight, 1.0 - weight)
+
+
+def at_size(matte: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``matte`` at the size of ``like`` (the small frames of :func:`flow_gray`)."""
+    return matting.resize_array(matte, (like.shape[1], like.shape[0]))
+
+
+def corrected(matte: np.ndarray, correction: np.ndarray) -> np.ndarray:
+    """The full-size ``matte`` plus a small-size ``correction`` (float32), scaled up."""
+    height, width = matte.shape
+    full = cv2.resize(correction, (width, height), interpolation=cv2.INTER_LINEAR)
+    return cv2.add(matte, np.rint(full).astype(np.int16), dtype=cv2.CV_8U)
+
+
 def steady_step(
     previous_gray: np.ndarray,
     current_gray: np.ndarray,
@@ -87,21 +120,21 @@ def steady_step(
 ) -> np.ndarray:
     """The steady matte of the current frame, from the previous steady matte and the new one.
 
-    Grays are the small frames of :func:`flow_gray`; mattes are full-size uint8. Pure: the
-    same inputs give the same output.
+    Grays are the small frames of :func:`flow_gray`; mattes are uint8 of any size. The motion
+    is followed at the flow's size, and only the change it makes is scaled up and added to the
+    full-size matte, so the current frame's fine detail stays and the cost stays small. Pure:
+    the same inputs give the same output.
     """
-    flow = backward_flow(previous_gray, current_gray, estimator)
-    warped_gray = warp(previous_gray, flow).astype(np.float32)
-    current = current_gray.astype(np.float32)
-    # a global change of brightness (exposure, lighting) is not a failure of the flow
-    warped_gray += float(np.mean(current) - np.mean(warped_gray))
-    photo_error = cv2.GaussianBlur(np.abs(warped_gray - current), (5, 5), 0) / 255.0
-    height, width = current_matte.shape
-    weight = blend_weight(photo_error, params)
-    weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
-    warped = warp(previous_matte, flow).astype(np.float32)
-    blended = current_matte.astype(np.float32) + weight * (warped - current_matte)
-    return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    current_small = at_size(current_matte, current_gray).astype(np.float32)
+    small = steady_small(
+        previous_gray,
+        current_gray,
+        at_size(previous_matte, previous_gray),
+        current_small,
+        params,
+        estimator,
+    )
+    return corrected(current_matte, small - current_small)
 
 
 class SteadyMatte:
@@ -111,13 +144,18 @@ class SteadyMatte:
         self.params = params
         self._estimator = _flow_estimator()
         self._gray: np.ndarray | None = None
-        self._matte: np.ndarray | None = None
+        self._small: np.ndarray | None = None  # the steady matte at the flow's size, float32
+        self._shape: tuple[int, ...] | None = None
 
     def __call__(self, rgb: np.ndarray, matte: np.ndarray) -> np.ndarray:
         gray = flow_gray(rgb)
-        if self._gray is None or self._matte is None or self._matte.shape != matte.shape:
-            steady = matte
+        current_small = at_size(matte, gray).astype(np.float32)
+        if self._gray is None or self._small is None or self._shape != matte.shape:
+            steady, small = matte, current_small
         else:
-            steady = steady_step(self._gray, gray, self._matte, matte, self.params, self._estimator)
-        self._gray, self._matte = gray, steady
+            small = steady_small(
+                self._gray, gray, self._small, current_small, self.params, self._estimator
+            )
+            steady = corrected(matte, small - current_small)
+        self._gray, self._small, self._shape = gray, small, matte.shape
         return steady
