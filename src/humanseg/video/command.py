@@ -13,7 +13,6 @@ from humanseg.errors import HumansegError
 from humanseg.settings import Settings
 
 KINDS = ("foreground", "alpha", "mask", "background", "blur", "frames")
-SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".gif"}
 
 
 def _settings(model_dir: str | None) -> Settings:
