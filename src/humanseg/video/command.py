@@ -12,6 +12,7 @@ from tqdm import tqdm
 from humanseg.errors import HumansegError
 from humanseg.settings import Settings
 
+# the values of VideoKind, spelled out so the command line starts without importing PyAV
 KINDS = ("foreground", "alpha", "mask", "background", "blur", "frames")
 
 
