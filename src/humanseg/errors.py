@@ -52,6 +52,10 @@ class ErrorCode(StrEnum):
     NO_PERSON = "no_person"
     NO_FACE = "no_face"
     MULTIPLE_FACES = "multiple_faces"
+    INVALID_VIDEO = "invalid_video"
+    UNSUPPORTED_VIDEO_FORMAT = "unsupported_video_format"
+    VIDEO_TOO_LARGE = "video_too_large"
+    VIDEO_TOO_LONG = "video_too_long"
     FETCH_FAILED = "fetch_failed"
     MODEL_UNAVAILABLE = "model_unavailable"
     NOT_READY = "not_ready"
@@ -110,6 +114,12 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.NO_PERSON: "No person was found, so there is nothing to crop to.",
     ErrorCode.NO_FACE: "`id_photo`: no face was found in the image.",
     ErrorCode.MULTIPLE_FACES: "`id_photo`: more than one face was found in the image.",
+    ErrorCode.INVALID_VIDEO: "The file is not a video with a picture stream that can be decoded.",
+    ErrorCode.UNSUPPORTED_VIDEO_FORMAT: "The video is not an MP4, MOV, WebM, MKV or animated GIF.",
+    ErrorCode.VIDEO_TOO_LARGE: (
+        "The video file, or its frames' longest side, is larger than the limit."
+    ),
+    ErrorCode.VIDEO_TOO_LONG: "The video lasts longer or has more frames than the limit.",
     ErrorCode.FETCH_FAILED: "The remote server or S3 store answered with an error.",
     ErrorCode.MODEL_UNAVAILABLE: (
         "The model cannot run here (its runtime or file is missing: the message says what to "

@@ -9,6 +9,7 @@ from humanseg.commands.evaluate import evaluate
 from humanseg.commands.jobs import batch, cut
 from humanseg.commands.models import models
 from humanseg.commands.serve import serve
+from humanseg.commands.video import video
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,7 +18,7 @@ def main() -> None:
     """Human image segmentation: alpha mattes and transparent cut-outs."""
 
 
-for command in (serve, cut, batch, models, evaluate):
+for command in (serve, cut, batch, video, models, evaluate):
     main.add_command(command)
 
 if __name__ == "__main__":  # pragma: no cover

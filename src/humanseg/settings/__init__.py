@@ -17,6 +17,7 @@ from humanseg.settings.pipeline import PipelineSettings
 from humanseg.settings.ray import RaySettings
 from humanseg.settings.server import ServerSettings
 from humanseg.settings.sources import SourceSettings
+from humanseg.settings.video import VideoSettings
 
 __all__ = [
     "CONCERNS",
@@ -27,6 +28,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "SourceSettings",
+    "VideoSettings",
     "default_model_dir",
     "load_settings",
     "setting_fields",

@@ -20,6 +20,7 @@ from humanseg.settings.pipeline import PipelineSettings
 from humanseg.settings.ray import RaySettings
 from humanseg.settings.server import ServerSettings
 from humanseg.settings.sources import SourceSettings
+from humanseg.settings.video import VideoSettings
 
 
 class InvalidSettings(ValueError):
@@ -35,6 +36,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     access: AccessSettings = field(default_factory=AccessSettings)
     ray: RaySettings = field(default_factory=RaySettings)
+    video: VideoSettings = field(default_factory=VideoSettings)
 
     def explicit(self) -> dict[str, Any]:
         """The values set in the environment or by overrides, by field name: what another
@@ -52,6 +54,7 @@ CONCERNS: dict[str, type[BaseSettings]] = {
     "server": ServerSettings,
     "access": AccessSettings,
     "ray": RaySettings,
+    "video": VideoSettings,
 }
 
 

@@ -1,0 +1,80 @@
+"""Video speed: frames per second per stage (decode, matte, temporal step, compose, encode).
+
+    .venv/bin/python bench/video_speed.py [--frames 90] [--sizes 1280x720,1920x1080] \
+        [--types blur,alpha] [--model auto]
+
+For each size a synthetic clip (a photo of a person filmed by a moving virtual camera, 30 fps,
+H.264 in MP4) is written to a temporary folder, then rendered as each type with the temporal
+step, exactly as ``humanseg video`` does; each stage's time is summed over the clip. Real time
+for a 30 fps clip is an overall rate of at least 30 fps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from skimage import data
+
+from humanseg.pipeline import Pipeline
+from humanseg.schema import parse_output_spec
+from humanseg.settings import PipelineSettings
+from humanseg.video.formats import VideoKind
+from humanseg.video.render import STAGES, render_video
+from humanseg.video.synthetic import CameraPath, camera_clip
+
+
+def write_clip(path: Path, size: tuple[int, int], frames: int, fps: int = 30) -> None:
+    photo = np.asarray(data.astronaut())  # the test suite's photo of a person
+    mask = np.zeros(photo.shape[:2], np.uint8)
+    with av.open(str(path), "w") as output:
+        stream = output.add_stream("libx264", rate=fps, options={"preset": "veryfast"})
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        for index, frame in enumerate(camera_clip(photo, mask, CameraPath(frames, size))):
+            picture = av.VideoFrame.from_ndarray(frame.rgb, format="rgb24")
+            picture.pts, picture.time_base = index, Fraction(1, fps)
+            output.mux(stream.encode(picture))
+        output.mux(stream.encode(None))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--frames", type=int, default=90)
+    parser.add_argument("--sizes", default="1280x720,1920x1080")
+    parser.add_argument("--types", default="blur,alpha")
+    parser.add_argument("--model", default="auto")
+    args = parser.parse_args()
+
+    pipeline = Pipeline(PipelineSettings())
+    pipeline.load(args.model)
+    print(f"model {args.model}, {os.cpu_count()} CPUs, {args.frames} frames per clip")
+    header = " ".join(f"{stage:>9}" for stage in STAGES)
+    print(f"{'clip':<16} {'type':<11} {header} {'overall':>9}  (frames per second)")
+    with tempfile.TemporaryDirectory() as folder:
+        for text in args.sizes.split(","):
+            width, height = (int(part) for part in text.split("x"))
+            clip = Path(folder) / f"{width}x{height}.mp4"
+            write_clip(clip, (width, height), args.frames)
+            for name in args.types.split(","):
+                kind = VideoKind(name)
+                spec = parse_output_spec(kind.output_type.value)
+                started = time.perf_counter()
+                result = render_video(
+                    pipeline, clip, Path(folder) / f"out-{name}", kind, spec, model=args.model
+                )
+                overall = result.frames / (time.perf_counter() - started)
+                rates = " ".join(
+                    f"{result.frames / max(result.times.seconds[stage], 1e-9):>9.1f}"
+                    for stage in STAGES
+                )
+                print(f"{text:<16} {name:<11} {rates} {overall:>9.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""What video reads (`humanseg video`): limits checked before any frame, encoders, steadiness."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+from humanseg.settings.fields import FROM_ENVIRONMENT
+
+
+class VideoSettings(BaseSettings):
+    """Video limits and encoding, read from ``HUMANSEG_VIDEO_*``. The limits are checked
+    against the container's header before any frame is decoded, and again while decoding,
+    since a header can understate."""
+
+    model_config = FROM_ENVIRONMENT
+
+    video_max_bytes: int = Field(
+        512 * 1024 * 1024, ge=1, description="Largest video file accepted, in bytes."
+    )
+    video_max_side: int = Field(
+        3840, ge=16, description="Longest side of a video's frames, in pixels."
+    )
+    video_max_seconds: float = Field(600.0, gt=0, description="Longest video accepted, in seconds.")
+    video_max_frames: int = Field(
+        18000, ge=1, description="Most frames a video may have (10 minutes at 30 fps)."
+    )
+    video_h264: bool = Field(
+        True,
+        description="Encode `background` and `blur` videos as MP4 with H.264 (libx264, GPL) "
+        "where the FFmpeg build has it; false: WebM with VP9 (libvpx, BSD) only.",
+    )
+    video_steady: bool = Field(
+        True,
+        description="Steady a video's edges with the previous frames' mattes carried along "
+        "the motion (optical flow); false: every frame on its own.",
+    )
