@@ -139,7 +139,9 @@ QUALITY_RVM = PresetSpec(
     "humanseg makes. Opt-in: RVM is GPL-3.0. Needs onnxruntime.",
     guide="selfie",
     members=(
-        *QUALITY.members,
+        Member("selfie"),
+        Member("modnet", flip=False),
+        Member("u2net", view="box", margin=0.1, flip=False),
         Member("rvm", flip=False),
     ),
     threshold=0.35,
