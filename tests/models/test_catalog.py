@@ -52,7 +52,21 @@ def test_source_kinds() -> None:
         assert isinstance(get_spec(name).sources[0], PipWheelMember)
 
 
-def test_pipelines_use_catalog_models_without_opt_in() -> None:
-    for name in PRESETS:
+def test_pipelines_with_an_opt_in_model_are_opt_in_and_say_so() -> None:
+    for name, preset in PRESETS.items():
         specs = model_specs(name)
-        assert specs and not any(spec.opt_in for spec in specs)
+        opt_in = [spec for spec in specs if spec.opt_in]
+        assert specs and preset.opt_in == bool(opt_in)
+        for spec in opt_in:  # named for the model, and its licence in the description
+            assert spec.name in name and spec.license in preset.description
+    assert not PRESETS["auto"].opt_in and not PRESETS["quality"].opt_in
+
+
+def test_rvm_is_gpl_and_opt_in() -> None:
+    rvm = get_spec("rvm")
+    assert rvm.opt_in and rvm.license == "GPL-3.0" and rvm.extra_inputs is not None
+    feeds = rvm.extra_inputs.feeds(1280, 720)
+    assert set(feeds) == {"r1i", "r2i", "r3i", "r4i", "downsample_ratio"}
+    assert feeds["r1i"].shape == (1, 1, 1, 1) and not feeds["r1i"].any()
+    assert feeds["downsample_ratio"].tolist() == [pytest.approx(384 / 1280)]
+    assert rvm.extra_inputs.feeds(200, 100)["downsample_ratio"].tolist() == [1.0]  # never up

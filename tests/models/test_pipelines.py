@@ -121,6 +121,17 @@ def test_quality_pipeline_finds_a_small_person(client: httpx.Client) -> None:
     assert (alpha[outside] >= 128).mean() < 0.03
 
 
+def test_rvm_takes_its_recurrent_inputs_and_mattes_a_person() -> None:
+    """Robust Video Matting takes an empty recurrent state and its internal ratio besides the
+    photo; on both ONNX engines the matte is the person's."""
+    pytest.importorskip("onnxruntime")
+    pipeline = Pipeline(Settings())
+    rvm = pipeline.registry.get("rvm")
+    probability = rvm.predict(images.astronaut())
+    assert probability.shape == (480, 480)  # the input's size: short side 480
+    assert_person_matte(np.asarray(probability * 255, dtype=np.uint8))
+
+
 def _small_astronaut() -> bytes:
     """The astronaut at 256 px, its border pixels stretched out to 1024 × 768 (no pasted edge)."""
     small = np.asarray(images.astronaut().resize((256, 256)))
@@ -135,7 +146,9 @@ def test_auto_zooms_only_when_the_close_up_differs(monkeypatch: pytest.MonkeyPat
     runs: list[tuple[int, ...]] = []
     original = LiteRTSession.run
 
-    def counted(session: LiteRTSession, tensor: np.ndarray) -> list[np.ndarray]:
+    def counted(
+        session: LiteRTSession, tensor: np.ndarray, extra: object = None
+    ) -> list[np.ndarray]:
         runs.append(tensor.shape)
         return original(session, tensor)
 

@@ -133,7 +133,22 @@ QUALITY = PresetSpec(
     sharpen=32.0,
 )
 
-PRESETS: dict[str, PresetSpec] = {preset.name: preset for preset in (AUTO, QUALITY)}
+QUALITY_RVM = PresetSpec(
+    name="quality-rvm",
+    description="`quality` with Robust Video Matting as a fourth member: the best mattes "
+    "humanseg makes. Opt-in: RVM is GPL-3.0. Needs onnxruntime.",
+    guide="selfie",
+    members=(
+        Member("selfie"),
+        Member("modnet", flip=False),
+        Member("u2net", view="box", margin=0.1, flip=False),
+        Member("rvm", flip=False),
+    ),
+    threshold=0.35,
+    sharpen=32.0,
+)
+
+PRESETS: dict[str, PresetSpec] = {preset.name: preset for preset in (AUTO, QUALITY, QUALITY_RVM)}
 
 
 def model_specs(name: str) -> list[ModelSpec]:

@@ -30,10 +30,13 @@ def session_threads(requested: int, runtime: str) -> int:
     return max(1, os.cpu_count() or 1) if runtime == "onnx" else 1
 
 
+Feeds = dict[str, np.ndarray]
+
+
 class Session(Protocol):
     provider: str
 
-    def run(self, tensor: np.ndarray) -> list[np.ndarray]: ...
+    def run(self, tensor: np.ndarray, extra: Feeds | None = None) -> list[np.ndarray]: ...
 
 
 class LiteRTSession:
@@ -58,7 +61,9 @@ class LiteRTSession:
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._outputs = [d["index"] for d in self._interpreter.get_output_details()]
 
-    def run(self, tensor: np.ndarray) -> list[np.ndarray]:
+    def run(self, tensor: np.ndarray, extra: Feeds | None = None) -> list[np.ndarray]:
+        if extra:
+            raise ValueError("LiteRT models take one input")
         self._interpreter.set_tensor(self._input, tensor)
         self._interpreter.invoke()
         return [self._interpreter.get_tensor(index) for index in self._outputs]
@@ -91,13 +96,15 @@ class OpenVinoSession:
             },
         )
         self._request = compiled.create_infer_request()
+        self._input = compiled.input(0).any_name
         self._output = compiled.output(output_index)
         self.provider = f"openvino-cpu-{precision}"
 
-    def run(self, tensor: np.ndarray) -> list[np.ndarray]:
+    def run(self, tensor: np.ndarray, extra: Feeds | None = None) -> list[np.ndarray]:
         # a copy of the output, not a view of the request's buffer: the session goes back to
         # its pool before the caller reads the result
-        return [self._request.infer({0: tensor}, share_outputs=False)[self._output]]
+        feeds = {self._input: tensor, **(extra or {})}
+        return [self._request.infer(feeds, share_outputs=False)[self._output]]
 
 
 def onnx_engine(requested: str) -> str:
@@ -141,9 +148,9 @@ class OnnxSession:
         self._output = self._session.get_outputs()[output_index].name
         self.provider = self._session.get_providers()[0]
 
-    def run(self, tensor: np.ndarray) -> list[np.ndarray]:
+    def run(self, tensor: np.ndarray, extra: Feeds | None = None) -> list[np.ndarray]:
         # Only the output that is read is computed: onnxruntime prunes the rest of the graph.
-        return list(self._session.run([self._output], {self._input: tensor}))
+        return list(self._session.run([self._output], {self._input: tensor, **(extra or {})}))
 
 
 class SessionPool:

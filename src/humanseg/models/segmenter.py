@@ -98,8 +98,13 @@ class Segmenter:
 
     def predict_tensor(self, tensor: np.ndarray) -> np.ndarray:
         """``predict`` for an input already made by ``to_tensor`` (e.g. a flipped one)."""
+        extra = None
+        if self.spec.extra_inputs is not None:
+            nchw = self.spec.preprocess.layout == "NCHW"
+            height, width = tensor.shape[2:4] if nchw else tensor.shape[1:3]
+            extra = self.spec.extra_inputs.feeds(width, height)
         with self._pool.session() as session:
-            outputs = session.run(tensor)
+            outputs = session.run(tensor, extra)
         post = self.spec.postprocess
         output = outputs[post.output_index] if len(outputs) > 1 else outputs[0]
         output = np.asarray(output, dtype=np.float32)

