@@ -29,11 +29,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from humanseg import evaluation, matting, metrics
+from humanseg import evaluation, matting, scoring
 from humanseg.models.matter import PresetMatter
 from humanseg.models.presets import PRESETS
 from humanseg.pipeline import Pipeline
-from humanseg.settings import Settings
+from humanseg.settings import PipelineSettings
 
 EdgeStep = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (rgb, alpha uint8) -> alpha
 
@@ -124,7 +124,7 @@ def main() -> None:
     parser.add_argument("--model", default="quality", choices=sorted(PRESETS))
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args()
-    pipeline = Pipeline(Settings(refine_edges=True))  # full-size photos, to refine with
+    pipeline = Pipeline(PipelineSettings(refine_edges=True))  # full-size photos, to refine with
     spec = PRESETS[args.model]
     pipeline.load(args.model)
     matter = PresetMatter(spec, pipeline.registry, pipeline.face_detector)
@@ -149,9 +149,9 @@ def main() -> None:
                     evaluation.PhotoScore(
                         set=photo.pair.set,
                         name=photo.pair.name,
-                        iou=metrics.iou(resized, photo.truth),
-                        mad=metrics.mad(resized, photo.truth),
-                        boundary_f=metrics.boundary_f(resized, photo.truth),
+                        iou=scoring.iou(resized, photo.truth),
+                        mad=scoring.mad(resized, photo.truth),
+                        boundary_f=scoring.boundary_f(resized, photo.truth),
                         ms=ms,  # the edge step's own time
                         confidence=matte.confidence,
                         empty=evaluation.is_empty(alpha),

@@ -125,7 +125,7 @@ def test_rvm_takes_its_recurrent_inputs_and_mattes_a_person() -> None:
     """Robust Video Matting takes an empty recurrent state and its internal ratio besides the
     photo; on both ONNX engines the matte is the person's."""
     pytest.importorskip("onnxruntime")
-    pipeline = Pipeline(Settings())
+    pipeline = Pipeline(PipelineSettings())
     rvm = pipeline.registry.get("rvm")
     probability = rvm.predict(images.astronaut())
     assert probability.shape == (480, 480)  # the input's size: short side 480
