@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from humanseg.errors import ErrorCode
+from humanseg.errors import ErrorCode, HumansegError
 from humanseg.jobs.engine import run_job
 from humanseg.jobs.locations import open_location, walk_images
 from humanseg.jobs.manifest import Manifest
@@ -66,9 +66,9 @@ def test_clips_fail_alone_when_the_job_cannot_write_them(tmp_path: Path) -> None
 
 
 def test_a_type_clips_cannot_take_fails_with_its_code() -> None:
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(HumansegError) as caught:
         VideoJob().suffix(OutputRequest(type="crop"), VideoSettings())
-    assert getattr(caught.value, "code", None) == ErrorCode.INVALID_TYPE
+    assert caught.value.code is ErrorCode.INVALID_TYPE
 
 
 def test_ray_calls_take_each_clip_alone() -> None:

@@ -216,7 +216,7 @@ def _run(
             manifest=manifest,
             overwrite=overwrite,
             progress=not quiet,
-            on_failure=_tell,
+            on_failure=tell_failure,
         )
     except HumansegError as exc:
         fail(exc)
@@ -241,7 +241,7 @@ def _runner(task: Task, pending: int, where: Where) -> Runner:
         ray_data.init_ray(where.ray_address or task.settings.ray.ray_address)
         count = where.workers or ray_data.default_actors(task.settings.ray)
         return partial(ray_data.run_ray, task, workers=count)
-    _pull_models(task.settings.pipeline, task.model)
+    pull_models(task.settings.pipeline, task.model)
     count = min(where.workers or default, max(1, pending))
     shared = replace(task, settings=worker_settings(task.settings, processes=count))
     if count == 1:
@@ -253,7 +253,7 @@ def _runner(task: Task, pending: int, where: Where) -> Runner:
     return partial(run_pool, shared, workers=count)
 
 
-def _pull_models(settings: PipelineSettings, model: str | None) -> None:
+def pull_models(settings: PipelineSettings, model: str | None) -> None:
     """Pull here, with a progress bar, before any worker starts; an unknown model fails here."""
     from humanseg.models.presets import ensure_models
     from humanseg.models.store import ModelStore
@@ -284,7 +284,7 @@ def report(summary: Summary) -> None:
     )
 
 
-def _tell(entry: Entry) -> None:
+def tell_failure(entry: Entry) -> None:
     """A failure, as it happens: which input, its error code and why."""
     tqdm.write(f"error [{entry.code}]: {entry.key}: {entry.message}", file=sys.stderr)
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from humanseg.commands.jobs import _pull_models, _tell
+from humanseg.commands.jobs import pull_models, tell_failure
 from humanseg.commands.options import fail, model_dir_option, settings_from_flags
 from humanseg.errors import ErrorCode, HumansegError, error
 from humanseg.jobs.cores import worker_settings
 from humanseg.jobs.engine import run_job
-from humanseg.jobs.locations import LocalFolder, S3Prefix, open_location
+from humanseg.jobs.locations import S3Prefix, open_location
 from humanseg.jobs.naming import output_key, split_collisions
 from humanseg.jobs.plan import Item, Plan
 from humanseg.jobs.pool import run_pool
@@ -125,17 +125,16 @@ def video(
         raise click.ClickException(f"[{exc.code}] {exc.message}") from None
     todo: list[tuple[Item, Sink]] = []
     for item, sink in clips:
-        if isinstance(sink, OutputFile) and sink.path.exists() and not overwrite:
-            click.echo(f"{sink.path}: already there (--overwrite to redo)", err=True)
-        elif isinstance(sink, LocalFolder) and (sink.root / item.output).exists() and not overwrite:
-            click.echo(f"{sink.root / item.output}: already there (--overwrite to redo)", err=True)
+        target = sink.name_of(item.output)
+        if Path(target).exists() and not overwrite:
+            click.echo(f"{target}: already there (--overwrite to redo)", err=True)
         else:
             todo.append((item, sink))
     if not todo:
         sys.exit(0)
     task = Task(settings, request, todo[0][1], model, video_job)
     try:
-        _pull_models(settings.pipeline, model)
+        pull_models(settings.pipeline, model)
     except HumansegError as exc:
         fail(exc)
     count = min(workers or 1, len(todo))
@@ -149,28 +148,43 @@ def video(
             manifest=None,
             overwrite=True,
             progress=not quiet,
-            on_failure=_tell,
+            on_failure=tell_failure,
+            unit="clip",
         )
         sys.exit(1 if summary.failed else 0)
     worker = Worker(replace(task, settings=shared))
     failed = 0
+    try:
+        failed = _one_by_one(worker, todo, quiet=quiet)
+    finally:
+        for _item, sink in todo:
+            sink.clean_temporaries()
+    sys.exit(1 if failed else 0)
+
+
+def _one_by_one(worker: Worker, todo: list[tuple[Item, Sink]], *, quiet: bool) -> int:
+    """Each clip in this process with its own bar (frames, fps, ETA); how many failed."""
+    failed = 0
     for item, sink in todo:
         worker.task = replace(worker.task, sink=sink)
+        frames = [0]
         with tqdm(unit="frame", desc=item.key, file=sys.stderr, disable=quiet) as bar:
 
-            def progress(done: int, total: int | None, bar: tqdm = bar) -> None:
+            def progress(
+                done: int, total: int | None, bar: tqdm = bar, frames: list[int] = frames
+            ) -> None:
+                frames[0] = done
                 if total and bar.total != total:
                     bar.total = total
                 bar.update(done - bar.n)
 
             entry = worker.process(item, progress)
-            frames = bar.n
         if entry.status == "failed":
             failed += 1
-            _tell(entry)
+            tell_failure(entry)
             continue
-        click.echo(f"{sink.name_of(item.output)}: {frames} frames", err=True)
-    sys.exit(1 if failed else 0)
+        click.echo(f"{sink.name_of(item.output)}: {frames[0]} frames", err=True)
+    return failed
 
 
 def _clips(inputs: tuple[str, ...], out: str, suffix: str) -> list[tuple[Item, Sink]]:
