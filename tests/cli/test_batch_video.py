@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
 
 from tests.support import images
 from tests.support.batch import manifest_lines
+from tests.support.s3 import AWS_ENV, BUCKET, boto_kwargs
 from tests.support.videos import person_frames, read_clip, write_clip
 
 pytestmark = pytest.mark.slow  # starts CLI processes
 
 
-def humanseg(*args: str) -> subprocess.CompletedProcess[str]:
+def humanseg(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "humanseg", *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "humanseg", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -65,3 +72,33 @@ def test_one_clip_to_a_named_file_and_a_server_refuses_clips(tmp_path: Path) -> 
         "cut", str(clip), "-o", str(tmp_path / "r"), "--server", "http://127.0.0.1:9", "-q"
     )
     assert remote.returncode == 1 and "without --server" in remote.stderr
+
+
+def test_a_clip_from_s3_to_s3(tmp_path: Path, s3_server: str) -> None:
+    client = boto3.client("s3", endpoint_url=s3_server, **boto_kwargs())
+    clip = write_clip(tmp_path / "talk.mov", person_frames(4, (96, 72)))
+    client.put_object(Bucket=BUCKET, Key="clips-in/day1/talk.mov", Body=clip.read_bytes())
+    client.put_object(Bucket=BUCKET, Key="clips-in/photo.jpg", Body=images.astronaut_jpeg())
+    env = {**AWS_ENV, "HUMANSEG_S3_ENDPOINT_URL": s3_server}
+    manifest = tmp_path / "job.jsonl"
+    args = ["batch", f"s3://{BUCKET}/clips-in", f"s3://{BUCKET}/clips-out", "--type", "blur"]
+    result = humanseg(*args, "--manifest", str(manifest), "-q", env=env)
+    assert result.returncode == 0, result.stderr
+    listed = client.list_objects_v2(Bucket=BUCKET, Prefix="clips-out/")["Contents"]
+    assert sorted(item["Key"] for item in listed) == [
+        "clips-out/day1/talk.mp4",
+        "clips-out/photo.png",
+    ]
+    stored = client.get_object(Bucket=BUCKET, Key="clips-out/day1/talk.mp4")
+    assert stored["ContentType"] == "video/mp4"
+    (tmp_path / "back.mp4").write_bytes(stored["Body"].read())
+    assert read_clip(tmp_path / "back.mp4").frames == 4
+    small = humanseg(
+        *args,
+        "--manifest",
+        str(manifest),
+        "--overwrite",
+        "-q",
+        env={**env, "HUMANSEG_VIDEO_MAX_BYTES": "1000"},
+    )
+    assert small.returncode == 1 and "[video_too_large]" in small.stderr
