@@ -13,9 +13,11 @@ from tqdm import tqdm
 from humanseg.commands.jobs import pull_models, tell_failure
 from humanseg.commands.options import fail, model_dir_option, settings_from_flags
 from humanseg.errors import ErrorCode, HumansegError, error
+from humanseg.fileio import is_video_name
 from humanseg.jobs.cores import worker_settings
 from humanseg.jobs.engine import run_job
 from humanseg.jobs.locations import S3Prefix, open_location
+from humanseg.jobs.manifest import Entry
 from humanseg.jobs.naming import output_key, split_collisions
 from humanseg.jobs.plan import Item, Plan
 from humanseg.jobs.pool import run_pool
@@ -123,15 +125,23 @@ def video(
         clips = _clips(inputs, out, video_job.suffix(request, settings.video))
     except HumansegError as exc:
         raise click.ClickException(f"[{exc.code}] {exc.message}") from None
+    refused = [path for path in inputs if not is_video_name(path)]
+    for path in refused:  # the engine tells clips from images by their suffix
+        message = "The name is not that of an MP4, M4V, MOV, WebM, MKV or GIF file."
+        tell_failure(
+            Entry(path, "failed", code=ErrorCode.UNSUPPORTED_VIDEO_FORMAT, message=message)
+        )
     todo: list[tuple[Item, Sink]] = []
     for item, sink in clips:
+        if not is_video_name(item.key):
+            continue
         target = sink.name_of(item.output)
         if Path(target).exists() and not overwrite:
             click.echo(f"{target}: already there (--overwrite to redo)", err=True)
         else:
             todo.append((item, sink))
     if not todo:
-        sys.exit(0)
+        sys.exit(1 if refused else 0)
     task = Task(settings, request, todo[0][1], model, video_job)
     try:
         pull_models(settings.pipeline, model)
@@ -151,7 +161,7 @@ def video(
             on_failure=tell_failure,
             unit="clip",
         )
-        sys.exit(1 if summary.failed else 0)
+        sys.exit(1 if summary.failed or refused else 0)
     worker = Worker(replace(task, settings=shared))
     failed = 0
     try:
@@ -159,7 +169,7 @@ def video(
     finally:
         for _item, sink in todo:
             sink.clean_temporaries()
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if failed or refused else 0)
 
 
 def _one_by_one(worker: Worker, todo: list[tuple[Item, Sink]], *, quiet: bool) -> int:
