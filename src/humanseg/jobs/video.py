@@ -92,7 +92,7 @@ def render_item(
     check_video_spec(spec)
     background = background_image(request.bg_image, settings.pipeline)
     suffix = PurePosixPath(item.output).suffix
-    with tempfile.TemporaryDirectory(prefix="video-", dir=sink.scratch()) as scratch:
+    with tempfile.TemporaryDirectory(prefix=".humanseg-video-", dir=sink.scratch()) as scratch:
         folder = Path(scratch)
         result = folder / f"result{suffix}"
         render_video(
