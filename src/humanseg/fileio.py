@@ -12,8 +12,22 @@ from humanseg.errors import ErrorCode, error
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp"})
 
 
+# Clips a job takes by their suffix. A GIF is always a clip (a still one has one frame): the
+# image decoder does not take GIF.
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".webm", ".mkv", ".gif"})
+
+
 def is_image_name(name: str | PurePath) -> bool:
     return PurePath(name).suffix.lower() in IMAGE_SUFFIXES
+
+
+def is_video_name(name: str | PurePath) -> bool:
+    return PurePath(name).suffix.lower() in VIDEO_SUFFIXES
+
+
+def is_input_name(name: str | PurePath) -> bool:
+    """An image or a clip, by its suffix: what a job reads from a folder or prefix."""
+    return is_image_name(name) or is_video_name(name)
 
 
 def write_atomic(

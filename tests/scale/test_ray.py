@@ -158,3 +158,39 @@ def test_ray_batch_from_s3_survives_a_killed_actor(
     assert not (destination / ".humanseg-tmp").exists()
     lines = manifest_lines(destination / ".humanseg-batch.jsonl")
     assert {line["key"] for line in lines if line["status"] == "done"} == set(photos)
+
+
+def test_ray_batch_takes_a_clip_as_one_task(local_ray: None, tmp_path: Path) -> None:
+    from humanseg.jobs.video import VideoJob
+    from tests.support.videos import person_frames, read_clip, write_clip
+
+    source = tmp_path / "in"
+    source.mkdir()
+    photos = photo_set(3)
+    for key, data in photos.items():
+        (source / key).parent.mkdir(parents=True, exist_ok=True)
+        (source / key).write_bytes(data)
+    write_clip(source / "talk.mp4", person_frames(4, (96, 72)))
+    settings = load_settings(ray_num_cpus=0.5)
+    sink = open_location(str(tmp_path / "out"))
+    request, video = OutputRequest(), VideoJob()
+    job = plan(
+        [str(source)],
+        sink,
+        settings.sources,
+        ImageFormat.PNG,
+        lambda: video.suffix(request, settings.video),
+    )
+    task = Task(settings, request, sink, video=video)
+    with Manifest(default_manifest(sink)) as manifest:
+        summary = run_job(
+            job,
+            sink,
+            lambda items: run_ray(task, items, workers=2),
+            manifest=manifest,
+            progress=False,
+        )
+    assert (summary.done, summary.failed) == (len(photos) + 1, 0)
+    assert read_clip(tmp_path / "out" / "talk.mp4").frames == 4  # the alpha matte, as H.264
+    for key, data in photos.items():
+        check_output(key, (tmp_path / "out" / key).with_suffix(".png").read_bytes(), data)

@@ -48,3 +48,13 @@ def test_one_clip_to_a_named_transparent_file(tmp_path: Path) -> None:
     assert facts.audio_codec == "aac"  # MOV does not take the WebM's Opus: re-encoded
     wrong = video(str(clip), "-o", str(tmp_path / "cutout.mp4"), "-q")
     assert wrong.returncode == 1 and "[invalid_format]" in wrong.stderr
+
+
+def test_clips_side_by_side_in_worker_processes(tmp_path: Path) -> None:
+    clips = [write_clip(tmp_path / f"{name}.mkv", person_frames(4, (64, 48))) for name in "ab"]
+    out = tmp_path / "out"
+    result = video(*map(str, clips), "-o", str(out), "--type", "mask", "-j", "2")
+    assert result.returncode == 0, result.stderr
+    assert "2/2" in result.stderr and "clip" in result.stderr  # one bar over the clips
+    assert [read_clip(out / f"{name}.mp4").frames for name in "ab"] == [4, 4]
+    assert sorted(path.name for path in out.iterdir()) == ["a.mp4", "b.mp4"]  # no scratch left

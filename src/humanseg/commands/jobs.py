@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,14 @@ from tqdm import tqdm
 from humanseg.commands.options import fail, model_dir_option, ray_module, settings_from_flags
 from humanseg.commands.output_options import output_options, output_request
 from humanseg.errors import ErrorCode, HumansegError, error
+from humanseg.fileio import is_video_name
 from humanseg.jobs.engine import Runner, Summary, is_done, run_job
 from humanseg.jobs.manifest import Entry, Manifest
 from humanseg.jobs.naming import FORMAT_BY_SUFFIX
 from humanseg.jobs.plan import STDIN, Plan, plan, stdin_plan
 from humanseg.jobs.request import OutputRequest
 from humanseg.jobs.sinks import OutputFile, default_manifest, open_sink
+from humanseg.jobs.video import VideoJob
 from humanseg.jobs.worker import Task
 from humanseg.models.fusion import REVIEW_BELOW
 from humanseg.settings import PipelineSettings
@@ -37,6 +39,18 @@ def job_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """The options ``cut`` and ``batch`` share."""
     options = [
         output_options,
+        click.option(
+            "--video-format",
+            type=click.Choice(["webm", "mov", "mp4"]),
+            default=None,
+            help="Format of the clips' outputs [default: webm for foreground, mp4 (H.264) or "
+            "webm for alpha, mask, background and blur].",
+        ),
+        click.option(
+            "--steady/--no-steady",
+            default=None,
+            help="Steady the clips' edges along the motion [default: HUMANSEG_VIDEO_STEADY].",
+        ),
         click.option("--model", default=None, help="Model or pipeline [env: HUMANSEG_MODEL]."),
         click.option(
             "-j",
@@ -83,14 +97,17 @@ def job_options(function: Callable[..., Any]) -> Callable[..., Any]:
     "--output",
     "out",
     default=None,
-    help="Output folder or s3://bucket/prefix; for a single input, an image file name (.png, "
-    ".jpg, .webp) also works. With '-' (stdin) input: a file name, or stdout if absent.",
+    help="Output folder or s3://bucket/prefix; for a single input, a file name also works (an "
+    "image: .png, .jpg, .webp; a clip: .webm, .mov, .mp4). With '-' (stdin) input: a file "
+    "name, or stdout if absent.",
 )
 @job_options
 def cut(inputs: tuple[str, ...], out: str | None, **options: Any) -> None:
-    """Cut out the people in images: files, folders (recursive), globs, s3://bucket/prefix.
+    """Cut out the people in images and clips: files, folders (recursive), globs,
+    s3://bucket/prefix.
 
-    Writes one image per input under OUT, keeping folder trees. Resumable: a re-run skips what
+    Writes one image or clip per input under OUT, keeping folder trees; clips (MP4, MOV, WebM,
+    MKV, GIF; extra [video]) are one task each. Resumable: a re-run skips what
     the manifest says is done. A failing image is reported and the rest go on; the exit code
     is 1 if any image failed. 'humanseg cut - < photo.jpg > cutout.png' reads stdin and
     writes stdout.
@@ -110,7 +127,7 @@ def cut(inputs: tuple[str, ...], out: str | None, **options: Any) -> None:
 @click.argument("destination")
 @job_options
 def batch(source: str, destination: str, **options: Any) -> None:
-    """Segment every image in SOURCE into DESTINATION (folders or s3://bucket/prefix).
+    """Segment every image and clip in SOURCE into DESTINATION (folders or s3://bucket/prefix).
 
     The same as 'humanseg cut SOURCE -o DESTINATION': outputs at the same relative paths,
     resumable through the manifest, failures reported and the rest go on.
@@ -141,6 +158,8 @@ def run_command(
     overwrite: bool,
     quiet: bool,
     model_dir: str | None,
+    video_format: str | None,
+    steady: bool | None,
     **output: Any,
 ) -> None:
     if server and ray_address is not None:
@@ -150,19 +169,29 @@ def run_command(
     try:
         sink = open_sink(out, single_file=from_stdin or _is_one_file(inputs))
         request = output_request(**output)
+        video = VideoJob(format=video_format or "", steady=steady)
         if isinstance(sink, OutputFile):
-            request = _format_from_name(request, sink.path)
+            if is_video_name(inputs[0]):
+                video = replace(video, format=_video_format_from_name(video, sink.path))
+            else:
+                request = _format_from_name(request, sink.path)
         fmt = request.spec().format  # a bad option fails here, before any work
+        video_suffix = cache(partial(video.suffix, request, settings.video))
         job = (
             stdin_plan(sys.stdin.buffer.read(), fmt)
             if from_stdin
-            else plan(inputs, sink, settings.sources, fmt)
+            else plan(inputs, sink, settings.sources, fmt, video_suffix)
         )
     except HumansegError as exc:
         fail(exc)
     if not job.items and not job.failed:
-        fail(error(ErrorCode.INVALID_REQUEST, "No images in the inputs (JPEG, PNG or BMP files)."))
-    task = Task(settings, request, sink, model)
+        fail(
+            error(
+                ErrorCode.INVALID_REQUEST,
+                "No images or clips in the inputs (JPEG, PNG, BMP; MP4, MOV, WebM, MKV, GIF).",
+            )
+        )
+    task = Task(settings, request, sink, model, video)
     where = Where(workers, ray_address, server, api_key)
     if from_stdin:  # one image, here or on the server; no progress, no summary
         summary = _run(job, task, None, Where(1, None, server, api_key), True, quiet=True)
@@ -187,7 +216,7 @@ def _run(
             manifest=manifest,
             overwrite=overwrite,
             progress=not quiet,
-            on_failure=_tell,
+            on_failure=tell_failure,
         )
     except HumansegError as exc:
         fail(exc)
@@ -212,7 +241,7 @@ def _runner(task: Task, pending: int, where: Where) -> Runner:
         ray_data.init_ray(where.ray_address or task.settings.ray.ray_address)
         count = where.workers or ray_data.default_actors(task.settings.ray)
         return partial(ray_data.run_ray, task, workers=count)
-    _pull_models(task.settings.pipeline, task.model)
+    pull_models(task.settings.pipeline, task.model)
     count = min(where.workers or default, max(1, pending))
     shared = replace(task, settings=worker_settings(task.settings, processes=count))
     if count == 1:
@@ -224,7 +253,7 @@ def _runner(task: Task, pending: int, where: Where) -> Runner:
     return partial(run_pool, shared, workers=count)
 
 
-def _pull_models(settings: PipelineSettings, model: str | None) -> None:
+def pull_models(settings: PipelineSettings, model: str | None) -> None:
     """Pull here, with a progress bar, before any worker starts; an unknown model fails here."""
     from humanseg.models.presets import ensure_models
     from humanseg.models.store import ModelStore
@@ -255,13 +284,23 @@ def report(summary: Summary) -> None:
     )
 
 
-def _tell(entry: Entry) -> None:
+def tell_failure(entry: Entry) -> None:
     """A failure, as it happens: which input, its error code and why."""
     tqdm.write(f"error [{entry.code}]: {entry.key}: {entry.message}", file=sys.stderr)
 
 
 def _is_one_file(inputs: tuple[str, ...]) -> bool:
     return len(inputs) == 1 and Path(inputs[0]).is_file()
+
+
+def _video_format_from_name(video: VideoJob, path: Path) -> str:
+    """A clip's output file's suffix picks its format."""
+    named = path.suffix.lower().lstrip(".")
+    if video.format and video.format != named:
+        raise click.UsageError(
+            f"--video-format {video.format} does not match the file name {path.name}."
+        )
+    return named
 
 
 def _format_from_name(request: OutputRequest, path: Path) -> OutputRequest:

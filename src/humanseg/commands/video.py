@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import click
 from tqdm import tqdm
 
-from humanseg.commands.options import model_dir_option, settings_from_flags
-from humanseg.errors import HumansegError
+from humanseg.commands.jobs import pull_models, tell_failure
+from humanseg.commands.options import fail, model_dir_option, settings_from_flags
+from humanseg.errors import ErrorCode, HumansegError, error
+from humanseg.fileio import is_video_name
+from humanseg.jobs.cores import worker_settings
+from humanseg.jobs.engine import run_job
+from humanseg.jobs.locations import S3Prefix, open_location
+from humanseg.jobs.manifest import Entry
+from humanseg.jobs.naming import output_key, split_collisions
+from humanseg.jobs.plan import Item, Plan
+from humanseg.jobs.pool import run_pool
+from humanseg.jobs.request import OutputRequest
+from humanseg.jobs.sinks import OutputFile, Sink
+from humanseg.jobs.video import VideoJob, background_image
+from humanseg.jobs.worker import Task, Worker
 
 # the values of VideoKind, spelled out so the command line starts without importing PyAV
 KINDS = ("foreground", "alpha", "mask", "background", "blur", "frames")
-
-
-def _targets(inputs: tuple[str, ...], out: str, suffix: str) -> list[tuple[Path, Path]]:
-    """(input, output) pairs: a single input may name its output file, else OUT is a folder."""
-    paths = [Path(name) for name in inputs]
-    out_path = Path(out)
-    if len(paths) == 1 and out_path.suffix and not out_path.is_dir():
-        return [(paths[0], out_path)]
-    return [(path, out_path / f"{path.stem}{suffix}") for path in paths]
 
 
 @click.command()
@@ -66,6 +72,14 @@ def _targets(inputs: tuple[str, ...], out: str, suffix: str) -> list[tuple[Path,
     default=None,
     help="Steady the edges along the motion [default: HUMANSEG_VIDEO_STEADY].",
 )
+@click.option(
+    "-j",
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Clips processed in parallel, one per worker process [default: 1, with a progress "
+    "bar per clip].",
+)
 @click.option("--overwrite", is_flag=True, help="Replace outputs that already exist.")
 @model_dir_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -79,6 +93,7 @@ def video(
     bg_image: str | None,
     blur_strength: float | None,
     steady: bool | None,
+    workers: int | None,
     overwrite: bool,
     model_dir: str | None,
     quiet: bool,
@@ -86,81 +101,118 @@ def video(
     """Cut out the people in video clips (MP4, MOV, WebM, MKV, animated GIF).
 
     Each clip keeps its size, frame rate, timestamps and audio. A failing clip is reported
-    and the rest go on; the exit code is 1 if any failed.
+    and the rest go on; the exit code is 1 if any failed. Folders of clips, and clips among
+    photos, go through 'humanseg batch' (resumable, on Ray too).
     """
     try:
         import av  # noqa: F401  (the optional extra)
     except ImportError:
         raise click.ClickException("video needs PyAV: pip install 'humanseg[video]'") from None
-    from humanseg import imaging
-    from humanseg.models.presets import ensure_models
-    from humanseg.models.store import ModelStore
-    from humanseg.pipeline import Pipeline
-    from humanseg.schema import parse_output_spec
-    from humanseg.video.formats import VideoKind, choose_format
-    from humanseg.video.render import render_video
+    from humanseg.video.frames import check_video_spec
 
     settings = settings_from_flags(model_dir=model_dir)
-    pipeline_settings, video_settings = settings.pipeline, settings.video
-    video_kind = VideoKind(kind)
+    request = OutputRequest(
+        bg_color=bg_color,
+        bg_image=Path(bg_image).read_bytes() if bg_image is not None else None,
+        blur_strength=blur_strength,
+    )
+    video_job = VideoJob(kind=kind, format=suffix or "", steady=steady)
     try:
-        background, bg_bytes = None, None
-        if bg_image is not None:
-            bg_bytes = Path(bg_image).read_bytes()
-            decoded = imaging.decode(
-                bg_bytes,
-                max_side=pipeline_settings.max_image_side,
-                max_pixels=pipeline_settings.max_image_pixels,
-                max_jpeg_scans=pipeline_settings.max_jpeg_scans,
-            )
-            background = imaging.as_image(decoded.rgb)
-        spec = parse_output_spec(
-            video_kind.output_type.value,
-            bg_color=bg_color,
-            bg_image=bg_bytes,
-            blur_strength=blur_strength,
-        )
-        fmt = choose_format(
-            video_kind, f".{suffix}" if suffix else None, allow_h264=video_settings.video_h264
-        )
-        ensure_models(
-            ModelStore.from_settings(pipeline_settings, progress=True),
-            model or pipeline_settings.model,
-            pipeline_settings.onnx_engine,
-        )
+        # a bad option fails here, before any work
+        output_type = video_job.video_kind(request).output_type.value
+        check_video_spec(replace(request, type=output_type).spec())
+        background_image(request.bg_image, settings.pipeline)
+        clips = _clips(inputs, out, video_job.suffix(request, settings.video))
     except HumansegError as exc:
         raise click.ClickException(f"[{exc.code}] {exc.message}") from None
-    # one clip at a time, frame after frame: one model session is enough
-    pipeline = Pipeline(pipeline_settings, concurrency=1)
-    failed = 0
-    for source, target in _targets(inputs, out, fmt.suffix):
-        if target.exists() and not overwrite:
-            click.echo(f"{target}: already there (--overwrite to redo)", err=True)
+    refused = [path for path in inputs if not is_video_name(path)]
+    for path in refused:  # the engine tells clips from images by their suffix
+        message = "The name is not that of an MP4, M4V, MOV, WebM, MKV or GIF file."
+        tell_failure(
+            Entry(path, "failed", code=ErrorCode.UNSUPPORTED_VIDEO_FORMAT, message=message)
+        )
+    todo: list[tuple[Item, Sink]] = []
+    for item, sink in clips:
+        if not is_video_name(item.key):
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tqdm(unit="frame", desc=source.name, file=sys.stderr, disable=quiet) as bar:
+        target = sink.name_of(item.output)
+        if Path(target).exists() and not overwrite:
+            click.echo(f"{target}: already there (--overwrite to redo)", err=True)
+        else:
+            todo.append((item, sink))
+    if not todo:
+        sys.exit(1 if refused else 0)
+    task = Task(settings, request, todo[0][1], model, video_job)
+    try:
+        pull_models(settings.pipeline, model)
+    except HumansegError as exc:
+        fail(exc)
+    count = min(workers or 1, len(todo))
+    shared = worker_settings(settings, processes=count)
+    if count > 1:
+        sink = todo[0][1]
+        summary = run_job(
+            Plan([item for item, _ in todo], []),
+            sink,
+            partial(run_pool, replace(task, settings=shared), workers=count),
+            manifest=None,
+            overwrite=True,
+            progress=not quiet,
+            on_failure=tell_failure,
+            unit="clip",
+        )
+        sys.exit(1 if summary.failed or refused else 0)
+    worker = Worker(replace(task, settings=shared))
+    failed = 0
+    try:
+        failed = _one_by_one(worker, todo, quiet=quiet)
+    finally:
+        for _item, sink in todo:
+            sink.clean_temporaries()
+    sys.exit(1 if failed or refused else 0)
 
-            def progress(done: int, total: int | None, bar: tqdm = bar) -> None:
+
+def _one_by_one(worker: Worker, todo: list[tuple[Item, Sink]], *, quiet: bool) -> int:
+    """Each clip in this process with its own bar (frames, fps, ETA); how many failed."""
+    failed = 0
+    for item, sink in todo:
+        worker.task = replace(worker.task, sink=sink)
+        frames = [0]
+        with tqdm(unit="frame", desc=item.key, file=sys.stderr, disable=quiet) as bar:
+
+            def progress(
+                done: int, total: int | None, bar: tqdm = bar, frames: list[int] = frames
+            ) -> None:
+                frames[0] = done
                 if total and bar.total != total:
                     bar.total = total
                 bar.update(done - bar.n)
 
-            try:
-                result = render_video(
-                    pipeline,
-                    source,
-                    target,
-                    video_kind,
-                    spec,
-                    video=video_settings,
-                    model=model,
-                    background=background,
-                    steady=steady,
-                    progress=progress,
-                )
-            except HumansegError as exc:
-                failed += 1
-                bar.write(f"error: {source}: [{exc.code}] {exc.message}", file=sys.stderr)
-                continue
-        click.echo(f"{target}: {result.frames} frames, {result.size[0]}×{result.size[1]}", err=True)
-    sys.exit(1 if failed else 0)
+            entry = worker.process(item, progress)
+        if entry.status == "failed":
+            failed += 1
+            tell_failure(entry)
+            continue
+        click.echo(f"{sink.name_of(item.output)}: {frames[0]} frames", err=True)
+    return failed
+
+
+def _clips(inputs: tuple[str, ...], out: str, suffix: str) -> list[tuple[Item, Sink]]:
+    """Each input with where it goes: a single input may name its output file, else OUT is
+    a folder and each output is named by the one rule (``talk.mov`` → ``talk.webm``)."""
+    paths = [Path(name) for name in inputs]
+    out_path = Path(out)
+    if len(paths) == 1 and out_path.suffix and not out_path.is_dir():
+        item = Item(paths[0].name, paths[0].resolve(), output=out_path.name)
+        return [(item, OutputFile(out_path))]
+    folder = open_location(out)
+    if isinstance(folder, S3Prefix):
+        raise error(ErrorCode.INVALID_REQUEST, "Write clips to s3:// with 'humanseg batch'.")
+    items = [
+        Item(path.name, path.resolve(), output=output_key(path.name, video_suffix=lambda: suffix))
+        for path in paths
+    ]
+    unique, colliding = split_collisions(items, lambda item: item.output)
+    if colliding:
+        raise error(ErrorCode.INVALID_REQUEST, colliding[0][1])
+    return [(item, folder) for item in unique]

@@ -45,6 +45,7 @@ def run_job(
     manifest: Manifest | None,
     overwrite: bool = False,
     progress: bool = True,
+    unit: str = "img",
     on_failure: Callable[[Entry], None] = lambda _entry: None,
 ) -> Summary:
     """Process ``plan``'s items that are not done yet; ``manifest`` (for a folder or prefix)
@@ -57,7 +58,7 @@ def run_job(
     bar = tqdm(
         total=summary.listed,
         initial=summary.skipped,
-        unit="img",
+        unit=unit,
         disable=not progress,
         smoothing=0.1,
         file=sys.stderr,

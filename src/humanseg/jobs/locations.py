@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from humanseg.errors import ErrorCode, error
-from humanseg.fileio import check_key, is_image_name, path_inside, write_atomic
+from humanseg.fileio import check_key, is_input_name, path_inside, write_atomic
 from humanseg.settings import SourceSettings
 from humanseg.sources.s3 import check_s3_key
 
@@ -24,7 +24,7 @@ TEMP_DIR = ".humanseg-tmp"  # local partial writes live here, on the output's fi
 
 
 def walk_images(folder: Path, *, skip: Path | None = None) -> Iterator[str]:
-    """Keys of the image files below ``folder``, sorted, without ``skip``'s subtree.
+    """Keys of the image and video files below ``folder``, sorted, without ``skip``'s subtree.
 
     Hidden files and hidden folders (a name starting with ``.``) are never read: they hold
     tools' state (``.git``, the manifest, partial writes), not photos.
@@ -39,7 +39,7 @@ def walk_images(folder: Path, *, skip: Path | None = None) -> Iterator[str]:
         )
         relative = root_path.relative_to(folder)
         for name in sorted(files):
-            if not name.startswith(".") and is_image_name(name):
+            if not name.startswith(".") and is_input_name(name):
                 yield (relative / name).as_posix()
 
 
@@ -54,7 +54,7 @@ class LocalFolder:
         return str(self.root / key)
 
     def list_keys(self, settings: SourceSettings, *, skip: str | None = None) -> Iterator[str]:
-        """Image files below the folder (see ``walk_images``), without the ``skip`` prefix."""
+        """Image and video files below the folder (``walk_images``), without ``skip``."""
         if not self.root.is_dir():
             raise error(ErrorCode.INVALID_REQUEST, f"The folder {str(self.root)!r} does not exist.")
         yield from walk_images(self.root, skip=self.root / skip if skip else None)
@@ -66,6 +66,20 @@ class LocalFolder:
         """Write a temporary file, fsync it, then rename it over the target in one step."""
         target = path_inside(self.root, key)
         write_atomic(target, data, temp_dir=self.root / TEMP_DIR, durable=True)
+
+    def scratch(self) -> Path:
+        """Where a video is rendered before ``write_file`` moves it: this filesystem."""
+        folder = self.root / TEMP_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def write_file(self, key: str, path: Path, media_type: str, settings: SourceSettings) -> None:
+        """Move a finished file from ``scratch()`` over the target in one step."""
+        target = path_inside(self.root, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("rb") as file:
+            os.fsync(file.fileno())
+        os.replace(path, target)
 
     def clean_temporaries(self) -> None:
         """Remove partial files left by workers that died mid-write (call when none is running)."""
@@ -84,7 +98,8 @@ class S3Prefix:
         return f"{self}{key}"
 
     def list_keys(self, settings: SourceSettings, *, skip: str | None = None) -> Iterator[str]:
-        """Image objects below the prefix, in S3's (lexicographic) order, without ``skip``."""
+        """Image and video objects below the prefix, in S3's (lexicographic) order,
+        without ``skip``."""
         paginator = _s3(settings).get_paginator("list_objects_v2")
         with _s3_errors(str(self)):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
@@ -92,7 +107,7 @@ class S3Prefix:
                     key = item["Key"][len(self.prefix) :]
                     if skip and key.startswith(skip):
                         continue
-                    if key and not key.endswith("/") and is_image_name(key):
+                    if key and not key.endswith("/") and is_input_name(key):
                         yield key
 
     def read(self, key: str, settings: SourceSettings) -> bytes:
@@ -106,6 +121,17 @@ class S3Prefix:
         with _s3_errors(f"s3://{self.bucket}/{self.prefix}{key}"):
             _s3(settings).put_object(
                 Bucket=self.bucket, Key=self.prefix + key, Body=data, ContentType=media_type
+            )
+
+    def scratch(self) -> Path | None:
+        return None  # the system's temporary folder
+
+    def write_file(self, key: str, path: Path, media_type: str, settings: SourceSettings) -> None:
+        """One upload of the finished file: S3 shows the object whole or not at all."""
+        check_key(key)
+        with _s3_errors(f"s3://{self.bucket}/{self.prefix}{key}"), path.open("rb") as file:
+            _s3(settings).put_object(
+                Bucket=self.bucket, Key=self.prefix + key, Body=file, ContentType=media_type
             )
 
     def clean_temporaries(self) -> None:

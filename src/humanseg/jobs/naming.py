@@ -1,7 +1,8 @@
 """The one rule for naming outputs, and the one check that two inputs do not share an output.
 
 An output keeps its input's relative path with the suffix of its encoding:
-``people/a.jpg`` → ``people/a.png`` (or ``.jpg``/``.webp`` when that is the format asked for).
+``people/a.jpg`` → ``people/a.png`` (or ``.jpg``/``.webp`` when that is the format asked for);
+a clip takes the suffix of its video format: ``talks/b.mov`` → ``talks/b.webm``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath
 from typing import TypeVar
 
-from humanseg.fileio import check_key
+from humanseg.errors import ErrorCode, error
+from humanseg.fileio import check_key, is_video_name
 from humanseg.outputs import ImageFormat
 from humanseg.schema import FORMATS
 
@@ -21,9 +23,18 @@ FORMAT_BY_SUFFIX = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "we
 T = TypeVar("T")
 
 
-def output_key(key: str, fmt: ImageFormat = ImageFormat.PNG) -> str:
-    """Where ``key``'s result goes; ``unsafe_path`` if ``key`` would leave its folder."""
-    return str(PurePosixPath(check_key(key)).with_suffix("." + FORMATS[fmt].extension))
+def output_key(
+    key: str, fmt: ImageFormat = ImageFormat.PNG, video_suffix: Callable[[], str] | None = None
+) -> str:
+    """Where ``key``'s result goes; ``unsafe_path`` if ``key`` would leave its folder.
+
+    ``video_suffix()`` gives a clip's suffix, or raises why the job cannot write clips."""
+    path = PurePosixPath(check_key(key))
+    if is_video_name(path):
+        if video_suffix is None:
+            raise error(ErrorCode.UNSUPPORTED_FORMAT, "This job takes images only.")
+        return str(path.with_suffix(video_suffix()))
+    return str(path.with_suffix("." + FORMATS[fmt].extension))
 
 
 def split_collisions(

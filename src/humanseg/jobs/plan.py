@@ -9,13 +9,13 @@ before any work, as manifest entries like any other failure.
 from __future__ import annotations
 
 import glob
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from humanseg.errors import ErrorCode, HumansegError, error
-from humanseg.fileio import is_image_name
+from humanseg.fileio import is_input_name
 from humanseg.jobs.locations import (
     LocalFolder,
     Location,
@@ -35,7 +35,7 @@ STDIN = "-"
 
 @dataclass(frozen=True)
 class Item:
-    """One image to process: where it is read from and where its result goes."""
+    """One image or clip to process: where it is read from and where its result goes."""
 
     key: str  # below its origin; the output is named from it
     origin: Location | Path | None  # a folder or prefix holding ``key``, one file, or stdin
@@ -73,9 +73,14 @@ def stdin_plan(data: bytes, fmt: ImageFormat) -> Plan:
 
 
 def plan(
-    inputs: Sequence[str], destination: Sink, settings: SourceSettings, fmt: ImageFormat
+    inputs: Sequence[str],
+    destination: Sink,
+    settings: SourceSettings,
+    fmt: ImageFormat,
+    video_suffix: Callable[[], str] | None = None,
 ) -> Plan:
-    """Expand ``inputs`` into items writing below ``destination`` as ``fmt``.
+    """Expand ``inputs`` into items writing below ``destination``: images as ``fmt``, clips
+    with ``video_suffix()`` (each clip fails with its reason if that raises).
 
     A folder or prefix keeps its tree below the destination; a file or glob match lands
     directly in it. The destination is never read back: a folder or prefix below an input
@@ -96,7 +101,9 @@ def plan(
             continue
         seen.add(item.name)
         try:
-            named.append(Item(item.key, item.origin, output_key(item.key, fmt), item.data))
+            named.append(
+                Item(item.key, item.origin, output_key(item.key, fmt, video_suffix), item.data)
+            )
         except HumansegError as exc:
             failed.append(Entry(item.key, "failed", code=exc.code, message=exc.message))
     unique, colliding = split_collisions(named, lambda item: item.output)
@@ -131,7 +138,7 @@ def _folder_items(folder: Location, destination: Sink, settings: SourceSettings)
 
 def _s3_items(given: str, destination: Sink, settings: SourceSettings) -> list[Item]:
     path = unquote(urlsplit(given).path)
-    if is_image_name(path) and not path.endswith("/"):  # one object
+    if is_input_name(path) and not path.endswith("/"):  # one object
         key = PurePosixPath(path).name
         parent = open_location(given[: len(given) - len(given.rsplit("/", 1)[1])])
         return [Item(key, parent)]

@@ -4,6 +4,9 @@ Each actor holds one ``Worker`` (one Pipeline, one model session) for its life a
 ``ray_num_cpus`` / ``ray_num_gpus``. An actor that dies is restarted and its batch is retried on
 it (Ray Data's defaults for actor pools: unlimited restarts and retries); outputs are written
 atomically, so a retried batch overwrites whole files with whole files.
+
+Each row of the dataset is one call: up to ``BATCH_SIZE`` images, or one clip alone, so a long
+clip never holds a batch of images back.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from humanseg.fileio import is_video_name
 from humanseg.jobs.cores import shared_cores
 from humanseg.jobs.manifest import Entry
 from humanseg.jobs.plan import Item
@@ -38,7 +42,8 @@ class SegmentActor:
         self.items: list[Item] = ray.get(items[0])
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
-        entries = [self.worker.process(self.items[int(index)]) for index in batch["index"]]
+        indices = [int(index) for row in batch["indices"] for index in row]
+        entries = [self.worker.process(self.items[index]) for index in indices]
         columns: dict[str, list[Any]] = {
             name: [str(getattr(entry, name) or "") for entry in entries] for name in _FIELDS
         }
@@ -58,14 +63,15 @@ def run_ray(task: Task, items: list[Item], *, workers: int) -> Iterator[Entry]:
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the caller shows one bar for the whole job
     logging.getLogger("ray.data").setLevel(logging.WARNING)
-    dataset = ray.data.from_items([{"index": index} for index in range(len(items))]).map_batches(
+    rows = [{"indices": indices} for indices in calls(items)]
+    dataset = ray.data.from_items(rows).map_batches(
         SegmentActor,
         fn_constructor_kwargs={
             "task": task,
             "explicit": shared_cores(explicit, cpus=settings.ray.ray_num_cpus),
             "items": [ray.put(items)],  # in a list: handed over as a reference, fetched once
         },
-        batch_size=BATCH_SIZE,
+        batch_size=1,  # one row: one call
         batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=settings.ray.ray_num_cpus,
@@ -77,6 +83,24 @@ def run_ray(task: Task, items: list[Item], *, workers: int) -> Iterator[Entry]:
             **{name: str(row[name]) or None for name in _FIELDS},  # type: ignore[arg-type]
             confidence=None if confidence != confidence else confidence,  # NaN: none
         )
+
+
+def calls(items: list[Item]) -> list[list[int]]:
+    """The items' indices grouped per actor call: each clip alone, images ``BATCH_SIZE`` at
+    a time."""
+    groups: list[list[int]] = []
+    images: list[int] = []
+    for index, item in enumerate(items):
+        if is_video_name(item.key):
+            groups.append([index])
+            continue
+        images.append(index)
+        if len(images) == BATCH_SIZE:
+            groups.append(images)
+            images = []
+    if images:
+        groups.append(images)
+    return groups
 
 
 def default_actors(settings: RaySettings) -> int:

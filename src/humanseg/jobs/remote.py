@@ -1,5 +1,7 @@
 """The remote runner: each image is sent to a humanseg server through ``humanseg.Client``,
-``workers`` requests at a time; this process reads the inputs and writes the results."""
+``workers`` requests at a time; this process reads the inputs and writes the results.
+
+Clips are not sent: each is a failed entry that says to run the job without ``--server``."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from humanseg.client import Client
+from humanseg.errors import ErrorCode, error
+from humanseg.fileio import is_video_name
 from humanseg.jobs.manifest import Entry
 from humanseg.jobs.plan import Item
 from humanseg.jobs.worker import Task, done, failure
@@ -20,6 +24,11 @@ def run_remote(
 
     def process(client: Client, item: Item) -> Entry:
         try:
+            if is_video_name(item.key):
+                raise error(
+                    ErrorCode.UNSUPPORTED_VIDEO_FORMAT,
+                    "Videos are not sent to a server; run the job without --server.",
+                )
             data = item.read(task.settings.sources)
             result = client.segment(data, task.request.type or None, model=task.model, **fields)
             task.sink.write(item.output, bytes(result), result.media_type, task.settings.sources)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from humanseg.fileio import is_image_name, write_atomic
+from humanseg.fileio import is_input_name, write_atomic
 from humanseg.jobs.locations import LocalFolder, Location, S3Prefix, open_location
 from humanseg.jobs.naming import FORMAT_BY_SUFFIX
 from humanseg.settings import SourceSettings
@@ -30,6 +32,14 @@ class OutputFile:
     def write(self, key: str, data: bytes, media_type: str, settings: SourceSettings) -> None:
         write_atomic(self.path, data)
 
+    def scratch(self) -> Path:
+        """Where a video is rendered: next to the target, so the move is a rename."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return self.path.parent
+
+    def write_file(self, key: str, path: Path, media_type: str, settings: SourceSettings) -> None:
+        os.replace(path, self.path)
+
     def clean_temporaries(self) -> None:
         pass  # write_atomic removes its temporary file itself
 
@@ -48,6 +58,14 @@ class Stdout:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
 
+    def scratch(self) -> Path | None:
+        return None
+
+    def write_file(self, key: str, path: Path, media_type: str, settings: SourceSettings) -> None:
+        with path.open("rb") as file:
+            shutil.copyfileobj(file, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+
     def clean_temporaries(self) -> None:
         pass
 
@@ -56,12 +74,12 @@ Sink = LocalFolder | S3Prefix | OutputFile | Stdout
 
 
 def open_sink(destination: str, *, single_file: bool) -> Sink:
-    """``-``: stdout; a name with an image suffix for a single input: that file; else a
-    folder or ``s3://bucket/prefix``."""
+    """``-``: stdout; a name with an image or video suffix for a single input: that file;
+    else a folder or ``s3://bucket/prefix``."""
     if destination == "-":
         return Stdout()
     path = Path(destination).expanduser()
-    named = path.suffix.lower() in FORMAT_BY_SUFFIX or is_image_name(path)
+    named = path.suffix.lower() in FORMAT_BY_SUFFIX or is_input_name(path)
     if single_file and named and not path.is_dir() and "://" not in destination:
         return OutputFile(path)
     return open_location(destination)

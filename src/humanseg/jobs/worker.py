@@ -1,20 +1,23 @@
 """The work done for each item, wherever it runs: this process, a pool process or a Ray actor.
 
 A ``Worker`` holds one ``Pipeline`` (one model session) for its life; for each item it reads
-the image, runs the core ``Pipeline.process`` and writes the result to the sink.
+the image, runs the core ``Pipeline.process`` and writes the result to the sink. A clip is one
+item too, rendered whole by ``jobs.video``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from humanseg.errors import ErrorCode, HumansegError
+from humanseg.fileio import is_video_name
 from humanseg.jobs.manifest import Entry
 from humanseg.jobs.plan import Item
 from humanseg.jobs.request import OutputRequest
 from humanseg.jobs.sinks import Sink
+from humanseg.jobs.video import Progress, VideoJob, render_item
 from humanseg.pipeline import Pipeline
 from humanseg.settings import Settings
 
@@ -29,6 +32,7 @@ class Task:
     request: OutputRequest
     sink: Sink
     model: str | None = None
+    video: VideoJob = field(default_factory=VideoJob)
 
 
 class Worker:
@@ -38,7 +42,10 @@ class Worker:
         self.pipeline = Pipeline(task.settings.pipeline, concurrency=1)
         self.pipeline.load(task.model)
 
-    def process(self, item: Item) -> Entry:
+    def process(self, item: Item, progress: Progress | None = None) -> Entry:
+        """``progress(frames done, frames expected)`` is called along a clip."""
+        if is_video_name(item.key):
+            return self._clip(item, progress)
         settings = self.task.settings.sources
         try:
             data = item.read(settings)
@@ -47,6 +54,23 @@ class Worker:
         except Exception as exc:  # one bad image never stops the job
             return failure(item, exc)
         return done(item, result.confidence)
+
+    def _clip(self, item: Item, progress: Progress | None) -> Entry:
+        task = self.task
+        try:
+            render_item(
+                self.pipeline,
+                item,
+                request=task.request,
+                video=task.video,
+                settings=task.settings,
+                sink=task.sink,
+                model=task.model,
+                progress=progress,
+            )
+        except Exception as exc:  # one bad clip never stops the job
+            return failure(item, exc)
+        return done(item, None)
 
 
 def done(item: Item, confidence: float | None) -> Entry:
