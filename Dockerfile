@@ -13,7 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 COPY pyproject.toml README.md LICENSE /build/
 COPY src /build/src
-RUN pip install "/build[cpu]" && rm -rf /build
+RUN pip install "/build[cpu,video]" && rm -rf /build
 
 # The default model is pulled and checksum-verified at build time, so containers start offline.
 ARG MODEL=auto
