@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 Source = str | Path | bytes | bytearray | memoryview
 
 SEGMENT_PATH = "/human_image_segmentation"
+VIDEO_JOBS_PATH = "/v1/video-jobs"
+VideoTypeName = Literal["foreground", "alpha", "mask", "background", "blur", "frames"]
+VideoFormatName = Literal["webm", "mov", "mp4", "zip"]
 MODEL_HEADER = "X-Humanseg-Model"
 CONFIDENCE_HEADER = "X-Humanseg-Confidence"
 _URL_SCHEMES = ("http://", "https://", "s3://")
@@ -277,6 +280,31 @@ def request_body(
     return body
 
 
+def _read_bytes(source: Source) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source)
+    if isinstance(source, str | Path):
+        return Path(source).read_bytes()
+    raise TypeError(f"expected a path, a URL or bytes, not {type_name(source)}")
+
+
+def _video_fields(
+    type: str | None,
+    model: str | None,
+    format: str | None,
+    bg_color: str | None,
+    blur_strength: float | None,
+) -> dict[str, Any]:
+    fields = {
+        "type": type,
+        "model": model,
+        "format": format,
+        "bg_color": bg_color,
+        "blur_strength": blur_strength,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
 def type_name(value: object) -> str:
     return type(value).__name__
 
@@ -417,10 +445,37 @@ class Client:
         result = _result(self._post(body), body)
         return result.image() if as_image else result
 
+    def submit_video(
+        self,
+        source: Source,
+        type: VideoTypeName | None = None,
+        *,
+        model: str | None = None,
+        format: VideoFormatName | None = None,
+        bg_color: str | None = None,
+        blur_strength: float | None = None,
+    ) -> VideoJob:
+        """Submit a clip (a file path, raw bytes or an http(s)/s3 URL) as a video job.
+
+        ``type``: foreground (default; ``format`` webm or mov), alpha, mask, background
+        (``bg_color``), blur (``blur_strength``) — mp4 or webm — or frames (a ZIP of PNGs).
+        Returns at once, once the server has checked and queued the job; ``wait()`` on it.
+        """
+        fields = _video_fields(type, model, format, bg_color, blur_strength)
+        if _is_url(source):
+            response = self._send("POST", VIDEO_JOBS_PATH, json={"url": source, **fields})
+        else:
+            upload = {"file": ("video", _read_bytes(source), "application/octet-stream")}
+            response = self._send("POST", VIDEO_JOBS_PATH, data=fields, files=upload)
+        return VideoJob(self, response.json())
+
     def _post(self, body: dict[str, Any]) -> httpx.Response:
+        return self._send("POST", SEGMENT_PATH, json=body)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         for attempt in range(self.retries + 1):
             try:
-                response = self._http.post(SEGMENT_PATH, json=body)
+                response = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
                 raise _connection_error(self._http.base_url, exc) from None
             if _should_retry(response, attempt, self.retries):
@@ -518,3 +573,68 @@ class AsyncClient:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+# --- video jobs -----------------------------------------------------------------------------
+
+
+class VideoJob:
+    """A video job on the server: ``status()``, ``wait()``, ``download()``, ``cancel()``.
+
+    ``info`` is the last status the server gave (``state``, ``progress``, ``error``, ...).
+    """
+
+    def __init__(self, client: Client, info: dict[str, Any]) -> None:
+        self._client = client
+        self.info = info
+        self.id: str = info["id"]
+
+    @property
+    def path(self) -> str:
+        return f"{VIDEO_JOBS_PATH}/{self.id}"
+
+    @property
+    def state(self) -> str:
+        return str(self.info["state"])
+
+    def status(self) -> dict[str, Any]:
+        self.info = self._client._send("GET", self.path).json()
+        return self.info
+
+    def wait(self, timeout: float | None = None, *, poll: float = 0.5) -> VideoJob:
+        """Poll until the job is finished. Raises the job's error as an ``ApiError`` if it
+        failed or was cancelled, ``TimeoutError`` if ``timeout`` seconds pass first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.status()["state"] in ("queued", "running"):
+            if deadline is not None and time.monotonic() >= deadline:
+                progress = self.info.get("progress") or {}
+                raise TimeoutError(
+                    f"video job {self.id} is still {self.state} after {timeout} s "
+                    f"({progress.get('frames_done', 0)} frames done)"
+                )
+            time.sleep(poll)
+        if self.state != "done":
+            detail = self.info.get("error") or {}
+            try:
+                code = ErrorCode(str(detail.get("code") or ErrorCode.JOB_FAILED.value))
+            except ValueError:  # a code this client does not know
+                code = ErrorCode.JOB_FAILED
+            message = str(detail.get("message") or f"The video job was {self.state}.")
+            raise error_class(code, STATUS[code])(STATUS[code], code, message)
+        return self
+
+    def download(self, path: str | Path) -> Path:
+        """Write the finished job's result to ``path``; returns it."""
+        target = Path(path)
+        response = self._client._send("GET", f"{self.path}/result")
+        target.write_bytes(response.content)
+        return target
+
+    def cancel(self) -> None:
+        """Cancel the job if it is queued or running, else delete it and its result."""
+        response = self._client._send("DELETE", self.path)
+        if response.status_code == 200:
+            self.info = response.json()
+
+    def __repr__(self) -> str:
+        return f"VideoJob({self.id!r}, state={self.state!r})"
