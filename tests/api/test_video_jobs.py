@@ -162,9 +162,11 @@ def test_a_url_is_fetched_with_the_image_guards(video_server: str) -> None:
 
 
 def test_unknown_ids_and_unfinished_results(video_server: str, clips: dict[str, Path]) -> None:
-    for job_id in (new_job_id(), "..%2F..%2Fetc", "not-an-id"):
-        response = httpx.get(f"{video_server}/v1/video-jobs/{job_id}", timeout=10)
+    for job_id in (new_job_id(), "not-an-id", "0" * 31 + "g", "..."):
+        response = httpx.get(f"{video_server}/v1/video-jobs/{job_id}/result", timeout=10)
         assert (response.status_code, _error(response)) == (404, "job_not_found")
+    traversal = httpx.get(f"{video_server}/v1/video-jobs/..%2F..%2Fetc", timeout=10)
+    assert traversal.status_code == 404
     job = _submit(video_server, clips["long"], type="alpha").json()
     early = httpx.get(f"{video_server}/v1/video-jobs/{job['id']}/result", timeout=10)
     assert (early.status_code, _error(early)) == (409, "job_not_finished")
