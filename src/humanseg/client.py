@@ -8,6 +8,7 @@
         card = client.segment("photo.jpg", type="id_photo", id_preset="passport",
                               bg_color="blue", format="jpeg")
         matte = client.segment("https://example.com/portrait.jpg")  # the server downloads it
+        client.submit_video("talk.mp4", type="blur").wait(timeout=600).download("blur.mp4")
 
     async with AsyncClient("http://127.0.0.1:8000") as client:
         cutout = await client.segment("photo.jpg", type="foreground")

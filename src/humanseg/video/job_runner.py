@@ -133,6 +133,13 @@ class JobRunner:
             except OSError:
                 log.exception("video jobs could not be expired")
 
+    def _cancelled_on_disk(self, job_id: str) -> bool:
+        """Cancelled through another server process on the same folder (or deleted)."""
+        try:
+            return self.store.load(job_id).state is JobState.CANCELLED
+        except HumansegError:
+            return True
+
     def _run(self, job_id: str) -> None:
         try:
             self._render(job_id)
@@ -161,7 +168,7 @@ class JobRunner:
                 return
             last_saved = now
             with self._lock:
-                if cancelled.is_set():
+                if cancelled.is_set() or self._cancelled_on_disk(job_id):
                     raise _Stopped
                 job.frames_done, job.frames_total = done, total
                 self.store.save(job)
@@ -189,7 +196,7 @@ class JobRunner:
         else:
             outcome = None
         with self._lock:
-            if cancelled.is_set():
+            if cancelled.is_set() or self._cancelled_on_disk(job_id):
                 result_path.unlink(missing_ok=True)
                 return
             if outcome is None:
