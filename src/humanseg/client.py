@@ -45,6 +45,7 @@ SEGMENT_PATH = "/human_image_segmentation"
 VIDEO_JOBS_PATH = "/v1/video-jobs"
 VideoTypeName = Literal["foreground", "alpha", "mask", "background", "blur", "frames"]
 VideoFormatName = Literal["webm", "mov", "mp4", "zip"]
+_UNFINISHED = ("queued", "running")
 MODEL_HEADER = "X-Humanseg-Model"
 CONFIDENCE_HEADER = "X-Humanseg-Confidence"
 _URL_SCHEMES = ("http://", "https://", "s3://")
@@ -289,21 +290,46 @@ def _read_bytes(source: Source) -> bytes:
     raise TypeError(f"expected a path, a URL or bytes, not {type_name(source)}")
 
 
-def _video_fields(
+def _video_request(
+    source: Source,
     type: str | None,
     model: str | None,
     format: str | None,
     bg_color: str | None,
     blur_strength: float | None,
 ) -> dict[str, Any]:
-    fields = {
+    """The arguments of the ``POST /v1/video-jobs`` request: JSON for a URL, else an upload."""
+    given = {
         "type": type,
         "model": model,
         "format": format,
         "bg_color": bg_color,
         "blur_strength": blur_strength,
     }
-    return {key: value for key, value in fields.items() if value is not None}
+    fields = {key: value for key, value in given.items() if value is not None}
+    if _is_url(source):
+        return {"json": {"url": source, **fields}}
+    upload = {"file": ("video", _read_bytes(source), "application/octet-stream")}
+    return {"data": fields, "files": upload}
+
+
+def _job_error(info: dict[str, Any], state: str) -> ApiError:
+    """The error a failed or cancelled job's status reports."""
+    detail = info.get("error") or {}
+    try:
+        code = ErrorCode(str(detail.get("code") or ErrorCode.JOB_FAILED.value))
+    except ValueError:  # a code this client does not know
+        code = ErrorCode.JOB_FAILED
+    message = str(detail.get("message") or f"The video job was {state}.")
+    return error_class(code, STATUS[code])(STATUS[code], code, message)
+
+
+def _wait_timeout(job_id: str, info: dict[str, Any], timeout: float | None) -> TimeoutError:
+    progress = info.get("progress") or {}
+    return TimeoutError(
+        f"video job {job_id} is still {info.get('state')} after {timeout} s "
+        f"({progress.get('frames_done', 0)} frames done)"
+    )
 
 
 def type_name(value: object) -> str:
@@ -462,13 +488,8 @@ class Client:
         (``bg_color``), blur (``blur_strength``) — mp4 or webm — or frames (a ZIP of PNGs).
         Returns at once, once the server has checked and queued the job; ``wait()`` on it.
         """
-        fields = _video_fields(type, model, format, bg_color, blur_strength)
-        if _is_url(source):
-            response = self._send("POST", VIDEO_JOBS_PATH, json={"url": source, **fields})
-        else:
-            upload = {"file": ("video", _read_bytes(source), "application/octet-stream")}
-            response = self._send("POST", VIDEO_JOBS_PATH, data=fields, files=upload)
-        return VideoJob(self, response.json())
+        request = _video_request(source, type, model, format, bg_color, blur_strength)
+        return VideoJob(self, self._send("POST", VIDEO_JOBS_PATH, **request).json())
 
     def _post(self, body: dict[str, Any]) -> httpx.Response:
         return self._send("POST", SEGMENT_PATH, json=body)
@@ -547,10 +568,28 @@ class AsyncClient:
         )
         return _result(await self._post(body), body)
 
+    async def submit_video(
+        self,
+        source: Source,
+        type: VideoTypeName | None = None,
+        *,
+        model: str | None = None,
+        format: VideoFormatName | None = None,
+        bg_color: str | None = None,
+        blur_strength: float | None = None,
+    ) -> AsyncVideoJob:
+        """See ``Client.submit_video``."""
+        request = _video_request(source, type, model, format, bg_color, blur_strength)
+        response = await self._send("POST", VIDEO_JOBS_PATH, **request)
+        return AsyncVideoJob(self, response.json())
+
     async def _post(self, body: dict[str, Any]) -> httpx.Response:
+        return await self._send("POST", SEGMENT_PATH, json=body)
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         for attempt in range(self.retries + 1):
             try:
-                response = await self._http.post(SEGMENT_PATH, json=body)
+                response = await self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
                 raise _connection_error(self._http.base_url, exc) from None
             if _should_retry(response, attempt, self.retries):
@@ -606,22 +645,12 @@ class VideoJob:
         """Poll until the job is finished. Raises the job's error as an ``ApiError`` if it
         failed or was cancelled, ``TimeoutError`` if ``timeout`` seconds pass first."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self.status()["state"] in ("queued", "running"):
+        while self.status()["state"] in _UNFINISHED:
             if deadline is not None and time.monotonic() >= deadline:
-                progress = self.info.get("progress") or {}
-                raise TimeoutError(
-                    f"video job {self.id} is still {self.state} after {timeout} s "
-                    f"({progress.get('frames_done', 0)} frames done)"
-                )
+                raise _wait_timeout(self.id, self.info, timeout)
             time.sleep(poll)
         if self.state != "done":
-            detail = self.info.get("error") or {}
-            try:
-                code = ErrorCode(str(detail.get("code") or ErrorCode.JOB_FAILED.value))
-            except ValueError:  # a code this client does not know
-                code = ErrorCode.JOB_FAILED
-            message = str(detail.get("message") or f"The video job was {self.state}.")
-            raise error_class(code, STATUS[code])(STATUS[code], code, message)
+            raise _job_error(self.info, self.state)
         return self
 
     def download(self, path: str | Path) -> Path:
@@ -639,3 +668,48 @@ class VideoJob:
 
     def __repr__(self) -> str:
         return f"VideoJob({self.id!r}, state={self.state!r})"
+
+
+class AsyncVideoJob:
+    """``VideoJob`` for ``AsyncClient``: the same methods, awaited."""
+
+    def __init__(self, client: AsyncClient, info: dict[str, Any]) -> None:
+        self._client = client
+        self.info = info
+        self.id: str = info["id"]
+
+    @property
+    def path(self) -> str:
+        return f"{VIDEO_JOBS_PATH}/{self.id}"
+
+    @property
+    def state(self) -> str:
+        return str(self.info["state"])
+
+    async def status(self) -> dict[str, Any]:
+        self.info = (await self._client._send("GET", self.path)).json()
+        return self.info
+
+    async def wait(self, timeout: float | None = None, *, poll: float = 0.5) -> AsyncVideoJob:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (await self.status())["state"] in _UNFINISHED:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _wait_timeout(self.id, self.info, timeout)
+            await asyncio.sleep(poll)
+        if self.state != "done":
+            raise _job_error(self.info, self.state)
+        return self
+
+    async def download(self, path: str | Path) -> Path:
+        target = Path(path)
+        response = await self._client._send("GET", f"{self.path}/result")
+        target.write_bytes(response.content)
+        return target
+
+    async def cancel(self) -> None:
+        response = await self._client._send("DELETE", self.path)
+        if response.status_code == 200:
+            self.info = response.json()
+
+    def __repr__(self) -> str:
+        return f"AsyncVideoJob({self.id!r}, state={self.state!r})"

@@ -3,6 +3,7 @@ cancel, a restart that keeps the jobs, expiry, and the Python client."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 import zipfile
@@ -12,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from humanseg.client import ApiError, Client, InvalidRequestError, TooLargeError
+from humanseg.client import ApiError, AsyncClient, Client, InvalidRequestError, TooLargeError
 from humanseg.errors import ErrorCode
 from humanseg.video.jobs_store import JobState, JobStore, VideoJob, new_job_id
 from tests.support import servers
@@ -229,6 +230,18 @@ def test_the_client_submits_waits_and_downloads(
         with pytest.raises(ApiError) as missing:
             job.status()
         assert missing.value.code is ErrorCode.JOB_NOT_FOUND
+
+
+def test_the_async_client_submits_waits_and_downloads(
+    video_server: str, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    async def run() -> Path:
+        async with AsyncClient(video_server) as client:
+            job = await client.submit_video(clips["short"].read_bytes(), type="frames")
+            await job.wait(timeout=180)
+            return await job.download(tmp_path / "frames.zip")
+
+    assert len(zipfile.ZipFile(asyncio.run(run())).namelist()) == FRAMES
 
 
 def test_a_restart_keeps_finished_results_and_resumes_or_fails_the_rest(

@@ -40,7 +40,7 @@ class VideoSettings(BaseSettings):
     video_jobs_dir: Path = Field(
         default_factory=lambda: cache_dir() / "video-jobs",
         description="Folder of the HTTP video jobs: each job's state, input and result "
-        "[default: the user's cache folder].",
+        "(default: $XDG_CACHE_HOME/humanseg/video-jobs).",
     )
     video_job_retention: float = Field(
         86400.0,
