@@ -4,6 +4,7 @@ cancel, a restart that keeps the jobs, expiry, and the Python client."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import shutil
 import time
 import zipfile
@@ -16,7 +17,7 @@ import pytest
 from humanseg.client import ApiError, AsyncClient, Client, InvalidRequestError, TooLargeError
 from humanseg.errors import ErrorCode
 from humanseg.video.jobs_store import JobState, JobStore, VideoJob, new_job_id
-from tests.support import servers
+from tests.support import images, servers
 from tests.support.videos import person_frames, read_clip, write_clip
 
 pytestmark = pytest.mark.slow  # servers in their own processes, the real model on each frame
@@ -275,13 +276,22 @@ def test_a_restart_keeps_finished_results_and_resumes_or_fails_the_rest(
         assert failed["error"]["code"] == "job_interrupted"
 
 
-def test_finished_jobs_are_deleted_after_the_retention(
+def test_a_full_video_queue_refuses_and_images_still_run_then_results_expire(
     tmp_path: Path, clips: dict[str, Path], artifacts_dir: Path
 ) -> None:
     jobs_dir = tmp_path / "jobs"
-    env = _env(jobs_dir, HUMANSEG_VIDEO_JOB_RETENTION="1")
+    env = _env(jobs_dir, HUMANSEG_VIDEO_JOB_RETENTION="1", HUMANSEG_VIDEO_JOB_QUEUE="0")
     with servers.humanseg_server(env, artifacts_dir / "server-video-expiry.log") as url:
-        job = _submit(url, clips["short"], type="alpha").json()
+        job = _submit(url, clips["long"], type="alpha").json()
+        refused = _submit(url, clips["short"], type="alpha")
+        assert (refused.status_code, _error(refused)) == (503, "overloaded")
+        assert refused.headers["retry-after"]
+        image = httpx.post(
+            f"{url}/human_image_segmentation",
+            json={"img": base64.b64encode(images.astronaut_jpeg()).decode()},
+            timeout=60,
+        )
+        assert image.status_code == 200  # video jobs have their own worker
         assert _wait(url, job["id"])["state"] == "done"
         deadline = time.monotonic() + 30
         while httpx.get(f"{url}/v1/video-jobs/{job['id']}", timeout=10).status_code != 404:
