@@ -23,7 +23,7 @@ from tests.support.videos import person_frames, read_clip, write_clip
 pytestmark = pytest.mark.slow  # servers in their own processes, the real model on each frame
 
 FRAMES = 6
-MAX_FRAMES = 40
+MAX_FRAMES = 100
 
 
 def _env(jobs_dir: Path, **more: str) -> dict[str, str]:
@@ -40,6 +40,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {
         "short": write_clip(folder / "short.mp4", person_frames(FRAMES, (64, 48))),
         "long": write_clip(folder / "long.mp4", person_frames(30, (320, 240))),
+        "longer": write_clip(folder / "longer.mp4", person_frames(90, (320, 240)), audio=False),
         "too_long": write_clip(
             folder / "too-long.mp4", person_frames(MAX_FRAMES + 5, (32, 24)), audio=False
         ),
@@ -253,9 +254,20 @@ def test_a_restart_keeps_finished_results_and_resumes_or_fails_the_rest(
         finished = _submit(url, clips["short"], type="mask").json()
         assert _wait(url, finished["id"])["state"] == "done"
         first = httpx.get(f"{url}/v1/video-jobs/{finished['id']}/result", timeout=30).content
+        stopped = _submit(url, clips["longer"], type="alpha").json()
+        deadline = time.monotonic() + 120
+        while httpx.get(f"{url}/v1/video-jobs/{stopped['id']}").json()["state"] == "queued":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    # stopped (SIGTERM) mid-render: still "running" on disk, without a partial file
+    store = JobStore(jobs_dir)
+    assert store.load(stopped["id"]).state is JobState.RUNNING
+    assert sorted(p.name for p in store.folder(stopped["id"]).iterdir()) == [
+        "input",
+        "state.json",
+    ]
 
     # jobs a crashed server left running: one with its input, one without
-    store = JobStore(jobs_dir)
     resumable = VideoJob(new_job_id(), {"type": "alpha"}, JobState.RUNNING, result_suffix=".mp4")
     store.create(resumable, clips["short"].read_bytes())
     resumable.frames_done = 3
@@ -268,9 +280,10 @@ def test_a_restart_keeps_finished_results_and_resumes_or_fails_the_rest(
     with servers.humanseg_server(_env(jobs_dir), artifacts_dir / "server-video-2.log") as url:
         kept = httpx.get(f"{url}/v1/video-jobs/{finished['id']}/result", timeout=30)
         assert kept.status_code == 200 and kept.content == first
-        resumed = _wait(url, resumable.id)
-        assert resumed["state"] == "done", resumed
-        assert resumed["progress"] == {"frames_done": FRAMES, "frames_total": FRAMES}
+        for job_id, frames in ((stopped["id"], 90), (resumable.id, FRAMES)):
+            resumed = _wait(url, job_id)
+            assert resumed["state"] == "done", resumed
+            assert resumed["progress"] == {"frames_done": frames, "frames_total": frames}
         failed = httpx.get(f"{url}/v1/video-jobs/{orphan.id}", timeout=10).json()
         assert failed["state"] == "failed"
         assert failed["error"]["code"] == "job_interrupted"
