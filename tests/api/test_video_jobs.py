@@ -30,6 +30,7 @@ def _env(jobs_dir: Path, **more: str) -> dict[str, str]:
     return {
         "HUMANSEG_VIDEO_JOBS_DIR": str(jobs_dir),
         "HUMANSEG_VIDEO_MAX_FRAMES": str(MAX_FRAMES),
+        "HUMANSEG_URL_ALLOWLIST": "127.0.0.1/32",
         **more,
     }
 
@@ -152,14 +153,22 @@ def test_bad_submissions_are_refused_before_any_work(
     assert set(jobs_dir.iterdir()) == before  # nothing stored, nothing queued
 
 
-def test_a_url_is_fetched_with_the_image_guards(video_server: str) -> None:
-    # the server's operator allows no private address: refused before any fetch
-    response = httpx.post(
+def test_a_url_is_fetched_with_the_image_guards(video_server: str, clips: dict[str, Path]) -> None:
+    with servers.file_server({"clip.mp4": clips["short"].read_bytes()}) as files:
+        response = httpx.post(
+            f"{video_server}/v1/video-jobs",
+            json={"url": f"{files}/files/clip.mp4", "type": "mask"},
+            timeout=30,
+        )
+        assert response.status_code == 202, response.text
+        assert _wait(video_server, response.json()["id"])["state"] == "done"
+    # a private address the operator has not allowed: refused before any fetch
+    private = httpx.post(
         f"{video_server}/v1/video-jobs",
-        json={"url": "http://127.0.0.1:9/clip.mp4", "type": "alpha"},
+        json={"url": "http://10.0.0.1/clip.mp4", "type": "alpha"},
         timeout=30,
     )
-    assert (response.status_code, _error(response)) == (400, "url_forbidden")
+    assert (private.status_code, _error(private)) == (400, "url_forbidden")
     missing = httpx.post(f"{video_server}/v1/video-jobs", json={"type": "alpha"}, timeout=30)
     assert (missing.status_code, _error(missing)) == (400, "missing_input")
 
