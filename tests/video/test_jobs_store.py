@@ -53,7 +53,9 @@ def test_recovery_queues_again_what_it_can_and_fails_the_rest(tmp_path: Path) ->
     queued = _job(store, JobState.QUEUED)
     orphan = _job(store, JobState.RUNNING, with_input=False)
     done = _job(store, JobState.DONE)
-    (tmp_path / new_job_id()).mkdir()  # a submission cut short before its state was saved
+    cut_short = tmp_path / new_job_id()  # a submission cut short before its state was saved
+    cut_short.mkdir()
+    assert len(store.jobs()) == 4 and cut_short.exists()  # or one being checked right now
 
     again = store.recover()
 
@@ -66,6 +68,7 @@ def test_recovery_queues_again_what_it_can_and_fails_the_rest(tmp_path: Path) ->
     assert failed.finished is not None
     assert store.load(done.id).state is JobState.DONE
     assert {job.id for job in store.jobs()} == {running.id, queued.id, orphan.id, done.id}
+    assert not cut_short.exists()
 
 
 def test_finished_jobs_expire_after_the_retention_and_running_ones_never(tmp_path: Path) -> None:

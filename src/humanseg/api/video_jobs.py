@@ -73,17 +73,26 @@ class VideoJobs:
     def __init__(self) -> None:
         self.store: JobStore | None = None
         self.runner: JobRunner | None = None
+        self.off_because = "PyAV is not installed (humanseg[video])"
 
     def start(self, service: Service) -> None:
+        """Open the jobs folder and resume its jobs; a server without PyAV or without a
+        writable folder still serves images, and says why it takes no videos."""
         try:
             from humanseg.video.job_runner import JobRunner
         except ImportError:
             log.info("video jobs are off: PyAV is not installed (pip install 'humanseg[video]')")
             return
         video = service.settings.video
-        self.store = JobStore(video.video_jobs_dir)
-        self.runner = JobRunner(self.store, service.pipeline, video)
-        self.runner.start()
+        try:
+            store = JobStore(video.video_jobs_dir)
+            runner = JobRunner(store, service.pipeline, video)
+            runner.start()
+        except OSError as exc:
+            log.error("video jobs are off: %s cannot be used: %s", video.video_jobs_dir, exc)
+            self.off_because = "its video jobs folder cannot be written (see the server's log)"
+            return
+        self.store, self.runner = store, runner
 
     def shutdown(self) -> None:
         if self.runner is not None:
@@ -93,7 +102,7 @@ class VideoJobs:
         if self.store is None or self.runner is None:
             raise error(
                 ErrorCode.UNSUPPORTED_VIDEO_FORMAT,
-                "This server reads no videos: PyAV is not installed (humanseg[video]).",
+                f"This server takes no video jobs: {self.off_because}.",
             )
         return self.store, self.runner
 

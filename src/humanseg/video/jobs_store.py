@@ -124,9 +124,9 @@ class JobStore:
     def delete(self, job_id: str) -> None:
         shutil.rmtree(self.folder(job_id), ignore_errors=True)
 
-    def jobs(self) -> list[VideoJob]:
-        """Every job with a readable state, oldest first; a folder without one (a submission
-        cut short) is removed."""
+    def jobs(self, *, remove_unreadable: bool = False) -> list[VideoJob]:
+        """Every job with a readable state, oldest first. A folder without one is a submission
+        being checked (or, at start, one cut short: ``remove_unreadable`` removes those)."""
         found = []
         for folder in self.root.iterdir():
             if not folder.is_dir() or not _JOB_ID.match(folder.name):
@@ -134,7 +134,8 @@ class JobStore:
             try:
                 found.append(self.load(folder.name))
             except (HumansegError, OSError, ValueError, TypeError):
-                shutil.rmtree(folder, ignore_errors=True)
+                if remove_unreadable:
+                    shutil.rmtree(folder, ignore_errors=True)
         return sorted(found, key=lambda job: job.created)
 
     def expire(self, retention: float, now: float | None = None) -> list[str]:
@@ -151,7 +152,7 @@ class JobStore:
         """After a start: the jobs left queued or running by the last process, queued again,
         or failed as ``interrupted`` where their input is gone. Returns those to run."""
         again = []
-        for job in self.jobs():
+        for job in self.jobs(remove_unreadable=True):
             if job.state.finished:
                 continue
             partial = [p for p in self.folder(job.id).glob(".*") if p.is_file()]
