@@ -93,6 +93,12 @@ def model_dir() -> Path:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _video_jobs_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Servers the tests start keep their video jobs in the run's temporary folder."""
+    os.environ.setdefault("HUMANSEG_VIDEO_JOBS_DIR", str(tmp_path_factory.mktemp("video-jobs")))
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _no_proxies() -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
         os.environ.pop(name, None)

@@ -8,6 +8,7 @@
         card = client.segment("photo.jpg", type="id_photo", id_preset="passport",
                               bg_color="blue", format="jpeg")
         matte = client.segment("https://example.com/portrait.jpg")  # the server downloads it
+        client.submit_video("talk.mp4", type="blur").wait(timeout=600).download("blur.mp4")
 
     async with AsyncClient("http://127.0.0.1:8000") as client:
         cutout = await client.segment("photo.jpg", type="foreground")
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
 Source = str | Path | bytes | bytearray | memoryview
 
 SEGMENT_PATH = "/human_image_segmentation"
+VIDEO_JOBS_PATH = "/v1/video-jobs"
+VideoTypeName = Literal["foreground", "alpha", "mask", "background", "blur", "frames"]
+VideoFormatName = Literal["webm", "mov", "mp4", "zip"]
+_UNFINISHED = ("queued", "running")
 MODEL_HEADER = "X-Humanseg-Model"
 CONFIDENCE_HEADER = "X-Humanseg-Confidence"
 _URL_SCHEMES = ("http://", "https://", "s3://")
@@ -277,6 +282,56 @@ def request_body(
     return body
 
 
+def _read_bytes(source: Source) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source)
+    if isinstance(source, str | Path):
+        return Path(source).read_bytes()
+    raise TypeError(f"expected a path, a URL or bytes, not {type_name(source)}")
+
+
+def _video_request(
+    source: Source,
+    type: str | None,
+    model: str | None,
+    format: str | None,
+    bg_color: str | None,
+    blur_strength: float | None,
+) -> dict[str, Any]:
+    """The arguments of the ``POST /v1/video-jobs`` request: JSON for a URL, else an upload."""
+    given = {
+        "type": type,
+        "model": model,
+        "format": format,
+        "bg_color": bg_color,
+        "blur_strength": blur_strength,
+    }
+    fields = {key: value for key, value in given.items() if value is not None}
+    if _is_url(source):
+        return {"json": {"url": source, **fields}}
+    upload = {"file": ("video", _read_bytes(source), "application/octet-stream")}
+    return {"data": fields, "files": upload}
+
+
+def _job_error(info: dict[str, Any], state: str) -> ApiError:
+    """The error a failed or cancelled job's status reports."""
+    detail = info.get("error") or {}
+    try:
+        code = ErrorCode(str(detail.get("code") or ErrorCode.JOB_FAILED.value))
+    except ValueError:  # a code this client does not know
+        code = ErrorCode.JOB_FAILED
+    message = str(detail.get("message") or f"The video job was {state}.")
+    return error_class(code, STATUS[code])(STATUS[code], code, message)
+
+
+def _wait_timeout(job_id: str, info: dict[str, Any], timeout: float | None) -> TimeoutError:
+    progress = info.get("progress") or {}
+    return TimeoutError(
+        f"video job {job_id} is still {info.get('state')} after {timeout} s "
+        f"({progress.get('frames_done', 0)} frames done)"
+    )
+
+
 def type_name(value: object) -> str:
     return type(value).__name__
 
@@ -417,10 +472,32 @@ class Client:
         result = _result(self._post(body), body)
         return result.image() if as_image else result
 
+    def submit_video(
+        self,
+        source: Source,
+        type: VideoTypeName | None = None,
+        *,
+        model: str | None = None,
+        format: VideoFormatName | None = None,
+        bg_color: str | None = None,
+        blur_strength: float | None = None,
+    ) -> VideoJob:
+        """Submit a clip (a file path, raw bytes or an http(s)/s3 URL) as a video job.
+
+        ``type``: foreground (default; ``format`` webm or mov), alpha, mask, background
+        (``bg_color``), blur (``blur_strength``) — mp4 or webm — or frames (a ZIP of PNGs).
+        Returns at once, once the server has checked and queued the job; ``wait()`` on it.
+        """
+        request = _video_request(source, type, model, format, bg_color, blur_strength)
+        return VideoJob(self, self._send("POST", VIDEO_JOBS_PATH, **request).json())
+
     def _post(self, body: dict[str, Any]) -> httpx.Response:
+        return self._send("POST", SEGMENT_PATH, json=body)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         for attempt in range(self.retries + 1):
             try:
-                response = self._http.post(SEGMENT_PATH, json=body)
+                response = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
                 raise _connection_error(self._http.base_url, exc) from None
             if _should_retry(response, attempt, self.retries):
@@ -491,10 +568,28 @@ class AsyncClient:
         )
         return _result(await self._post(body), body)
 
+    async def submit_video(
+        self,
+        source: Source,
+        type: VideoTypeName | None = None,
+        *,
+        model: str | None = None,
+        format: VideoFormatName | None = None,
+        bg_color: str | None = None,
+        blur_strength: float | None = None,
+    ) -> AsyncVideoJob:
+        """See ``Client.submit_video``."""
+        request = _video_request(source, type, model, format, bg_color, blur_strength)
+        response = await self._send("POST", VIDEO_JOBS_PATH, **request)
+        return AsyncVideoJob(self, response.json())
+
     async def _post(self, body: dict[str, Any]) -> httpx.Response:
+        return await self._send("POST", SEGMENT_PATH, json=body)
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         for attempt in range(self.retries + 1):
             try:
-                response = await self._http.post(SEGMENT_PATH, json=body)
+                response = await self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
                 raise _connection_error(self._http.base_url, exc) from None
             if _should_retry(response, attempt, self.retries):
@@ -518,3 +613,103 @@ class AsyncClient:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+# --- video jobs -----------------------------------------------------------------------------
+
+
+class VideoJob:
+    """A video job on the server: ``status()``, ``wait()``, ``download()``, ``cancel()``.
+
+    ``info`` is the last status the server gave (``state``, ``progress``, ``error``, ...).
+    """
+
+    def __init__(self, client: Client, info: dict[str, Any]) -> None:
+        self._client = client
+        self.info = info
+        self.id: str = info["id"]
+
+    @property
+    def path(self) -> str:
+        return f"{VIDEO_JOBS_PATH}/{self.id}"
+
+    @property
+    def state(self) -> str:
+        return str(self.info["state"])
+
+    def status(self) -> dict[str, Any]:
+        self.info = self._client._send("GET", self.path).json()
+        return self.info
+
+    def wait(self, timeout: float | None = None, *, poll: float = 0.5) -> VideoJob:
+        """Poll until the job is finished. Raises the job's error as an ``ApiError`` if it
+        failed or was cancelled, ``TimeoutError`` if ``timeout`` seconds pass first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.status()["state"] in _UNFINISHED:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _wait_timeout(self.id, self.info, timeout)
+            time.sleep(poll)
+        if self.state != "done":
+            raise _job_error(self.info, self.state)
+        return self
+
+    def download(self, path: str | Path) -> Path:
+        """Write the finished job's result to ``path``; returns it."""
+        target = Path(path)
+        response = self._client._send("GET", f"{self.path}/result")
+        target.write_bytes(response.content)
+        return target
+
+    def cancel(self) -> None:
+        """Cancel the job if it is queued or running, else delete it and its result."""
+        response = self._client._send("DELETE", self.path)
+        if response.status_code == 200:
+            self.info = response.json()
+
+    def __repr__(self) -> str:
+        return f"VideoJob({self.id!r}, state={self.state!r})"
+
+
+class AsyncVideoJob:
+    """``VideoJob`` for ``AsyncClient``: the same methods, awaited."""
+
+    def __init__(self, client: AsyncClient, info: dict[str, Any]) -> None:
+        self._client = client
+        self.info = info
+        self.id: str = info["id"]
+
+    @property
+    def path(self) -> str:
+        return f"{VIDEO_JOBS_PATH}/{self.id}"
+
+    @property
+    def state(self) -> str:
+        return str(self.info["state"])
+
+    async def status(self) -> dict[str, Any]:
+        self.info = (await self._client._send("GET", self.path)).json()
+        return self.info
+
+    async def wait(self, timeout: float | None = None, *, poll: float = 0.5) -> AsyncVideoJob:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (await self.status())["state"] in _UNFINISHED:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _wait_timeout(self.id, self.info, timeout)
+            await asyncio.sleep(poll)
+        if self.state != "done":
+            raise _job_error(self.info, self.state)
+        return self
+
+    async def download(self, path: str | Path) -> Path:
+        target = Path(path)
+        response = await self._client._send("GET", f"{self.path}/result")
+        target.write_bytes(response.content)
+        return target
+
+    async def cancel(self) -> None:
+        response = await self._client._send("DELETE", self.path)
+        if response.status_code == 200:
+            self.info = response.json()
+
+    def __repr__(self) -> str:
+        return f"AsyncVideoJob({self.id!r}, state={self.state!r})"

@@ -56,6 +56,10 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_VIDEO_FORMAT = "unsupported_video_format"
     VIDEO_TOO_LARGE = "video_too_large"
     VIDEO_TOO_LONG = "video_too_long"
+    JOB_NOT_FOUND = "job_not_found"
+    JOB_NOT_FINISHED = "job_not_finished"
+    JOB_FAILED = "job_failed"
+    JOB_INTERRUPTED = "job_interrupted"
     FETCH_FAILED = "fetch_failed"
     MODEL_UNAVAILABLE = "model_unavailable"
     NOT_READY = "not_ready"
@@ -120,6 +124,12 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
         "The video file, or its frames' longest side, is larger than the limit."
     ),
     ErrorCode.VIDEO_TOO_LONG: "The video lasts longer or has more frames than the limit.",
+    ErrorCode.JOB_NOT_FOUND: "No video job has this id (it never existed, or it was deleted).",
+    ErrorCode.JOB_NOT_FINISHED: "The video job is still queued or running; poll its status.",
+    ErrorCode.JOB_FAILED: "The video job failed or was cancelled, so it has no result.",
+    ErrorCode.JOB_INTERRUPTED: (
+        "The server stopped while the video job ran, and its input did not survive to resume it."
+    ),
     ErrorCode.FETCH_FAILED: "The remote server or S3 store answered with an error.",
     ErrorCode.MODEL_UNAVAILABLE: (
         "The model cannot run here (its runtime or file is missing: the message says what to "

@@ -9,7 +9,17 @@ from typing import Any
 from fastapi import FastAPI
 
 from humanseg import __version__, allocator
-from humanseg.api import catalog, docs, health, metrics, playground, removebg, sagemaker, seed
+from humanseg.api import (
+    catalog,
+    docs,
+    health,
+    metrics,
+    playground,
+    removebg,
+    sagemaker,
+    seed,
+    video_jobs,
+)
 from humanseg.api.auth import AuthMiddleware, load_api_keys, openapi_security
 from humanseg.api.browser import BrowserGuardMiddleware
 from humanseg.api.errors import BodyLimitMiddleware, ErrorRenderer, install_error_handlers
@@ -31,6 +41,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     settings = settings or (service.settings if service else Settings())
     service = service or Service(settings)
     api_keys = load_api_keys(settings.access)
+    jobs = video_jobs.VideoJobs()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -38,7 +49,9 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         allocator.tune_process("server")
         if not service.ready:
             service.start_loading()
+        jobs.start(service)
         yield
+        jobs.shutdown()  # running video jobs stop at their next frame, resumed at next start
         service.shutdown()  # the server has stopped taking requests; let running work end
 
     app = FastAPI(
@@ -51,6 +64,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         redoc_url=None,
     )
     app.state.service = service
+    app.state.video_jobs = jobs
     # humanseg's error shape everywhere but under the remove.bg-compatible path, which has its own
     render = ErrorRenderer({removebg.PATH: removebg.error_body})
     app.state.error_renderer = render
@@ -70,6 +84,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.include_router(sagemaker.router)
     app.include_router(metrics.router)
     app.include_router(catalog.router)
+    app.include_router(video_jobs.router)
     docs.install(app)
     playground.install(app)
     _register_request_schema(app, secured=api_keys is not None)

@@ -56,6 +56,10 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNSUPPORTED_VIDEO_FORMAT: 415,
     ErrorCode.VIDEO_TOO_LARGE: 413,
     ErrorCode.VIDEO_TOO_LONG: 413,
+    ErrorCode.JOB_NOT_FOUND: 404,
+    ErrorCode.JOB_NOT_FINISHED: 409,
+    ErrorCode.JOB_FAILED: 409,
+    ErrorCode.JOB_INTERRUPTED: 500,
     ErrorCode.FETCH_FAILED: 502,
     ErrorCode.MODEL_UNAVAILABLE: 503,
     ErrorCode.NOT_READY: 503,
@@ -69,6 +73,7 @@ STATUS: dict[ErrorCode, int] = {
 HEADERS: dict[ErrorCode, dict[str, str]] = {
     ErrorCode.NOT_READY: {"Retry-After": "5"},
     ErrorCode.OVERLOADED: {"Retry-After": "1"},
+    ErrorCode.JOB_NOT_FINISHED: {"Retry-After": "1"},
     ErrorCode.MISSING_API_KEY: {"WWW-Authenticate": "Bearer"},
 }
 

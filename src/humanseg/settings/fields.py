@@ -27,7 +27,11 @@ def cpu_count() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def default_model_dir() -> Path:
+def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "humanseg" / "models"
+    return base / "humanseg"
+
+
+def default_model_dir() -> Path:
+    return cache_dir() / "models"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
-from humanseg.settings.fields import FROM_ENVIRONMENT
+from humanseg.settings.fields import FROM_ENVIRONMENT, cache_dir
 
 
 class VideoSettings(BaseSettings):
@@ -34,4 +36,20 @@ class VideoSettings(BaseSettings):
         True,
         description="Steady a video's edges with the previous frames' mattes carried along "
         "the motion (optical flow); false: every frame on its own.",
+    )
+    video_jobs_dir: Path = Field(
+        default_factory=lambda: cache_dir() / "video-jobs",
+        description="Folder of the HTTP video jobs: each job's state, input and result "
+        "(default: $XDG_CACHE_HOME/humanseg/video-jobs).",
+    )
+    video_job_retention: float = Field(
+        86400.0,
+        gt=0,
+        description="Seconds a finished video job (its result) is kept, then deleted.",
+    )
+    video_job_concurrency: int = Field(
+        1, ge=1, description="Video jobs rendered at once by a server, apart from image requests."
+    )
+    video_job_queue: int = Field(
+        16, ge=0, description="Video jobs that may wait for a slot; more: 503 `overloaded`."
     )
