@@ -7,6 +7,7 @@ import base64
 import httpx
 
 from humanseg.models.catalog import CATALOG
+from humanseg.models.presets import PRESETS
 from tests.support import images
 
 PHOTO_B64 = base64.b64encode(images.astronaut_jpeg()).decode()
@@ -37,11 +38,14 @@ def test_models_lists_the_catalog(client: httpx.Client) -> None:
     answer = client.get("/v1/models").json()
     assert answer["default"] == "auto"
     names = [model["name"] for model in answer["models"]]
-    assert names[:2] == ["auto", "quality"]  # the pipelines first, then every model
+    pipelines = len(PRESETS)
+    assert names[:pipelines] == ["auto", "quality", "quality-rvm"]  # the pipelines first
     # then every segmentation model (not the pose and face detectors used inside pipelines)
-    assert names[2:] == [
+    assert names[pipelines:] == [
         name for name in CATALOG if name not in ("pose-detection", "face-detection")
     ]
+    quality_rvm = answer["models"][2]
+    assert quality_rvm["opt_in"] is True and "GPL-3.0" in quality_rvm["license"]
     assert "face-detection" in CATALOG
     auto = answer["models"][0]
     assert auto["kind"] == "pipeline" and auto["models"] == [
@@ -51,7 +55,7 @@ def test_models_lists_the_catalog(client: httpx.Client) -> None:
         "face-detection",
     ]
     assert auto["license"] == "Apache-2.0" and auto["opt_in"] is False
-    selfie = answer["models"][2]
+    selfie = answer["models"][pipelines]
     assert selfie["name"] == "selfie" and selfie["kind"] == "model"
     assert selfie["license"] == "Apache-2.0" and selfie["person_specific"] is True
     isnet = next(model for model in answer["models"] if model["name"] == "isnet")

@@ -60,7 +60,7 @@ def test_a_folder_of_photos_and_clips_through_the_process_pool(tmp_path: Path) -
     assert "0 done, 1 failed, 5 already done" in again.stderr
 
 
-def test_one_clip_to_a_named_file_and_a_server_refuses_clips(tmp_path: Path) -> None:
+def test_one_clip_to_a_named_file(tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "talk.mp4", person_frames(4, (96, 72)))
     target = tmp_path / "matte.webm"
     result = humanseg("cut", str(clip), "-o", str(target), "--type", "alpha", "-q")
@@ -68,10 +68,22 @@ def test_one_clip_to_a_named_file_and_a_server_refuses_clips(tmp_path: Path) -> 
     assert read_clip(target).frames == 4
     wrong = humanseg("cut", str(clip), "-o", str(tmp_path / "m.mov"), "--type", "alpha", "-q")
     assert wrong.returncode == 1 and "[invalid_format]" in wrong.stderr
-    remote = humanseg(
-        "cut", str(clip), "-o", str(tmp_path / "r"), "--server", "http://127.0.0.1:9", "-q"
-    )
-    assert remote.returncode == 1 and "without --server" in remote.stderr
+
+
+def test_clips_and_photos_through_a_server(tmp_path: Path, server: str) -> None:
+    """With --server, photos go to the segmentation endpoint and clips to the video jobs API."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    write_clip(inputs / "talk.mp4", person_frames(4, (96, 72)))
+    (inputs / "photo.jpg").write_bytes(images.astronaut_jpeg())
+    out = tmp_path / "out"
+    result = humanseg("batch", str(inputs), str(out), "--server", server, "-q")
+    assert result.returncode == 0, result.stderr
+    assert read_clip(out / "talk.mp4").frames == 4  # alpha: an H.264 (or VP9) matte video
+    assert (out / "photo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert {line["status"] for line in manifest_lines(out / ".humanseg-batch.jsonl")} == {"done"}
+    visible = sorted(path.name for path in out.rglob("*") if not path.name.startswith("."))
+    assert visible == ["photo.png", "talk.mp4"]  # no half-downloaded clip left anywhere
 
 
 def test_a_clip_from_s3_to_s3(tmp_path: Path, s3_server: str) -> None:
