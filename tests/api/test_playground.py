@@ -15,6 +15,7 @@ from PIL import Image
 
 from tests.support import images
 from tests.support.browser import chromium, needs_chromium
+from tests.support.videos import person_frames, read_clip, write_clip
 
 pytestmark = [pytest.mark.slow, needs_chromium]  # a browser and the server
 
@@ -291,4 +292,26 @@ def test_phone_width(page, tmp_path: Path, artifacts_dir: Path) -> None:
         "#side figure", "figures => figures.map(f => f.getBoundingClientRect().top)"
     )
     assert boxes[1] > boxes[0]  # stacked, one under the other, on a narrow screen
+    assert page.problems == []
+
+
+def test_a_clip_becomes_a_video_that_plays(page, tmp_path: Path, artifacts_dir: Path) -> None:
+    """A clip goes through the video jobs API; the result plays in the page and downloads."""
+    clip = write_clip(tmp_path / "talk.webm", person_frames(6, (160, 120)))
+    _rerun(page, lambda: page.set_input_files("#file", str(clip)))
+    assert page.is_visible("#video") and not page.is_visible("#compare")
+    page.wait_for_function("() => document.getElementById('video').readyState >= 1")
+    duration = page.eval_on_selector("#video", "video => video.duration")
+    assert duration == pytest.approx(0.6, abs=0.15)
+    assert "foreground video" in page.inner_text("#meta") and "6 frames" in page.inner_text("#meta")
+    page.screenshot(path=str(artifacts_dir / "playground-video.png"), full_page=True)
+    with page.expect_download() as info:
+        page.click("#download")
+    download = info.value
+    assert download.suggested_filename == "talk-foreground.webm"
+    assert read_clip(Path(download.path())).frames == 6
+    photo = tmp_path / "astronaut.jpg"
+    photo.write_bytes(images.astronaut_jpeg())
+    _rerun(page, lambda: page.set_input_files("#file", str(photo)))
+    assert page.is_visible("#after") and not page.is_visible("#video")  # back to photos
     assert page.problems == []

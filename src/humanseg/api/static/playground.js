@@ -108,9 +108,23 @@ function readAsBase64(file) {
   });
 }
 
+// Clips go to the video jobs API; these are the types a clip can be made into.
+const VIDEO_SUFFIX = /\.(mp4|m4v|mov|webm|mkv|gif)$/i;
+const VIDEO_TYPES = new Set(["foreground", "alpha", "mask", "background", "blur"]);
+const VIDEO_POLL_MS = 500;
+const VIDEO_EXTENSIONS = { "video/webm": "webm", "video/quicktime": "mov", "video/mp4": "mp4" };
+
+function isVideo(file) {
+  return file.type.startsWith("video/") || VIDEO_SUFFIX.test(file.name);
+}
+
 async function useFile(file) {
   if (!file) return;
   showError("");
+  if (isVideo(file)) {
+    await segmentVideo(file);
+    return;
+  }
   try {
     const img = await readAsBase64(file);
     current = { body: { img }, name: file.name, preview: URL.createObjectURL(file) };
@@ -231,6 +245,76 @@ async function segment() {
   await show(answer);
 }
 
+async function segmentVideo(file) {
+  const mine = ++sequence;
+  current = null; // a clip is not re-run when the controls change
+  const type = $("type").value || "alpha";
+  const kind = VIDEO_TYPES.has(type) ? type : "foreground";
+  const form = new FormData();
+  form.append("file", file, file.name);
+  form.append("type", kind);
+  if ($("model").value) form.append("model", $("model").value);
+  if (kind === "background") form.append("bg_color", $("bg-color").value);
+  if (kind === "blur") form.append("blur_strength", $("blur-strength").value);
+  const started = performance.now();
+  document.body.dataset.state = "working";
+  setStatus(`Uploading ${file.name}…`);
+  showNotice(
+    kind === type ? "" : `A clip cannot be made into “${type}”: making a transparent video.`,
+  );
+  let job;
+  let blob;
+  try {
+    const { "Content-Type": _json, ...auth } = headers(); // the browser sets multipart's
+    const response = await fetch("v1/video-jobs", { method: "POST", headers: auth, body: form });
+    if (!response.ok) throw new Error((await apiError(response)).message);
+    job = await response.json();
+    while (job.state === "queued" || job.state === "running") {
+      if (mine !== sequence) return;
+      const { frames_done: done, frames_total: total } = job.progress || {};
+      setStatus(`Working on ${file.name}: ${done || 0}${total ? ` of ${total}` : ""} frames…`);
+      await new Promise((resolve) => setTimeout(resolve, VIDEO_POLL_MS));
+      const status = await fetch(`v1/video-jobs/${job.id}`, { headers: headers() });
+      if (!status.ok) throw new Error((await apiError(status)).message);
+      job = await status.json();
+    }
+    if (job.state !== "done") {
+      throw new Error(job.error ? job.error.message : `The job was ${job.state}.`);
+    }
+    const result = await fetch(`v1/video-jobs/${job.id}/result`, { headers: headers() });
+    if (!result.ok) throw new Error((await apiError(result)).message);
+    blob = await result.blob();
+  } catch (error) {
+    if (mine !== sequence) return;
+    finish("error", "");
+    showError(error.message);
+    return;
+  }
+  if (mine !== sequence) return;
+  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+  downloadUrl = URL.createObjectURL(blob);
+  const video = $("video");
+  video.src = downloadUrl;
+  $("compare").hidden = true;
+  $("side").hidden = true;
+  video.hidden = false;
+  const extension = VIDEO_EXTENSIONS[blob.type] || "webm";
+  const link = $("download");
+  link.href = downloadUrl;
+  link.download = `${file.name.replace(/\.[^.]*$/, "") || "clip"}-${kind}.${extension}`;
+  link.textContent = `Download ${extension.toUpperCase()}`;
+  const frames = job.progress && job.progress.frames_done;
+  $("meta").textContent = [
+    `${kind} video`,
+    frames ? `${frames} frames` : "",
+    `${(blob.size / 1024).toFixed(0)} KB`,
+    `${((performance.now() - started) / 1000).toFixed(1)} s`,
+  ].filter(Boolean).join(" · ");
+  $("result").hidden = false;
+  showError("");
+  finish("done", `Done: ${file.name} as a ${kind} video.`);
+}
+
 function parseConfidence(value) {
   const number = value === null ? NaN : Number(value);
   return Number.isFinite(number) && number >= 0 && number <= 1 ? number : null;
@@ -284,6 +368,7 @@ async function show(answer) {
   }
   $("compare").hidden = sideBySide;
   $("side").hidden = !sideBySide;
+  $("video").hidden = true;
   const blob = await (await fetch(dataUrl)).blob();
   if (downloadUrl) URL.revokeObjectURL(downloadUrl);
   downloadUrl = URL.createObjectURL(blob);
