@@ -98,9 +98,18 @@ class PresetMatter:
         fused = fuse(evidence, params)
         return Matte(matting.upsample_matte(fused, size), confidence(evidence, params, fused))
 
-    def evidence(self, rgb: Picture, *, every_member: bool = False) -> Evidence:
+    def evidence(
+        self,
+        rgb: Picture,
+        *,
+        every_member: bool = False,
+        mirror: bool = True,
+        presence: float | None = None,
+    ) -> Evidence:
         """What the members say about the photo. Members with weight 0 are skipped unless
-        ``every_member`` (to choose the weights, ``humanseg eval --folds`` needs them all)."""
+        ``every_member`` (to choose the weights, ``humanseg eval --folds`` needs them all).
+        ``mirror=False`` skips the mirror-image passes; ``presence`` is the gate's factor when
+        it is already known (the frames of a clip), so the detectors are not run again."""
         # The models see 256–512 px and their maps are fused at MAP_SIDE px; only the
         # close-ups and the detector's square are cut from the photo at up to WORK_SIDE px,
         # so a small person keeps their pixels without full-size float maps of a large photo.
@@ -111,9 +120,10 @@ class PresetMatter:
         scale = width / size[0]  # from map pixels to ``pixels``' pixels
         # the first halvings of the photo serve the guide's input and the detector's
         feed = imaging.halved(pixels, self.guide.input_size)
-        lead = self._predict(self.guide, feed, size, flip=spec.members[0].flip)
+        lead = self._predict(self.guide, feed, size, flip=mirror and spec.members[0].flip)
         bounds = geometry.person_bounds(lead, spec.threshold)
-        presence = self._presence(pixels, feed, bounds, size, scale)
+        if presence is None or bounds is None:
+            presence = self._presence(pixels, feed, bounds, size, scale)
         if presence == 0.0:
             return Evidence(size, (None,) * len(spec.members), 0.0)
         near: np.ndarray | None = None
@@ -139,7 +149,7 @@ class PresetMatter:
                 probability = (
                     lead
                     if segmenter is self.guide
-                    else self._predict(segmenter, pixels, size, flip=member.flip)
+                    else self._predict(segmenter, pixels, size, flip=mirror and member.flip)
                 )
                 specific = segmenter.spec.person_specific
                 near_map = near_the_person(segmenter, probability, None)
@@ -153,7 +163,9 @@ class PresetMatter:
                 square = geometry.square_around(box)
                 close_up = geometry.crop_padded(pixels, geometry.scaled(square, scale))
                 side = square[2] - square[0]
-                probability = self._predict(segmenter, close_up, (side, side), flip=member.flip)
+                probability = self._predict(
+                    segmenter, close_up, (side, side), flip=mirror and member.flip
+                )
                 box = geometry.clipped(square, size)
                 left, top = box[0] - square[0], box[1] - square[1]
                 probability = probability[
@@ -162,7 +174,9 @@ class PresetMatter:
             else:
                 region = (box[2] - box[0], box[3] - box[1])
                 close_up = geometry.cut(pixels, box, scale)
-                probability = self._predict(segmenter, close_up, region, flip=member.flip)
+                probability = self._predict(
+                    segmenter, close_up, region, flip=mirror and member.flip
+                )
             near_map = near_the_person(segmenter, probability, box)
             maps.append(MemberMap(near_map, box, segmenter.spec.person_specific))
         return Evidence(size, tuple(maps), presence)

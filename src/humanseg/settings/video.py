@@ -37,6 +37,14 @@ class VideoSettings(BaseSettings):
         description="Steady a video's edges with the previous frames' mattes carried along "
         "the motion (optical flow); false: every frame on its own.",
     )
+    video_model_every: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="With steady edges, run the model on every Nth frame only; the frames "
+        "between carry the matte along the motion, and a cut or a sudden change gets its own "
+        "matte. 1: the model on every frame.",
+    )
     video_jobs_dir: Path = Field(
         default_factory=lambda: cache_dir() / "video-jobs",
         description="Folder of the HTTP video jobs: each job's state, input and result "

@@ -15,7 +15,12 @@ from humanseg import compose, matting
 from humanseg.errors import ErrorCode, error
 from humanseg.models.matter import Matter
 from humanseg.outputs import OutputSpec, OutputType
-from humanseg.video.temporal import SteadyMatte
+from humanseg.video.clip_matter import ClipMatter
+from humanseg.video.temporal import Motion, SteadyMatte, TemporalParams
+
+# A frame the model skips is given the previous matte carried along the motion only where the
+# flow holds on at least this share of the frame; a cut or a sudden change gets its own matte.
+MIN_TRUSTED = 0.9
 
 # The image types that make sense for a clip; `frames` is the foreground's cut-outs as PNGs.
 VIDEO_TYPES = (
@@ -51,14 +56,25 @@ class FrameRenderer:
         spec: OutputSpec,
         *,
         refine: bool,
-        steady: SteadyMatte | None,
+        steady: TemporalParams | None,
         background: Image.Image | None = None,
+        model_every: int = 1,
     ) -> None:
+        """``steady``: the temporal step's numbers, or None for every frame on its own."""
         check_video_spec(spec)
-        self.matter = matter
+        if model_every < 1:
+            raise ValueError("model_every is at least 1")
+        # with the temporal step the frames are matted as a clip (no mirror passes, the gate's
+        # verdict kept a while); without it, each as a photo
+        self.matter: Matter = ClipMatter(matter) if steady is not None else matter
         self.spec = spec
         self.refine = refine
-        self.steady = steady
+        self.steady = None if steady is None else SteadyMatte(steady.with_model_every(model_every))
+        # with the temporal step, the model runs on every ``model_every``-th frame and the
+        # frames between carry the steady matte along the motion (the model is most of a
+        # frame's cost; the flow is already computed for the temporal step)
+        self.model_every = model_every
+        self._skipped = 0
         self._backdrop: np.ndarray | None = None
         # the decoded ``spec.bg_image``, decoded once by the caller under the image limits
         self._background_image = background
@@ -73,8 +89,29 @@ class FrameRenderer:
             matte = matting.refine_matte(rgb, matte, matting.working_photo(rgb))
         return matte
 
-    def steady_matte(self, rgb: np.ndarray, matte: np.ndarray) -> np.ndarray:
-        return matte if self.steady is None else self.steady(rgb, matte)
+    def follow(self, rgb: np.ndarray) -> Motion | None:
+        """The motion from the previous frame, for the temporal step (None without it)."""
+        return None if self.steady is None else self.steady.follow(rgb)
+
+    def needs_model(self, motion: Motion | None) -> bool:
+        """Whether this frame gets its own matte from the model; call once per frame."""
+        if (
+            motion is None
+            or self.steady is None
+            or self._skipped + 1 >= self.model_every
+            or not self.steady.can_carry(motion, MIN_TRUSTED)
+        ):
+            self._skipped = 0
+            return True
+        self._skipped += 1
+        return False
+
+    def steady_matte(self, motion: Motion | None, matte: np.ndarray | None) -> np.ndarray:
+        """The frame's matte after the temporal step; ``matte`` None for a skipped frame."""
+        if self.steady is None or motion is None:
+            assert matte is not None
+            return matte
+        return self.steady.update(motion, matte)
 
     def compose(self, rgb: np.ndarray, matte: np.ndarray) -> np.ndarray:
         kind = self.spec.type
@@ -94,8 +131,14 @@ class FrameRenderer:
             return compose.flatten(cutout, np.asarray(self.spec.bg_color[:3], np.uint8))
         return compose.foreground_output(cutout.colors, cutout.alpha)
 
+    def frame_matte(self, rgb: np.ndarray) -> np.ndarray:
+        """The next frame's steady matte (or its own, without the temporal step)."""
+        motion = self.follow(rgb)
+        matte = self.matte(rgb) if self.needs_model(motion) else None
+        return self.steady_matte(motion, matte)
+
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        return self.compose(rgb, self.steady_matte(rgb, self.matte(rgb)))
+        return self.compose(rgb, self.frame_matte(rgb))
 
     def _backdrop_for(self, size: tuple[int, int]) -> np.ndarray:
         if self._backdrop is None or (self._backdrop.shape[1], self._backdrop.shape[0]) != size:

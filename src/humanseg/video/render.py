@@ -3,6 +3,7 @@ frame by frame, with the audio carried over. Each stage's time is counted for be
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import av
 import av.error
+import numpy as np
 from PIL import Image
 
 from humanseg.errors import ErrorCode, error
@@ -20,7 +22,8 @@ from humanseg.video import source
 from humanseg.video.formats import ZIP_PNG, VideoFormat, VideoKind, choose_format
 from humanseg.video.frames import FrameRenderer, check_video_spec
 from humanseg.video.sink import EncodedVideo, FrameSink, PngFrames
-from humanseg.video.temporal import SteadyMatte
+from humanseg.video.stages import Behind, Prefetch
+from humanseg.video.temporal import TemporalParams
 
 STAGES = ("decode", "matte", "temporal", "compose", "encode")
 
@@ -94,55 +97,98 @@ def render_video(
             pipeline.resolver.get(model or settings.model),
             spec,
             refine=settings.refine_edges if spec.refine is None else spec.refine,
-            steady=SteadyMatte() if steady else None,
+            steady=TemporalParams() if steady else None,
             background=background,
+            model_every=video.video_model_every,
         )
-        sink: FrameSink | None = None
-        waiting_audio: list[av.Packet] = []  # audio ahead of the first frame
+        encoder = _Encoder(partial, fmt, info, container, settings)
+        decoded = Prefetch(source.read(container, limits))
+        behind: Behind[av.Packet | tuple[np.ndarray, int | None]] = Behind(encoder.take)
         count = 0
-        size = (info.width, info.height)
         try:
-            started = time.perf_counter()
-            for item in source.read(container, limits):
+            for item in decoded:
                 if isinstance(item, av.Packet):
-                    if sink is None:
-                        waiting_audio.append(item)
-                    else:
-                        sink.audio(item)
-                    started = time.perf_counter()
+                    behind.put(item)
                     continue
-                started = times.add("decode", started)
-                matte = renderer.matte(item.rgb)
+                started = time.perf_counter()
+                motion = renderer.follow(item.rgb)
+                started = times.add("temporal", started)
+                own = renderer.matte(item.rgb) if renderer.needs_model(motion) else None
                 started = times.add("matte", started)
-                matte = renderer.steady_matte(item.rgb, matte)
+                matte = renderer.steady_matte(motion, own)
                 started = times.add("temporal", started)
                 pixels = renderer.compose(item.rgb, matte)
-                started = times.add("compose", started)
-                if sink is None:  # the first frame tells the upright size
-                    size = (item.rgb.shape[1], item.rgb.shape[0])
-                    sink = _open_sink(partial, fmt, info, size, container, settings)
-                    for packet in waiting_audio:
-                        sink.audio(packet)
-                    waiting_audio.clear()
-                sink.write(pixels, item.pts)
+                times.add("compose", started)
+                behind.put((pixels, item.pts))
                 count += 1
-                started = times.add("encode", started)
                 if progress is not None:
                     progress(count, expected_frames(info))
-            if sink is None:
+            behind.finish()
+            if count == 0:
                 raise error(ErrorCode.INVALID_VIDEO, "The video has no frames.")
-            sink.close()
-            sink = None
+            started = time.perf_counter()
+            encoder.close()
+            times.add("encode", started)
             partial.replace(output_path)
         except av.error.FFmpegError as exc:  # the decoder's own errors are INVALID_VIDEO
             raise error(
                 ErrorCode.INTERNAL_ERROR, f"The video could not be written: {exc}"
             ) from None
         finally:
-            if sink is not None:
-                sink.close()
+            decoded.close()
+            behind.close()
+            encoder.discard()
             partial.unlink(missing_ok=True)
-    return VideoResult(output_path, fmt, count, size, times)
+            times.seconds["decode"] += decoded.seconds
+            times.seconds["encode"] += behind.seconds
+    return VideoResult(output_path, fmt, count, encoder.size or (info.width, info.height), times)
+
+
+class _Encoder:
+    """The output file, opened at the first frame (which tells the upright size); audio that
+    comes before it waits."""
+
+    def __init__(
+        self,
+        path: Path,
+        fmt: VideoFormat,
+        info: source.VideoInfo,
+        container: av.container.InputContainer,
+        settings: PipelineSettings,
+    ) -> None:
+        self._open: Callable[[tuple[int, int]], FrameSink] = lambda size: _open_sink(
+            path, fmt, info, size, container, settings
+        )
+        self._sink: FrameSink | None = None
+        self._waiting_audio: list[av.Packet] = []
+        self.size: tuple[int, int] | None = None
+
+    def take(self, item: av.Packet | tuple[np.ndarray, int | None]) -> None:
+        if isinstance(item, av.Packet):
+            if self._sink is None:
+                self._waiting_audio.append(item)
+            else:
+                self._sink.audio(item)
+            return
+        pixels, pts = item
+        if self._sink is None:
+            self.size = (pixels.shape[1], pixels.shape[0])
+            self._sink = self._open(self.size)
+            for packet in self._waiting_audio:
+                self._sink.audio(packet)
+            self._waiting_audio.clear()
+        self._sink.write(pixels, pts)
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        sink, self._sink = self._sink, None
+        if sink is not None:
+            sink.close()
+
+    def discard(self) -> None:
+        """Close the file after a failure; it is deleted, so its own errors do not matter."""
+        with contextlib.suppress(av.error.FFmpegError, OSError, ValueError):
+            self.close()
 
 
 def expected_frames(info: source.VideoInfo) -> int | None:

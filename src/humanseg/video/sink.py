@@ -12,6 +12,7 @@ import av
 import av.container
 import av.error
 import av.stream
+import cv2
 import numpy as np
 
 from humanseg import imaging
@@ -73,8 +74,7 @@ class EncodedVideo:
         self._transcode = True
 
     def write(self, pixels: np.ndarray, pts: int | None) -> None:
-        layout = _PIXEL_LAYOUTS[pixels.ndim if pixels.ndim == 2 else pixels.shape[2]]
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format=layout)
+        frame = self._frame(np.ascontiguousarray(pixels))
         if pts is None or (self._last_pts is not None and pts <= self._last_pts):
             # a missing or repeated timestamp: the next tick after the previous frame
             pts = 0 if self._last_pts is None else self._last_pts + 1
@@ -82,6 +82,20 @@ class EncodedVideo:
         frame.time_base = self.time_base
         self._last_pts = pts
         self._output.mux(self._video.encode(frame))
+
+    def _frame(self, pixels: np.ndarray) -> av.VideoFrame:
+        height, width = pixels.shape[:2]
+        if self._video.pix_fmt == "yuv420p" and not (width % 2 or height % 2):
+            # The encoder's own conversion (swscale) costs several times OpenCV's; both use
+            # BT.601 in limited range, as FFmpeg assumes for an untagged stream.
+            if pixels.ndim == 2:  # a matte: gray is luma alone, scaled to 16-235
+                planes = np.full((height * 3 // 2, width), 128, np.uint8)
+                cv2.convertScaleAbs(pixels, planes[:height], alpha=219 / 255, beta=16)
+            else:
+                planes = cv2.cvtColor(pixels, cv2.COLOR_RGB2YUV_I420)
+            return av.VideoFrame.from_ndarray(planes, format="yuv420p")
+        layout = _PIXEL_LAYOUTS[pixels.ndim if pixels.ndim == 2 else pixels.shape[2]]
+        return av.VideoFrame.from_ndarray(pixels, format=layout)
 
     def audio(self, packet: av.Packet) -> None:
         if self._audio_out is None:

@@ -13,7 +13,7 @@ averaged away. Its numbers were chosen on synthetic clips of the dev photos
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -32,6 +32,13 @@ class TemporalParams:
     # photometric error (0 … 1, local mean) of the warped previous frame at which the flow is
     # no longer trusted at all; the weight falls linearly up to it
     photo_tolerance: float = 0.15
+
+    def with_model_every(self, every: int) -> TemporalParams:
+        """The numbers for the model on every ``every``-th frame only: the blend then happens
+        once per ``every`` frames, so the carried matte's share is lowered to keep its memory
+        the same in frames (``1 / (1 - keep)``); otherwise the matte lags and, resampled more
+        often between fresh mattes, loses its edges (mIoU falls)."""
+        return replace(self, keep=max(0.0, 1.0 - every * (1.0 - self.keep)))
 
 
 def flow_gray(rgb: np.ndarray) -> np.ndarray:
@@ -77,6 +84,40 @@ def blend_weight(photo_error: np.ndarray, params: TemporalParams) -> np.ndarray:
     return (params.keep * trust).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class Motion:
+    """How the current frame moved from the previous one, at the flow's size."""
+
+    gray: np.ndarray  # the current frame as :func:`flow_gray` makes it
+    shape: tuple[int, ...]  # the full frame's shape
+    flow: np.ndarray | None = None  # backward flow (see :func:`backward_flow`); None: no previous
+    weight: np.ndarray | None = None  # how much of the carried matte to keep, per pixel
+
+    @property
+    def trusted(self) -> float:
+        """The share of the frame where the flow holds (0 without a previous frame)."""
+        if self.weight is None:
+            return 0.0
+        return float(np.count_nonzero(self.weight > 0)) / self.weight.size
+
+
+def follow(
+    previous_gray: np.ndarray,
+    current_gray: np.ndarray,
+    params: TemporalParams = TemporalParams(),
+    estimator: cv2.DISOpticalFlow | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The backward flow between two small frames, and the blend weight of what it carries:
+    high where the previous frame, moved along the flow, looks like the current one."""
+    flow = backward_flow(previous_gray, current_gray, estimator)
+    warped_gray = warp(previous_gray, flow).astype(np.float32)
+    current = current_gray.astype(np.float32)
+    # a global change of brightness (exposure, lighting) is not a failure of the flow
+    warped_gray += float(np.mean(current) - np.mean(warped_gray))
+    photo_error = cv2.GaussianBlur(np.abs(warped_gray - current), (5, 5), 0) / 255.0
+    return flow, blend_weight(photo_error, params)
+
+
 def steady_small(
     previous_gray: np.ndarray,
     current_gray: np.ndarray,
@@ -87,13 +128,13 @@ def steady_small(
 ) -> np.ndarray:
     """The steady matte at the flow's size (float32, 0 … 255), from the previous steady matte
     and the current one, both at that size as well."""
-    flow = backward_flow(previous_gray, current_gray, estimator)
-    warped_gray = warp(previous_gray, flow).astype(np.float32)
-    current = current_gray.astype(np.float32)
-    # a global change of brightness (exposure, lighting) is not a failure of the flow
-    warped_gray += float(np.mean(current) - np.mean(warped_gray))
-    photo_error = cv2.GaussianBlur(np.abs(warped_gray - current), (5, 5), 0) / 255.0
-    weight = blend_weight(photo_error, params)
+    flow, weight = follow(previous_gray, current_gray, params, estimator)
+    return _blended(previous_matte, current_matte, flow, weight)
+
+
+def _blended(
+    previous_matte: np.ndarray, current_matte: np.ndarray, flow: np.ndarray, weight: np.ndarray
+) -> np.ndarray:
     warped = warp(previous_matte.astype(np.float32), flow)
     return cv2.blendLinear(warped, current_matte.astype(np.float32), weight, 1.0 - weight)
 
@@ -138,24 +179,51 @@ def steady_step(
 
 
 class SteadyMatte:
-    """The temporal step over a clip: feed frames in order, get steady mattes back."""
+    """The temporal step over a clip: feed frames in order, get steady mattes back.
+
+    Per frame, :meth:`follow` finds the motion from the previous frame, then :meth:`update`
+    blends the carried matte with the frame's own matte, or, for a frame the model skipped
+    (``matte=None``), carries the previous steady matte along the motion alone.
+    """
 
     def __init__(self, params: TemporalParams = TemporalParams()) -> None:
         self.params = params
         self._estimator = _flow_estimator()
         self._gray: np.ndarray | None = None
         self._small: np.ndarray | None = None  # the steady matte at the flow's size, float32
-        self._shape: tuple[int, ...] | None = None
+        self._full: np.ndarray | None = None  # the last steady matte, full size
+        self._shape: tuple[int, ...] | None = None  # the last frame's shape
+
+    def follow(self, rgb: np.ndarray) -> Motion:
+        gray = flow_gray(rgb)
+        if self._gray is None or self._shape != rgb.shape or self._gray.shape != gray.shape:
+            return Motion(gray, rgb.shape)  # the first frame of a clip (or of a new one)
+        flow, weight = follow(self._gray, gray, self.params, self._estimator)
+        return Motion(gray, rgb.shape, flow, weight)
+
+    def can_carry(self, motion: Motion, min_trusted: float) -> bool:
+        """Whether the previous matte may stand for this frame's, carried along the motion:
+        there is one, and the flow holds on at least ``min_trusted`` of the frame (a cut to
+        another scene, or a sudden change, fails this)."""
+        return motion.flow is not None and motion.trusted >= min_trusted
+
+    def update(self, motion: Motion, matte: np.ndarray | None) -> np.ndarray:
+        """The steady matte of the frame ``motion`` came from; ``matte`` is the frame's own
+        (uint8, full size), or None to carry the previous steady matte alone."""
+        if motion.flow is None or motion.weight is None or self._small is None:
+            if matte is None:
+                raise ValueError("the first frame of a clip needs its own matte")
+            steady, small = matte, at_size(matte, motion.gray).astype(np.float32)
+        elif matte is None:
+            assert self._full is not None
+            small = warp(self._small, motion.flow)
+            steady = warp(self._full, motion.flow)
+        else:
+            current_small = at_size(matte, motion.gray).astype(np.float32)
+            small = _blended(self._small, current_small, motion.flow, motion.weight)
+            steady = corrected(matte, small - current_small)
+        self._gray, self._small, self._full, self._shape = motion.gray, small, steady, motion.shape
+        return steady
 
     def __call__(self, rgb: np.ndarray, matte: np.ndarray) -> np.ndarray:
-        gray = flow_gray(rgb)
-        current_small = at_size(matte, gray).astype(np.float32)
-        if self._gray is None or self._small is None or self._shape != matte.shape:
-            steady, small = matte, current_small
-        else:
-            small = steady_small(
-                self._gray, gray, self._small, current_small, self.params, self._estimator
-            )
-            steady = corrected(matte, small - current_small)
-        self._gray, self._small, self._shape = gray, small, matte.shape
-        return steady
+        return self.update(self.follow(rgb), matte)
