@@ -137,3 +137,51 @@ def test_a_new_clip_starts_from_its_own_first_matte() -> None:
     small = cv2.resize(first, (80, 60))
     small_rgb = cv2.resize(frames[1].rgb, (80, 60))
     assert np.array_equal(steady(small_rgb, small), small)
+
+
+def test_a_skipped_frame_carries_the_previous_matte_along_the_motion() -> None:
+    frames = clip()
+    steady = SteadyMatte()
+    steady.update(steady.follow(frames[0].rgb), frames[0].truth)
+    motion = steady.follow(frames[1].rgb)
+    assert steady.can_carry(motion, 0.9)
+    carried = steady.update(motion, None)  # no matte of its own: the model skipped it
+    # the carried matte sits where the person now is, not where they were
+    assert scoring.iou(carried, frames[1].truth) > 0.95
+    assert scoring.iou(carried, frames[1].truth) > scoring.iou(frames[0].truth, frames[1].truth)
+
+
+def test_a_cut_to_another_scene_is_not_carried() -> None:
+    frames = clip()
+    steady = SteadyMatte()
+    steady.update(steady.follow(frames[0].rgb), frames[0].truth)
+    other = np.random.default_rng(1).integers(0, 255, frames[1].rgb.shape, dtype=np.uint8)
+    assert not steady.can_carry(steady.follow(other), 0.9)
+
+
+def test_the_first_frame_of_a_clip_needs_its_own_matte() -> None:
+    frames = clip()
+    steady = SteadyMatte()
+    motion = steady.follow(frames[0].rgb)
+    assert not steady.can_carry(motion, 0.0)
+    with pytest.raises(ValueError):
+        steady.update(motion, None)
+
+
+def test_the_carried_share_keeps_its_memory_when_the_model_skips_frames() -> None:
+    params = TemporalParams(keep=0.85)
+    assert params.with_model_every(1) == params
+    assert params.with_model_every(2).keep == pytest.approx(0.7)
+    assert params.with_model_every(10).keep == 0.0  # never below nothing
+    frames = clip()
+    truths = [frame.truth for frame in frames]
+    warps = [frame.warp for frame in frames]
+    raw = jittery_mattes(frames)
+    # the model on every other frame, the frames between carried: still steady, no worse
+    steady = SteadyMatte(params.with_model_every(2))
+    steadied = []
+    for index, (frame, matte) in enumerate(zip(frames, raw, strict=True)):
+        motion = steady.follow(frame.rgb)
+        steadied.append(steady.update(motion, matte if index % 2 == 0 else None))
+    assert clip_flicker(steadied, truths, warps) <= 0.5 * clip_flicker(raw, truths, warps)
+    assert clip_miou(steadied, truths) >= clip_miou(raw, truths) - 0.005

@@ -73,6 +73,13 @@ KINDS = ("foreground", "alpha", "mask", "background", "blur", "frames")
     help="Steady the edges along the motion [default: HUMANSEG_VIDEO_STEADY].",
 )
 @click.option(
+    "--model-every",
+    type=click.IntRange(1, 10),
+    default=None,
+    help="With steady edges, run the model on every Nth frame; the frames between follow the "
+    "motion [default: HUMANSEG_VIDEO_MODEL_EVERY, 2].",
+)
+@click.option(
     "-j",
     "--workers",
     type=click.IntRange(min=1),
@@ -93,6 +100,7 @@ def video(
     bg_image: str | None,
     blur_strength: float | None,
     steady: bool | None,
+    model_every: int | None,
     workers: int | None,
     overwrite: bool,
     model_dir: str | None,
@@ -110,7 +118,7 @@ def video(
         raise click.ClickException("video needs PyAV: pip install 'humanseg[video]'") from None
     from humanseg.video.frames import check_video_spec
 
-    settings = settings_from_flags(model_dir=model_dir)
+    settings = settings_from_flags(model_dir=model_dir, video_model_every=model_every)
     request = OutputRequest(
         bg_color=bg_color,
         bg_image=Path(bg_image).read_bytes() if bg_image is not None else None,

@@ -120,9 +120,12 @@ class FrameRenderer:
         if kind is OutputType.MASK:
             return np.asarray(compose.mask_output(matte))
         if kind is OutputType.BLUR:
-            colors = matting.estimate_foreground(rgb, matte)
+            # The frame's own colours at the person's soft edge, not estimated ones: what they
+            # hold of the background is the same scene the blur shows there, and estimating
+            # them would cost more than the rest of the frame's composing (a photo's blur does
+            # estimate them; a clip's must keep pace with its frames).
             background = compose.blurred_background(rgb, matte, self.spec.blur_strength)
-            return compose.flatten(compose.Cutout(colors, matte), background)
+            return compose.flatten(compose.Cutout(rgb, matte), background)
         cutout = compose.Cutout(matting.estimate_foreground(rgb, matte), matte)
         if kind is OutputType.BACKGROUND:
             if self._background_image is not None:
