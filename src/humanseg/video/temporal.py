@@ -66,8 +66,9 @@ def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     height, width = image.shape[:2]
     flow_height, flow_width = flow.shape[:2]
     if (flow_width, flow_height) != (width, height):
-        flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
-        flow *= np.array([width / flow_width, height / flow_height], np.float32)
+        # scaled where it is small, then resized: the same values for a quarter of the work
+        scale = np.array([width / flow_width, height / flow_height], np.float32)
+        flow = cv2.resize(flow * scale, (width, height), interpolation=cv2.INTER_LINEAR)
     # a relative map: each pixel's offset, not its absolute source position
     return cv2.remap(
         image,
@@ -147,8 +148,10 @@ def at_size(matte: np.ndarray, like: np.ndarray) -> np.ndarray:
 def corrected(matte: np.ndarray, correction: np.ndarray) -> np.ndarray:
     """The full-size ``matte`` plus a small-size ``correction`` (float32), scaled up."""
     height, width = matte.shape
-    full = cv2.resize(correction, (width, height), interpolation=cv2.INTER_LINEAR)
-    return cv2.add(matte, np.rint(full).astype(np.int16), dtype=cv2.CV_8U)
+    # rounded to whole levels where it is small: the full-size sum is then integer work only
+    small = np.rint(correction).astype(np.int16)
+    full = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    return cv2.add(matte, full, dtype=cv2.CV_8U)
 
 
 def steady_step(
