@@ -10,7 +10,7 @@ known. The model mattes every frame once; the same mattes are scored as they are
 temporal step (``humanseg.video.temporal``), with the model on every frame or, with
 ``--model-every 1,2,3``, on every Nth frame only (the others carried along the motion).
 Frame by frame, each frame is matted as a photo; with the temporal step, as a clip
-(``humanseg.video.clip_matter``: no mirror passes, the gate's verdict kept a while), unless
+(``humanseg.video.clip_matter``: the person gate's verdict kept for the clip), unless
 ``--as-photos``. The clip's mattes are computed once for all its frames and replayed.
 Flicker is the mean absolute change of the matte
 between consecutive frames after undoing the known motion, on pixels whose true mask did not
@@ -61,8 +61,8 @@ def main() -> None:
     parser.add_argument(
         "--as-photos",
         action="store_true",
-        help="Steady the mattes of the frames matted as photos (mirror passes, the gate on "
-        "every frame) instead of as a clip.",
+        help="Steady the mattes of the frames matted as photos (the gate on every frame) "
+        "instead of as a clip.",
     )
     parser.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
     args = parser.parse_args()

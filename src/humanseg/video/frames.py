@@ -64,8 +64,8 @@ class FrameRenderer:
         check_video_spec(spec)
         if model_every < 1:
             raise ValueError("model_every is at least 1")
-        # with the temporal step the frames are matted as a clip (no mirror passes, the gate's
-        # verdict kept a while); without it, each as a photo
+        # with the temporal step the frames are matted as a clip (the gate's verdict kept for
+        # it, see ClipMatter); without it, each as a photo
         self.matter: Matter = ClipMatter(matter) if steady is not None else matter
         self.spec = spec
         self.refine = refine
