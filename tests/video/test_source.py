@@ -109,6 +109,10 @@ def test_formats_by_type_suffix_and_h264_choice() -> None:
     assert choose_format(VideoKind.BLUR, None, allow_h264=True) is MP4_H264
     assert choose_format(VideoKind.BLUR, None, allow_h264=False) is WEBM_VP9
     assert choose_format(VideoKind.ALPHA, ".WEBM", allow_h264=True) is WEBM_VP9
+    # a matte is encoded faster: the same codec and container, another preset
+    matte = choose_format(VideoKind.MASK, ".mp4", allow_h264=True)
+    assert (matte.codec, matte.container) == (MP4_H264.codec, MP4_H264.container)
+    assert matte.options["preset"] == "superfast"
     with pytest.raises(HumansegError) as caught:
         choose_format(VideoKind.FOREGROUND, ".mp4", allow_h264=True)
     assert caught.value.code is ErrorCode.INVALID_FORMAT

@@ -7,7 +7,7 @@ yuva444p10le), ``libx264`` (MP4) where the build has it and the operator allows 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import av
@@ -94,6 +94,9 @@ MP4_H264 = VideoFormat(
     audio_codec="aac",
     audio_copied=_MP4_AUDIO,
 )
+# A matte is flat grey with one edge: the faster preset costs a third less time for a quarter
+# more bytes, where on a photo's colours it would cost three times the bytes.
+MP4_H264_MATTE = replace(MP4_H264, options={"preset": "superfast", "crf": "18"})
 ZIP_PNG = VideoFormat(".zip", "zip")
 
 
@@ -118,7 +121,9 @@ def choose_format(kind: VideoKind, suffix: str | None, *, allow_h264: bool) -> V
     elif kind is VideoKind.FOREGROUND:
         choices = [WEBM_VP9_ALPHA, MOV_PRORES_4444]
     else:
-        choices = [MP4_H264, WEBM_VP9] if h264 else [WEBM_VP9]
+        matte = kind in (VideoKind.ALPHA, VideoKind.MASK)
+        mp4 = MP4_H264_MATTE if matte else MP4_H264
+        choices = [mp4, WEBM_VP9] if h264 else [WEBM_VP9]
     if not suffix:
         return choices[0]
     for choice in choices:
