@@ -13,12 +13,8 @@ the fusion are the pipeline's own.
 
 from __future__ import annotations
 
-import cv2
-import numpy as np
-
-from humanseg import imaging
-from humanseg.imaging import Picture, picture_size
-from humanseg.models.matter import WORK_SIDE, Matte, Matter, PresetMatter
+from humanseg.imaging import Picture
+from humanseg.models.matter import Matte, Matter, PresetMatter
 
 
 class ClipMatter:
@@ -38,16 +34,8 @@ class ClipMatter:
         matter = self.matter
         if not isinstance(matter, PresetMatter):
             return matter.matte(rgb, size)  # one model: there is no gate
-        # A frame over the pipeline's working size is brought to it here, bilinearly: the
-        # pipeline would average the pixels (as a photo deserves), which for the small, odd
-        # ratios of video sizes (1280 → 1024) costs as much as a model pass.
-        pixels = np.asarray(rgb)
-        width, height = picture_size(pixels)
-        if max(width, height) > WORK_SIDE:
-            work = imaging.fit_size((width, height), WORK_SIDE)
-            pixels = cv2.resize(pixels, work, interpolation=cv2.INTER_LINEAR)
         # a known presence is used only while the guide sees a person; with nobody in its
         # map the gate looks again (and says 0)
-        evidence = matter.evidence(pixels, mirror=self.mirror, presence=1.0 if self._sure else None)
+        evidence = matter.evidence(rgb, mirror=self.mirror, presence=1.0 if self._sure else None)
         self._sure = evidence.presence == 1.0
         return matter.matte_from(evidence, size, matter.spec.params)
