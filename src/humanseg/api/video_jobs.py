@@ -22,7 +22,7 @@ from humanseg.api.http_errors import codes_with_status
 from humanseg.api.schemas import ErrorResponse
 from humanseg.api.service import Service
 from humanseg.errors import ErrorCode, HumansegError, error
-from humanseg.sources import fetch
+from humanseg.sources import fetch, video_limit
 from humanseg.video.jobs_store import JobState, JobStore, VideoJob, check_job_id, new_job_id
 
 if TYPE_CHECKING:
@@ -189,14 +189,20 @@ def _submit(
         )
     service.require_ready()
     runner.check_room()
-    data = upload if upload is not None else fetch(fields.url or "", service.settings.sources)
+    if upload is not None:
+        data = upload
+    else:
+        with video_limit(service.settings.sources, service.settings.video.video_max_bytes) as src:
+            data = fetch(fields.url or "", src)
     job = VideoJob(new_job_id(), request=fields.options(), result_suffix=fmt.suffix)
-    path = store.create(job, data)
+    claim = store.create(job, data)
     try:
-        probe(path, service.settings.video)  # limits and format, before any frame is decoded
-        runner.submit(job)
+        # limits and format, before any frame is decoded
+        probe(store.input_path(job.id), service.settings.video)
+        runner.submit(job, claim)
     except BaseException:
         store.delete(job.id)
+        claim.release()
         raise
     return job
 
