@@ -80,6 +80,10 @@ def _submit(url: str, clip: Path, **fields: object) -> httpx.Response:
     return httpx.post(f"{url}/v1/video-jobs", data=data, files=files, timeout=60)
 
 
+def _submit_url(server: str, url: str, **fields: str) -> httpx.Response:
+    return httpx.post(f"{server}/v1/video-jobs", json={"url": url, **fields}, timeout=30)
+
+
 def _wait(url: str, job_id: str, timeout: float = 180) -> dict[str, object]:
     deadline = time.monotonic() + timeout
     while True:
@@ -175,25 +179,15 @@ def test_a_url_clip_has_the_image_guards_and_the_video_size_limit(
     assert MAX_DOWNLOAD_BYTES < len(clip) < VIDEO_MAX_BYTES
     too_big = b"\0" * (VIDEO_MAX_BYTES + 1)
     with servers.file_server({"clip.mp4": clip, "too-big.mp4": too_big}) as files:
-        response = httpx.post(
-            f"{video_server}/v1/video-jobs",
-            json={"url": f"{files}/files/clip.mp4", "type": "mask"},
-            timeout=30,
-        )
+        response = _submit_url(video_server, f"{files}/files/clip.mp4", type="mask")
         assert response.status_code == 202, response.text
         assert _wait(video_server, response.json()["id"])["state"] == "done"
         for path in ("files/too-big.mp4", "declared-huge", "endless"):
-            over = httpx.post(
-                f"{video_server}/v1/video-jobs", json={"url": f"{files}/{path}"}, timeout=30
-            )
+            over = _submit_url(video_server, f"{files}/{path}")
             assert (over.status_code, _error(over)) == (413, "video_too_large"), path
             assert "HUMANSEG_VIDEO_MAX_BYTES" in over.json()["error"]["message"]
     # a private address the operator has not allowed: refused before any fetch
-    private = httpx.post(
-        f"{video_server}/v1/video-jobs",
-        json={"url": "http://10.0.0.1/clip.mp4", "type": "alpha"},
-        timeout=30,
-    )
+    private = _submit_url(video_server, "http://10.0.0.1/clip.mp4", type="alpha")
     assert (private.status_code, _error(private)) == (400, "url_forbidden")
     missing = httpx.post(f"{video_server}/v1/video-jobs", json={"type": "alpha"}, timeout=30)
     assert (missing.status_code, _error(missing)) == (400, "missing_input")
@@ -205,16 +199,10 @@ def test_an_s3_clip_has_the_video_size_limit(
     s3 = boto3.client("s3", endpoint_url=s3_server, **boto_kwargs())
     s3.put_object(Bucket=BUCKET, Key="clips/talk.mp4", Body=clips["long"].read_bytes())
     s3.put_object(Bucket=BUCKET, Key="clips/huge.mp4", Body=b"\0" * (VIDEO_MAX_BYTES + 1))
-    response = httpx.post(
-        f"{video_server}/v1/video-jobs",
-        json={"url": f"s3://{BUCKET}/clips/talk.mp4", "type": "alpha"},
-        timeout=30,
-    )
+    response = _submit_url(video_server, f"s3://{BUCKET}/clips/talk.mp4", type="alpha")
     assert response.status_code == 202, response.text
     assert _wait(video_server, response.json()["id"])["state"] == "done"
-    over = httpx.post(
-        f"{video_server}/v1/video-jobs", json={"url": f"s3://{BUCKET}/clips/huge.mp4"}, timeout=30
-    )
+    over = _submit_url(video_server, f"s3://{BUCKET}/clips/huge.mp4")
     assert (over.status_code, _error(over)) == (413, "video_too_large")
 
 
