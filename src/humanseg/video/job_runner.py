@@ -137,6 +137,8 @@ class JobRunner:
         self._executor.submit(self._run, job_id)
 
     def _recover(self) -> None:
+        if self._stopping.is_set():
+            return
         for job, claim in self.store.recover(room=max(0, self._room())):
             log.info("video job %s taken over: its last process stopped", job.id)
             self._enqueue(job.id, claim)
