@@ -100,6 +100,7 @@ def test_a_claimed_job_is_left_to_its_owner_and_taken_over_once_it_dies(tmp_path
         "import sys, time; from pathlib import Path\n"
         "from humanseg.video.jobs_store import JobStore\n"
         "claim = JobStore(Path(sys.argv[1])).claim(sys.argv[2])\n"
+        "claim and claim.mark_owner()\n"
         "print('held' if claim else 'refused', flush=True); time.sleep(60)\n"
     )
     owner = subprocess.Popen(
@@ -117,7 +118,12 @@ def test_a_claimed_job_is_left_to_its_owner_and_taken_over_once_it_dies(tmp_path
     [(taken, held)] = store.recover()
     assert taken.id == job.id and taken.state is JobState.QUEUED
     assert int((store.folder(job.id) / "claim").read_text()) == os.getpid()
+    taken.state = JobState.DONE
+    store.save(taken)
     held.release()
+    (store.folder(job.id) / "claim").write_text("1\n")  # as if pid 1 had run it
+    assert store.recover() == []
+    assert (store.folder(job.id) / "claim").read_text() == "1\n"  # a finished job is let be
 
 
 def test_a_staging_folder_left_by_a_dead_submission_is_removed_in_time(tmp_path: Path) -> None:

@@ -107,6 +107,12 @@ class Claim:
         self.job_id = job_id
         self._fd: int | None = fd
 
+    def mark_owner(self) -> None:
+        """Write this process's pid into the claim file, for whoever looks at the folder."""
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
+
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
@@ -123,8 +129,6 @@ def _try_claim(folder: Path, job_id: str) -> Claim | None:
     except OSError:
         os.close(fd)
         return None
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode())
     return Claim(job_id, fd)
 
 
@@ -154,6 +158,7 @@ class JobStore:
             claim = _try_claim(staging, job.id)
             if claim is None:
                 raise OSError(f"{staging} could not be claimed")
+            claim.mark_owner()
             (staging / INPUT_FILE).write_bytes(data)
             staging.rename(self.folder(job.id))
         except BaseException:
@@ -237,6 +242,9 @@ class JobStore:
         for job_id in self._job_ids():
             if room is not None and len(again) >= room:
                 break
+            with contextlib.suppress(HumansegError, OSError, ValueError, TypeError):
+                if self.load(job_id).state.finished:
+                    continue  # for good: no need to claim it
             claim = self.claim(job_id)
             if claim is None:
                 continue
@@ -248,6 +256,7 @@ class JobStore:
             if job is None:
                 claim.release()
             else:
+                claim.mark_owner()
                 again.append((job, claim))
         return sorted(again, key=lambda item: item[0].created)
 
