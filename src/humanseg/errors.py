@@ -121,7 +121,8 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.INVALID_VIDEO: "The file is not a video with a picture stream that can be decoded.",
     ErrorCode.UNSUPPORTED_VIDEO_FORMAT: "The video is not an MP4, MOV, WebM, MKV or animated GIF.",
     ErrorCode.VIDEO_TOO_LARGE: (
-        "The video file, or its frames' longest side, is larger than the limit."
+        "The video file (uploaded or behind `url`), or its frames' longest side, is larger "
+        "than the limit."
     ),
     ErrorCode.VIDEO_TOO_LONG: "The video lasts longer or has more frames than the limit.",
     ErrorCode.JOB_NOT_FOUND: "No video job has this id (it never existed, or it was deleted).",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import time
 from pathlib import Path
 
 import httpx
@@ -68,14 +67,7 @@ def test_serve_with_two_workers_each_taking_the_flags(artifacts_dir: Path) -> No
     flags = ["--workers", "2", "--auth", "api_key", "--api-keys", "k1", "--max-header-count", "16"]
     with servers.humanseg_server({}, artifacts_dir / "server-2-workers.log", flags) as url:
         photo = base64.b64encode(images.astronaut_jpeg()).decode()
-        # ready means every worker is: each new connection may reach either process
-        deadline = time.monotonic() + 120
-        ready = 0
-        while ready < 10 and time.monotonic() < deadline:
-            ok = httpx.get(f"{url}/readyz", timeout=5).status_code == 200
-            ready = ready + 1 if ok else 0
-            time.sleep(0 if ok else 0.5)
-        assert ready == 10, "a worker never became ready"
+        servers.wait_for_workers(url)  # each new connection may reach either process
         many = b"".join(b"X-H%d: 1\r\n" % n for n in range(20))
         address = httpx.URL(url)
         for _ in range(6):  # new connections, spread over both workers

@@ -237,6 +237,18 @@ def humanseg_process(
                     process.kill()
 
 
+def wait_for_workers(url: str, *, timeout: float = 120, in_a_row: int = 10) -> None:
+    """Until ``in_a_row`` fresh connections find the server ready: with several worker
+    processes each may answer, and the first ready one does not make the others so."""
+    deadline = time.monotonic() + timeout
+    ready = 0
+    while ready < in_a_row:
+        assert time.monotonic() < deadline, "a worker never became ready"
+        ok = httpx.get(f"{url}/readyz", timeout=5).status_code == 200
+        ready = ready + 1 if ok else 0
+        time.sleep(0 if ok else 0.5)
+
+
 def metric(base_url: str, name: str, headers: dict[str, str] | None = None) -> float:
     """The value of one unlabelled (or the sum of a labelled) metric from ``/metrics``."""
     text = httpx.get(f"{base_url}/metrics", headers=headers, timeout=10).text

@@ -14,11 +14,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import pybase64 as base64
 from fastapi import APIRouter, Request, Response
-from starlette.datastructures import UploadFile
 
+from humanseg.api.bodies import json_or_form
 from humanseg.api.removebg_form import RemoveBgForm, form_schema
 from humanseg.api.service import Service, confidence_header
 from humanseg.errors import ErrorCode, HumansegError, error
@@ -52,35 +51,15 @@ def parse_form(fields: dict[str, str], settings: Settings) -> RemoveBgForm:
 
 
 async def read_request(request: Request) -> RemoveBgRequest:
-    content_type = request.headers.get("content-type", "").lower()
-    if content_type.startswith("application/json"):
-        try:
-            payload = orjson.loads(await request.body())  # nesting over 1024 levels: an error
-        except orjson.JSONDecodeError:
-            raise error(ErrorCode.INVALID_JSON, "The request body is not valid JSON.") from None
-        if not isinstance(payload, dict):
-            raise error(ErrorCode.INVALID_JSON, "The request body must be a JSON object.")
-        fields = {k: _as_text(k, v) for k, v in payload.items() if v is not None}
-        return RemoveBgRequest(fields, None, None)
-    try:
-        limit = request.app.state.service.settings.access.max_body_bytes
-        form = await request.form(max_files=2, max_fields=64, max_part_size=limit)
-    except HumansegError:
-        raise
-    except Exception:
-        raise error(
-            ErrorCode.INVALID_REQUEST,
-            "The body must be multipart/form-data, application/x-www-form-urlencoded or JSON.",
-        ) from None
-    fields: dict[str, str] = {}
-    files: dict[str, bytes] = {}
-    for name, value in form.multi_items():
-        if isinstance(value, UploadFile):
-            files[name] = await value.read()
-        else:
-            fields[name] = value
-    await form.close()
-    return RemoveBgRequest(fields, files.get("image_file"), files.get("bg_image_file"))
+    fields, files = await json_or_form(
+        request,
+        max_files=2,
+        max_fields=64,
+        not_a_form="The body must be multipart/form-data, application/x-www-form-urlencoded "
+        "or JSON.",
+    )
+    text = {k: _as_text(k, v) for k, v in fields.items() if v is not None}  # JSON: any scalar
+    return RemoveBgRequest(text, files.get("image_file"), files.get("bg_image_file"))
 
 
 def _as_text(name: str, value: object) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import orjson
 import pybase64 as base64
 from fastapi import APIRouter, Request, Response
 
+from humanseg.api.bodies import json_object
 from humanseg.api.examples import SEED_REQUEST_EXAMPLES
 from humanseg.api.http_errors import codes_with_status
 from humanseg.api.schemas import ErrorResponse, SeedResponse, SegmentationRequest
@@ -34,13 +34,9 @@ def _error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
 
 def parse_seed_request(body: bytes, settings: Settings) -> SegmentationRequest:
     """The body, validated whole: a bad value of any field is an error before any fetch."""
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise error(ErrorCode.INVALID_JSON, "The request body is not valid JSON.") from None
-    if not isinstance(payload, dict):
-        raise error(ErrorCode.INVALID_JSON, "The request body must be a JSON object.")
-    return validate_request(SegmentationRequest, payload, settings, code=ErrorCode.INVALID_REQUEST)
+    return validate_request(
+        SegmentationRequest, json_object(body), settings, code=ErrorCode.INVALID_REQUEST
+    )
 
 
 def read_input(request: SegmentationRequest, service: Service) -> bytes:

@@ -12,17 +12,16 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.datastructures import UploadFile
 
+from humanseg.api.bodies import json_or_form
 from humanseg.api.http_errors import codes_with_status
 from humanseg.api.schemas import ErrorResponse
 from humanseg.api.service import Service
-from humanseg.errors import ErrorCode, HumansegError, error
-from humanseg.sources import fetch
+from humanseg.errors import ErrorCode, error
+from humanseg.sources import fetch, video_limit
 from humanseg.video.jobs_store import JobState, JobStore, VideoJob, check_job_id, new_job_id
 
 if TYPE_CHECKING:
@@ -133,35 +132,14 @@ def _jobs(request: Request) -> VideoJobs:
 
 
 async def _read_submission(request: Request) -> tuple[dict[str, Any], bytes | None]:
-    content_type = request.headers.get("content-type", "").lower()
-    if content_type.startswith("application/json"):
-        try:
-            payload = orjson.loads(await request.body())
-        except orjson.JSONDecodeError:
-            raise error(ErrorCode.INVALID_JSON, "The request body is not valid JSON.") from None
-        if not isinstance(payload, dict):
-            raise error(ErrorCode.INVALID_JSON, "The request body must be a JSON object.")
-        return payload, None
-    try:
-        limit = request.app.state.service.settings.access.max_body_bytes
-        form = await request.form(max_files=1, max_fields=16, max_part_size=limit)
-    except HumansegError:
-        raise
-    except Exception:
-        raise error(
-            ErrorCode.INVALID_REQUEST,
-            "The body must be multipart/form-data (the video as `file`) or JSON (with `url`).",
-        ) from None
-    fields: dict[str, Any] = {}
-    upload = None
-    for name, value in form.multi_items():
-        if isinstance(value, UploadFile):
-            if name == FILE_FIELD:
-                upload = await value.read()
-        else:
-            fields[name] = value
-    await form.close()
-    return fields, upload
+    fields, files = await json_or_form(
+        request,
+        max_files=1,
+        max_fields=16,
+        not_a_form="The body must be multipart/form-data (the video as `file`) or JSON "
+        "(with `url`).",
+    )
+    return fields, files.get(FILE_FIELD)
 
 
 def _submit(
@@ -189,14 +167,20 @@ def _submit(
         )
     service.require_ready()
     runner.check_room()
-    data = upload if upload is not None else fetch(fields.url or "", service.settings.sources)
+    if upload is not None:
+        data = upload
+    else:
+        with video_limit(service.settings.sources, service.settings.video.video_max_bytes) as src:
+            data = fetch(fields.url or "", src)
     job = VideoJob(new_job_id(), request=fields.options(), result_suffix=fmt.suffix)
-    path = store.create(job, data)
+    claim = store.create(job, data)
     try:
-        probe(path, service.settings.video)  # limits and format, before any frame is decoded
-        runner.submit(job)
+        # limits and format, before any frame is decoded
+        probe(store.input_path(job.id), service.settings.video)
+        runner.submit(job, claim)
     except BaseException:
         store.delete(job.id)
+        claim.release()
         raise
     return job
 

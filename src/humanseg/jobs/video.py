@@ -13,11 +13,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from humanseg.errors import ErrorCode, HumansegError, error
+from humanseg.errors import ErrorCode, error
 from humanseg.fileio import path_inside
 from humanseg.jobs.locations import LocalFolder
 from humanseg.jobs.request import OutputRequest
 from humanseg.settings import Settings, VideoSettings
+from humanseg.sources import video_limit
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -133,15 +134,8 @@ def _local_input(item: Item, folder: Path, settings: Settings) -> Path:
         return item.origin
     if isinstance(item.origin, LocalFolder):
         return path_inside(item.origin.root, item.key)
-    sources = settings.sources.model_copy(
-        update={"max_download_bytes": settings.video.video_max_bytes}
-    )
-    try:
+    with video_limit(settings.sources, settings.video.video_max_bytes) as sources:
         data = item.read(sources)
-    except HumansegError as exc:
-        if exc.code is ErrorCode.DOWNLOAD_TOO_LARGE:
-            raise error(ErrorCode.VIDEO_TOO_LARGE, exc.message) from None
-        raise
     local = folder / f"input{PurePosixPath(item.key).suffix}"
     local.write_bytes(data)
     return local

@@ -14,7 +14,10 @@ class SourceSettings(BaseSettings):
     model_config = FROM_ENVIRONMENT
 
     max_download_bytes: int = Field(
-        64 * 1024 * 1024, ge=1024, description="Largest image fetched from a url or S3, in bytes."
+        64 * 1024 * 1024,
+        ge=1024,
+        description="Largest image fetched from a url or S3, in bytes (a clip: "
+        "HUMANSEG_VIDEO_MAX_BYTES).",
     )
     url_connect_timeout: float = Field(5.0, gt=0, description="Seconds to connect to a url.")
     url_read_timeout: float = Field(15.0, gt=0, description="Seconds to wait for url data.")

@@ -18,7 +18,10 @@ class VideoSettings(BaseSettings):
     model_config = FROM_ENVIRONMENT
 
     video_max_bytes: int = Field(
-        512 * 1024 * 1024, ge=1, description="Largest video file accepted, in bytes."
+        512 * 1024 * 1024,
+        ge=1,
+        description="Largest video file accepted (uploaded, or fetched from a url or S3), "
+        "in bytes.",
     )
     video_max_side: int = Field(
         3840, ge=16, description="Longest side of a video's frames, in pixels."
@@ -48,7 +51,8 @@ class VideoSettings(BaseSettings):
     video_jobs_dir: Path = Field(
         default_factory=lambda: cache_dir() / "video-jobs",
         description="Folder of the HTTP video jobs: each job's state, input and result "
-        "(default: $XDG_CACHE_HOME/humanseg/video-jobs).",
+        "(default: $XDG_CACHE_HOME/humanseg/video-jobs). Worker processes on one machine "
+        "share it; it must be on a local disk.",
     )
     video_job_retention: float = Field(
         86400.0,
@@ -56,8 +60,14 @@ class VideoSettings(BaseSettings):
         description="Seconds a finished video job (its result) is kept, then deleted.",
     )
     video_job_concurrency: int = Field(
-        1, ge=1, description="Video jobs rendered at once by a server, apart from image requests."
+        1,
+        ge=1,
+        description="Video jobs rendered at once by each server process, apart from image "
+        "requests.",
     )
     video_job_queue: int = Field(
-        16, ge=0, description="Video jobs that may wait for a slot; more: 503 `overloaded`."
+        16,
+        ge=0,
+        description="Video jobs that may wait for a slot in each server process; more: 503 "
+        "`overloaded`.",
     )

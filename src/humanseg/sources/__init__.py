@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import binascii
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import pybase64 as base64
 from pydantic import AfterValidator, ValidationInfo
 
-from humanseg.errors import ErrorCode, error
+from humanseg.errors import ErrorCode, HumansegError, error
 from humanseg.settings import AccessSettings, SourceSettings
 
 _DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)
@@ -72,3 +74,19 @@ def fetch(url: str, settings: SourceSettings) -> bytes:
     from humanseg.sources.http import fetch_url
 
     return fetch_url(url, settings)
+
+
+@contextmanager
+def video_limit(settings: SourceSettings, max_bytes: int) -> Iterator[SourceSettings]:
+    """``settings`` for fetching a clip: the same url guards and timeouts, but capped by the
+    video size limit instead of the image download limit; over it, ``video_too_large``."""
+    try:
+        yield settings.model_copy(update={"max_download_bytes": max_bytes})
+    except HumansegError as exc:
+        if exc.code is not ErrorCode.DOWNLOAD_TOO_LARGE:
+            raise
+        raise error(
+            ErrorCode.VIDEO_TOO_LARGE,
+            f"The video behind the url is larger than {max_bytes} bytes, the video size limit "
+            "(HUMANSEG_VIDEO_MAX_BYTES).",
+        ) from None
