@@ -1,11 +1,14 @@
 """A whole clip: open and check it, then decode → matte → temporal step → compose → encode,
-frame by frame, with the audio carried over. Each stage's time is counted for benchmarks."""
+frame by frame, with the audio carried over, in three threads (decoding and the motion, the
+model and the temporal blend, composing and encoding; see ``humanseg.video.stages``). Each
+stage's time is counted for benchmarks."""
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,21 +26,50 @@ from humanseg.video.formats import ZIP_PNG, VideoFormat, VideoKind, choose_forma
 from humanseg.video.frames import FrameRenderer, check_video_spec
 from humanseg.video.sink import EncodedVideo, FrameSink, PngFrames
 from humanseg.video.stages import Behind, Prefetch
-from humanseg.video.temporal import TemporalParams
+from humanseg.video.temporal import Motion, TemporalParams
 
 STAGES = ("decode", "matte", "temporal", "compose", "encode")
 
 
 @dataclass
 class StageTimes:
-    """Seconds spent per stage over a clip."""
+    """Seconds spent per stage over a clip (stages run in three threads, so their sum is more
+    than the clip's time)."""
 
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    followed: float = 0.0  # of the decoding thread's time, the motion's
+    composed: float = 0.0  # of the encoding thread's time, composing's
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, stage: str, started: float) -> float:
         now = time.perf_counter()
-        self.seconds[stage] += now - started
+        with self._lock:
+            self.seconds[stage] += now - started
         return now
+
+
+@dataclass(frozen=True)
+class _Matted:
+    """A frame and its steady matte, on their way to be composed and encoded."""
+
+    rgb: np.ndarray
+    matte: np.ndarray
+    pts: int | None
+
+
+def _followed(
+    items: Iterator[source.VideoFrame | av.Packet], renderer: FrameRenderer, times: StageTimes
+) -> Iterator[av.Packet | tuple[source.VideoFrame, Motion | None]]:
+    """Decoded frames with the motion from the frame before (in the decoding thread: the
+    motion needs only the frames, not their mattes); audio packets as they are."""
+    for item in items:
+        if isinstance(item, av.Packet):
+            yield item
+            continue
+        started = time.perf_counter()
+        motion = renderer.follow(item.rgb)
+        times.followed += times.add("temporal", started) - started
+        yield item, motion
 
 
 @dataclass(frozen=True)
@@ -101,25 +133,24 @@ def render_video(
             background=background,
             model_every=video.video_model_every,
         )
-        encoder = _Encoder(partial, fmt, info, container, settings)
-        decoded = Prefetch(source.read(container, limits))
-        behind: Behind[av.Packet | tuple[np.ndarray, int | None]] = Behind(encoder.take)
+        encoder = _Encoder(partial, fmt, info, container, settings, renderer, times)
+        # three threads: decoding and the motion (it needs only the frames), then the model
+        # and the temporal blend (here), then composing and encoding
+        decoded = Prefetch(_followed(source.read(container, limits), renderer, times))
+        behind: Behind[av.Packet | _Matted] = Behind(encoder.take)
         count = 0
         try:
             for item in decoded:
                 if isinstance(item, av.Packet):
                     behind.put(item)
                     continue
+                frame, motion = item
                 started = time.perf_counter()
-                motion = renderer.follow(item.rgb)
-                started = times.add("temporal", started)
-                own = renderer.matte(item.rgb) if renderer.needs_model(motion) else None
+                own = renderer.matte(frame.rgb) if renderer.needs_model(motion) else None
                 started = times.add("matte", started)
                 matte = renderer.steady_matte(motion, own)
-                started = times.add("temporal", started)
-                pixels = renderer.compose(item.rgb, matte)
-                times.add("compose", started)
-                behind.put((pixels, item.pts))
+                times.add("temporal", started)
+                behind.put(_Matted(frame.rgb, matte, frame.pts))
                 count += 1
                 if progress is not None:
                     progress(count, expected_frames(info))
@@ -139,8 +170,9 @@ def render_video(
             behind.close()
             encoder.discard()
             partial.unlink(missing_ok=True)
-            times.seconds["decode"] += decoded.seconds
-            times.seconds["encode"] += behind.seconds
+            # the threads' own time, less what they spent on other stages
+            times.seconds["decode"] += decoded.seconds - times.followed
+            times.seconds["encode"] += behind.seconds - times.composed
     return VideoResult(output_path, fmt, count, encoder.size or (info.width, info.height), times)
 
 
@@ -155,22 +187,29 @@ class _Encoder:
         info: source.VideoInfo,
         container: av.container.InputContainer,
         settings: PipelineSettings,
+        renderer: FrameRenderer,
+        times: StageTimes,
     ) -> None:
         self._open: Callable[[tuple[int, int]], FrameSink] = lambda size: _open_sink(
             path, fmt, info, size, container, settings
         )
+        self._renderer = renderer
+        self._times = times
         self._sink: FrameSink | None = None
         self._waiting_audio: list[av.Packet] = []
         self.size: tuple[int, int] | None = None
 
-    def take(self, item: av.Packet | tuple[np.ndarray, int | None]) -> None:
+    def take(self, item: av.Packet | _Matted) -> None:
         if isinstance(item, av.Packet):
             if self._sink is None:
                 self._waiting_audio.append(item)
             else:
                 self._sink.audio(item)
             return
-        pixels, pts = item
+        started = time.perf_counter()
+        pixels = self._renderer.compose(item.rgb, item.matte)
+        self._times.composed += self._times.add("compose", started) - started
+        pts = item.pts
         if self._sink is None:
             self.size = (pixels.shape[1], pixels.shape[0])
             self._sink = self._open(self.size)

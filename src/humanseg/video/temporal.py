@@ -192,16 +192,20 @@ class SteadyMatte:
     def __init__(self, params: TemporalParams = TemporalParams()) -> None:
         self.params = params
         self._estimator = _flow_estimator()
-        self._gray: np.ndarray | None = None
+        # what follow saw last: it may run ahead of update, in another thread
+        self._followed: np.ndarray | None = None
+        self._followed_shape: tuple[int, ...] | None = None
         self._small: np.ndarray | None = None  # the steady matte at the flow's size, float32
         self._full: np.ndarray | None = None  # the last steady matte, full size
-        self._shape: tuple[int, ...] | None = None  # the last frame's shape
 
     def follow(self, rgb: np.ndarray) -> Motion:
+        """The motion from the frame followed before (frames in order, each once)."""
         gray = flow_gray(rgb)
-        if self._gray is None or self._shape != rgb.shape or self._gray.shape != gray.shape:
+        previous, shape = self._followed, self._followed_shape
+        self._followed, self._followed_shape = gray, rgb.shape
+        if previous is None or shape != rgb.shape or previous.shape != gray.shape:
             return Motion(gray, rgb.shape)  # the first frame of a clip (or of a new one)
-        flow, weight = follow(self._gray, gray, self.params, self._estimator)
+        flow, weight = follow(previous, gray, self.params, self._estimator)
         return Motion(gray, rgb.shape, flow, weight)
 
     def can_carry(self, motion: Motion, min_trusted: float) -> bool:
@@ -213,19 +217,23 @@ class SteadyMatte:
     def update(self, motion: Motion, matte: np.ndarray | None) -> np.ndarray:
         """The steady matte of the frame ``motion`` came from; ``matte`` is the frame's own
         (uint8, full size), or None to carry the previous steady matte alone."""
-        if motion.flow is None or motion.weight is None or self._small is None:
+        if (
+            motion.flow is None
+            or motion.weight is None
+            or self._small is None
+            or self._full is None
+        ):
             if matte is None:
                 raise ValueError("the first frame of a clip needs its own matte")
             steady, small = matte, at_size(matte, motion.gray).astype(np.float32)
         elif matte is None:
-            assert self._full is not None
             small = warp(self._small, motion.flow)
             steady = warp(self._full, motion.flow)
         else:
             current_small = at_size(matte, motion.gray).astype(np.float32)
             small = _blended(self._small, current_small, motion.flow, motion.weight)
             steady = corrected(matte, small - current_small)
-        self._gray, self._small, self._full, self._shape = motion.gray, small, steady, motion.shape
+        self._small, self._full = small, steady
         return steady
 
     def __call__(self, rgb: np.ndarray, matte: np.ndarray) -> np.ndarray:
