@@ -134,3 +134,26 @@ def test_an_animated_gif_and_variable_frame_rate(pipeline: Pipeline, tmp_path: P
     out = read_clip(render(pipeline, vfr, tmp_path / "vfr.mp4", "alpha"))
     assert out.times == pytest.approx([tick / 10 for tick in ticks], abs=1e-3)
     assert out.audio_codec == "opus"  # MP4 takes Opus as it is
+
+
+def test_a_stop_mid_clip_ends_every_thread_and_leaves_no_file(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    import threading
+
+    long_clip = write_clip(tmp_path / "long.mp4", person_frames(40, (96, 72)))
+    before = set(threading.enumerate())
+
+    def progress(done: int, total: int | None) -> None:
+        if done == 5:
+            raise KeyboardInterrupt  # what a cancelled job or Ctrl-C does to a render
+
+    spec = parse_output_spec("blur")
+    with pytest.raises(KeyboardInterrupt):
+        render_video(
+            pipeline, long_clip, tmp_path / "out.mp4", VideoKind.BLUR, spec, progress=progress
+        )
+    assert not (tmp_path / "out.mp4").exists()
+    assert not list(tmp_path.glob(".*.tmp"))
+    left = [t for t in set(threading.enumerate()) - before if t.name.startswith("humanseg-")]
+    assert not left, left
