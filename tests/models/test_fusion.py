@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from humanseg import evaluation
@@ -77,3 +79,51 @@ def test_folds_are_stable_and_cover_every_photo() -> None:
     assert folds == [evaluation.fold_of(pair, 5) for pair in pairs]
     assert set(folds) == {0, 1, 2, 3, 4}
     assert min(folds.count(k) for k in range(5)) > 20
+
+
+def test_tall_people_get_their_own_numbers() -> None:
+    """From ``tall_from`` (the person's box height / width) on, the numbers for tall people
+    apply, in the fusion and in its confidence."""
+    person, other = MemberMap(_person()), MemberMap(np.zeros((30, 40), dtype=np.float32))
+    params = FusionParams(
+        (1.0, 0.0),
+        threshold=0.5,
+        sharpen=8.0,
+        tall=FusionParams((1.0, 3.0), 0.5, 8.0),
+        tall_from=2.0,
+    )
+    assert params.for_aspect(1.9) is params
+    assert params.for_aspect(2.0) is params.tall
+    wide = Evidence((40, 30), (person, other), 1.0, aspect=1.0)
+    tall = Evidence((40, 30), (person, other), 1.0, aspect=3.0)
+    assert (fuse(wide, params) >= 0.5).sum() == 20 * 20  # the other member has no say
+    assert not (fuse(tall, params) >= 0.5).any()  # it outvotes the first three to one
+    assert confidence(tall, params, fuse(tall, params)) == 0.0  # nobody found: not sure
+    assert confidence(wide, params, fuse(wide, params)) > 0.9
+
+
+def _collected(name: str, evidence: Evidence, truth: np.ndarray) -> evaluation.Collected:
+    pair = evaluation.Pair("set", name, None, None)  # type: ignore[arg-type]
+    photo = SimpleNamespace(pair=pair)
+    return evaluation.Collected(photo, evidence, 0.0, truth)  # type: ignore[arg-type]
+
+
+def test_selection_chooses_numbers_for_tall_people() -> None:
+    """Where one member is right on wide boxes and another on tall ones, the selection gives
+    each regime its own weights."""
+    truth = (_person() >= 0.5).astype(np.float32)
+    shifted = np.roll(_person(), 6, axis=1)
+    items = []
+    for i in range(6):
+        aspect = 1.0 if i % 2 else 3.0
+        right, wrong = MemberMap(_person()), MemberMap(shifted)
+        members = (right, wrong) if aspect < 2 else (wrong, right)
+        items.append(_collected(str(i), Evidence((40, 30), members, 1.0, aspect), truth))
+    start = FusionParams(
+        (1.0, 1.0), 0.5, 8.0, tall=FusionParams((1.0, 1.0), 0.5, 8.0), tall_from=2.0
+    )
+    chosen = evaluation.choose(items, start)
+    assert chosen.tall is not None
+    assert chosen.weights[1] < 1.0 < chosen.tall.weights[1]
+    for item in items:
+        assert np.array_equal(fuse(item.evidence, chosen) >= 0.5, truth >= 0.5)

@@ -9,6 +9,7 @@ without running the models once per candidate.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,15 +36,29 @@ class Evidence:
     size: tuple[int, int]  # (width, height) of the fused map
     members: tuple[MemberMap | None, ...]  # in the pipeline's member order; None: not run
     presence: float  # the person gate's factor in [0, 1] (0: nobody, the matte is empty)
+    aspect: float = 1.0  # height / width of the box around the person the guide found
 
 
 @dataclass(frozen=True)
 class FusionParams:
-    """The numbers a pipeline's fusion is tuned with."""
+    """The numbers a pipeline's fusion is tuned with.
+
+    With ``tall``, a second set of numbers for photos whose person's box is at least
+    ``tall_from`` times as high as wide (someone standing, seen whole): the members' strengths
+    differ there (a box three times as high as wide, stretched to a model's square input, is
+    distorted threefold; the whole photo much less)."""
 
     weights: tuple[float, ...]  # one per member
     threshold: float = 0.5  # the fused probability that becomes 0.5
     sharpen: float = 4.0  # the slope around it
+    tall: FusionParams | None = None
+    tall_from: float = math.inf
+
+    def for_aspect(self, aspect: float) -> FusionParams:
+        """The numbers that apply to a person whose box is ``aspect`` times as high as wide."""
+        if self.tall is not None and aspect >= self.tall_from:
+            return self.tall
+        return self
 
 
 def fuse(evidence: Evidence, params: FusionParams) -> np.ndarray:
@@ -52,6 +67,7 @@ def fuse(evidence: Evidence, params: FusionParams) -> np.ndarray:
     A member that saw only a box (a close-up) counts only inside that box."""
     if evidence.presence == 0.0:
         return np.zeros(evidence.size[::-1], dtype=np.float32)
+    params = params.for_aspect(evidence.aspect)
     mean = _weighted_mean(evidence, params.weights)
     general = zip(evidence.members, params.weights, strict=True)
     if any(m is not None and w and not m.person_specific for m, w in general):
@@ -119,6 +135,7 @@ def confidence(evidence: Evidence, params: FusionParams, fused: np.ndarray) -> f
     in it and a gate that says so is a confident (empty) answer."""
     if evidence.presence == 0.0:
         return 1.0
+    params = params.for_aspect(evidence.aspect)
     person = fused >= 0.5
     area = float(np.count_nonzero(person))
     if area == 0.0:

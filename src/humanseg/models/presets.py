@@ -23,6 +23,7 @@ see the docs' quality page for the held-out figures and the commands that give t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -72,6 +73,11 @@ class PresetSpec:
     threshold: float = 0.5
     sharpen: float = 4.0
     gate: Gate = field(default_factory=Gate)
+    # the numbers for a person standing, seen whole (``FusionParams.tall``); None: one set
+    tall_weights: tuple[float, ...] | None = None
+    tall_threshold: float = 0.5
+    tall_sharpen: float = 4.0
+    tall_from: float = math.inf
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -90,10 +96,15 @@ class PresetSpec:
 
     @property
     def params(self) -> FusionParams:
+        tall = None
+        if self.tall_weights is not None:
+            tall = FusionParams(self.tall_weights, self.tall_threshold, self.tall_sharpen)
         return FusionParams(
             weights=tuple(m.weight for m in self.members),
             threshold=self.threshold,
             sharpen=self.sharpen,
+            tall=tall,
+            tall_from=self.tall_from,
         )
 
     @property
