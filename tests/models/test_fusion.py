@@ -127,3 +127,16 @@ def test_selection_chooses_numbers_for_tall_people() -> None:
     assert chosen.weights[1] < 1.0 < chosen.tall.weights[1]
     for item in items:
         assert np.array_equal(fuse(item.evidence, chosen) >= 0.5, truth >= 0.5)
+
+
+def test_a_doubting_gate_and_a_person_model_that_sees_nobody_give_nobody() -> None:
+    person = MemberMap(_person())
+    blind = MemberMap(np.full((30, 40), 0.2, dtype=np.float32))  # sees nobody
+    params = FusionParams((1.0, 1.0), threshold=0.3, sharpen=8.0)
+    assert not fuse(Evidence((40, 30), (person, blind), 0.7), params).any()
+    # a sure gate keeps the person, and so does a doubting one when every person model sees them
+    assert fuse(Evidence((40, 30), (person, blind), 1.0), params).any()
+    assert fuse(Evidence((40, 30), (person, person), 0.7), params).any()
+    # a general model that sees nothing is no evidence against a person
+    general = MemberMap(np.zeros((30, 40), dtype=np.float32), person_specific=False)
+    assert fuse(Evidence((40, 30), (person, general), 0.7), params).any()

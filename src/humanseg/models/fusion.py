@@ -65,9 +65,9 @@ def fuse(evidence: Evidence, params: FusionParams) -> np.ndarray:
     """The members' weighted mean, sharpened around ``threshold`` and scaled by the gate.
 
     A member that saw only a box (a close-up) counts only inside that box."""
-    if evidence.presence == 0.0:
-        return np.zeros(evidence.size[::-1], dtype=np.float32)
     params = params.for_aspect(evidence.aspect)
+    if evidence.presence == 0.0 or _doubted(evidence, params):
+        return np.zeros(evidence.size[::-1], dtype=np.float32)
     mean = _weighted_mean(evidence, params.weights)
     general = zip(evidence.members, params.weights, strict=True)
     if any(m is not None and w and not m.person_specific for m, w in general):
@@ -91,6 +91,21 @@ def fuse(evidence: Evidence, params: FusionParams) -> np.ndarray:
 
 # With general members, the fusion keeps at least this share of the person models' own area.
 KEEP_AT_LEAST = 0.5
+
+
+def _doubted(evidence: Evidence, params: FusionParams) -> bool:
+    """A gate in doubt (factor under 1) and a person model that sees nobody: nobody. A flat
+    micrograph can look enough like a person to the pose detector and to one model, hardly to
+    every model trained on people; no photo of a person in the dev sets has a doubting gate."""
+    if evidence.presence >= 1.0:
+        return False
+    return any(
+        member is not None
+        and weight
+        and member.person_specific
+        and float(member.probability.max()) < params.threshold
+        for member, weight in zip(evidence.members, params.weights, strict=True)
+    )
 
 
 def _weighted_mean(evidence: Evidence, weights: tuple[float, ...]) -> np.ndarray:
