@@ -16,7 +16,7 @@ import hashlib
 import math
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -254,11 +254,16 @@ def _with(params: FusionParams, key: Key, value: float) -> FusionParams:
     return replace(params, weights=tuple(weights))
 
 
-def choose(items: Sequence[Collected], start: FusionParams, rounds: int = 3) -> FusionParams:
+def choose(
+    items: Sequence[Collected],
+    start: FusionParams,
+    rounds: int = 3,
+    fixed: Collection[Key] = (),
+) -> FusionParams:
     """Coordinate ascent over the fusion's numbers, from ``start``, on ``items``. The first
     member (the guide on the photo) keeps weight 1: the others' weights are relative to it.
     With numbers for tall people (``start.tall``), theirs and the height / width ratio from
-    which they apply are chosen too."""
+    which they apply are chosen too. The numbers named in ``fixed`` keep their start value."""
     own: list[tuple[str | int, Sequence[float]]] = [
         ("threshold", THRESHOLDS),
         ("sharpen", SHARPENING),
@@ -267,6 +272,7 @@ def choose(items: Sequence[Collected], start: FusionParams, rounds: int = 3) -> 
     grids: list[tuple[Key, Sequence[float]]] = list(own)
     if start.tall is not None:
         grids += [("tall_from", TALL_FROM), *((("tall", key), grid) for key, grid in own)]
+    grids = [(key, grid) for key, grid in grids if key not in fixed]
     objective = _Objective(items)
     best, best_value = start, objective(start)
     for _ in range(rounds):
@@ -313,7 +319,7 @@ def k_fold(
     for fold in range(folds):
         training = [item for item in items if fold_of(item.photo.pair, folds) != fold]
         held_out = [item for item in items if fold_of(item.photo.pair, folds) == fold]
-        params = choose(training, matter.spec.params)
+        params = choose(training, matter.spec.params, fixed=matter.spec.fixed)
         chosen.append(params)
         scores.extend(score_collected(matter, held_out, params))
     order = {(item.photo.pair.set, item.photo.pair.name): i for i, item in enumerate(items)}

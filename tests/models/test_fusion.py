@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -127,6 +128,10 @@ def test_selection_chooses_numbers_for_tall_people() -> None:
     assert chosen.weights[1] < 1.0 < chosen.tall.weights[1]
     for item in items:
         assert np.array_equal(fuse(item.evidence, chosen) >= 0.5, truth >= 0.5)
+    # a member only for tall people keeps weight 0 for the others, and the reverse
+    start = replace(start, weights=(1.0, 0.0))
+    kept = evaluation.choose(items, start, fixed={1, ("tall", 1)})
+    assert kept.weights[1] == 0.0 and kept.tall is not None and kept.tall.weights[1] == 1.0
 
 
 def test_a_doubting_gate_and_a_person_model_that_sees_nobody_give_nobody() -> None:

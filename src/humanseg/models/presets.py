@@ -44,6 +44,9 @@ class Member:
     view: Literal["photo", "box", "square"] = "photo"
     margin: float = 0.0  # for a close-up: each side of the person's box widened by this
     flip: bool = True  # also on the mirror image, averaged back (twice the time)
+    # only for tall people (True) or only for the others (False), with the pipeline's numbers
+    # for tall people (``PresetSpec.tall_weights``); None: for both
+    tall: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,16 @@ class PresetSpec:
             sharpen=self.sharpen,
             tall=tall,
             tall_from=self.tall_from,
+        )
+
+    @property
+    def fixed(self) -> frozenset[int | tuple[str, int]]:
+        """The weights that k-fold selection leaves at 0: a member's in the regime (tall
+        people or the others) it is not for."""
+        return frozenset(
+            (index if member.tall else ("tall", index))
+            for index, member in enumerate(self.members)
+            if member.tall is not None
         )
 
     @property
