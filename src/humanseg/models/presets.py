@@ -142,8 +142,9 @@ AUTO = PresetSpec(
 
 QUALITY = PresetSpec(
     name="quality",
-    description="Slower, better: selfie, MODNet and U²-Net (rembg's default model) on the "
-    "person's box, averaged and sharpened; empty when nobody is there. Needs onnxruntime.",
+    description="Slower, better: selfie, MODNet and U²-Net (rembg's default model), averaged "
+    "and sharpened; U²-Net on the person's box, or on the whole photo for someone standing, "
+    "seen whole; empty when nobody is there. Needs onnxruntime.",
     guide="selfie",
     members=(
         Member("selfie"),
@@ -151,10 +152,17 @@ QUALITY = PresetSpec(
         # kept so that `humanseg eval --folds` weighs it again on new photos
         Member("selfie", weight=0.0, view="box", margin=0.05),
         Member("modnet", flip=False),
-        Member("u2net", view="box", margin=0.1, flip=False),
+        # One U²-Net pass either way: a standing person's box, three times as high as wide,
+        # is distorted threefold when stretched to U²-Net's square input; the photo far less.
+        Member("u2net", view="box", margin=0.1, flip=False, tall=False),
+        Member("u2net", weight=0.0, flip=False, tall=True),
     ),
     threshold=0.35,
-    sharpen=32.0,
+    sharpen=48.0,
+    tall_weights=(1.0, 0.0, 0.5, 0.0, 1.0),
+    tall_threshold=0.5,
+    tall_sharpen=6.0,
+    tall_from=2.5,
 )
 
 QUALITY_RVM = PresetSpec(
