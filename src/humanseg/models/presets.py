@@ -12,10 +12,13 @@ How a pipeline makes its matte (``humanseg.models.matter.PresetMatter``):
 3. each ``Member`` predicts either on the photo or on the guide's person box widened by its
    margin (a close-up: a small person gets the model's whole input, and the guide's own
    close-up is the "zoomed pass"); general (not person-specific) members only count near
-   the person the guide found, so cars, dogs and furniture stay out;
+   the person the guide found, so cars, dogs and furniture stay out. A pipeline may have a
+   second set of numbers for someone standing, seen whole (the guide's person box at least
+   ``tall_from`` times as high as wide: ``tall_weights``…); a member with weight 0 in the
+   set that applies is not run;
 4. ``humanseg.models.fusion.fuse``: the maps are averaged with their weights (a close-up only
    inside its box), sharpened around ``threshold``, which then maps to 0.5, and scaled by the
-   gate.
+   gate; a gate in doubt with a person model that sees nobody gives an empty matte.
 
 Every number here was chosen by k-fold selection on both dev sets (``humanseg eval --folds``);
 see the docs' quality page for the held-out figures and the commands that give them.
