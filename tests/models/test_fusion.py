@@ -111,12 +111,12 @@ def _collected(name: str, evidence: Evidence, truth: np.ndarray) -> evaluation.C
 
 def test_selection_chooses_numbers_for_tall_people() -> None:
     """Where one member is right on wide boxes and another on tall ones, the selection gives
-    each regime its own weights."""
+    each regime its own weights: first the numbers for everyone, then those for tall people."""
     truth = (_person() >= 0.5).astype(np.float32)
     shifted = np.roll(_person(), 6, axis=1)
     items = []
     for i in range(6):
-        aspect = 1.0 if i % 2 else 3.0
+        aspect = 3.0 if i % 3 == 0 else 1.0  # two tall people, four others
         right, wrong = MemberMap(_person()), MemberMap(shifted)
         members = (right, wrong) if aspect < 2 else (wrong, right)
         items.append(_collected(str(i), Evidence((40, 30), members, 1.0, aspect), truth))

@@ -161,7 +161,7 @@ QUALITY = PresetSpec(
         Member("u2net", weight=0.0, flip=False, tall=True),
     ),
     threshold=0.35,
-    sharpen=48.0,
+    sharpen=32.0,
     tall_weights=(1.0, 0.0, 0.5, 0.0, 1.0),
     tall_threshold=0.5,
     tall_sharpen=6.0,
