@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import SimpleNamespace
+
 import numpy as np
 
 from humanseg import evaluation
@@ -77,3 +80,68 @@ def test_folds_are_stable_and_cover_every_photo() -> None:
     assert folds == [evaluation.fold_of(pair, 5) for pair in pairs]
     assert set(folds) == {0, 1, 2, 3, 4}
     assert min(folds.count(k) for k in range(5)) > 20
+
+
+def test_tall_people_get_their_own_numbers() -> None:
+    """From ``tall_from`` (the person's box height / width) on, the numbers for tall people
+    apply, in the fusion and in its confidence."""
+    person, other = MemberMap(_person()), MemberMap(np.zeros((30, 40), dtype=np.float32))
+    params = FusionParams(
+        (1.0, 0.0),
+        threshold=0.5,
+        sharpen=8.0,
+        tall=FusionParams((1.0, 3.0), 0.5, 8.0),
+        tall_from=2.0,
+    )
+    assert params.for_aspect(1.9) is params
+    assert params.for_aspect(2.0) is params.tall
+    wide = Evidence((40, 30), (person, other), 1.0, aspect=1.0)
+    tall = Evidence((40, 30), (person, other), 1.0, aspect=3.0)
+    assert (fuse(wide, params) >= 0.5).sum() == 20 * 20  # the other member has no say
+    assert not (fuse(tall, params) >= 0.5).any()  # it outvotes the first three to one
+    assert confidence(tall, params, fuse(tall, params)) == 0.0  # nobody found: not sure
+    assert confidence(wide, params, fuse(wide, params)) > 0.9
+
+
+def _collected(name: str, evidence: Evidence, truth: np.ndarray) -> evaluation.Collected:
+    pair = evaluation.Pair("set", name, None, None)  # type: ignore[arg-type]
+    photo = SimpleNamespace(pair=pair)
+    return evaluation.Collected(photo, evidence, 0.0, truth)  # type: ignore[arg-type]
+
+
+def test_selection_chooses_numbers_for_tall_people() -> None:
+    """Where one member is right on wide boxes and another on tall ones, the selection gives
+    each regime its own weights: first the numbers for everyone, then those for tall people."""
+    truth = (_person() >= 0.5).astype(np.float32)
+    shifted = np.roll(_person(), 6, axis=1)
+    items = []
+    for i in range(6):
+        aspect = 3.0 if i % 3 == 0 else 1.0  # two tall people, four others
+        right, wrong = MemberMap(_person()), MemberMap(shifted)
+        members = (right, wrong) if aspect < 2 else (wrong, right)
+        items.append(_collected(str(i), Evidence((40, 30), members, 1.0, aspect), truth))
+    start = FusionParams(
+        (1.0, 1.0), 0.5, 8.0, tall=FusionParams((1.0, 1.0), 0.5, 8.0), tall_from=2.0
+    )
+    chosen = evaluation.choose(items, start)
+    assert chosen.tall is not None
+    assert chosen.weights[1] < 1.0 < chosen.tall.weights[1]
+    for item in items:
+        assert np.array_equal(fuse(item.evidence, chosen) >= 0.5, truth >= 0.5)
+    # a member only for tall people keeps weight 0 for the others, and the reverse
+    start = replace(start, weights=(1.0, 0.0))
+    kept = evaluation.choose(items, start, fixed={1, ("tall", 1)})
+    assert kept.weights[1] == 0.0 and kept.tall is not None and kept.tall.weights[1] == 1.0
+
+
+def test_a_doubting_gate_and_a_person_model_that_sees_nobody_give_nobody() -> None:
+    person = MemberMap(_person())
+    blind = MemberMap(np.full((30, 40), 0.2, dtype=np.float32))  # sees nobody
+    params = FusionParams((1.0, 1.0), threshold=0.3, sharpen=8.0)
+    assert not fuse(Evidence((40, 30), (person, blind), 0.7), params).any()
+    # a sure gate keeps the person, and so does a doubting one when every person model sees them
+    assert fuse(Evidence((40, 30), (person, blind), 1.0), params).any()
+    assert fuse(Evidence((40, 30), (person, person), 0.7), params).any()
+    # a general model that sees nothing is no evidence against a person
+    general = MemberMap(np.zeros((30, 40), dtype=np.float32), person_specific=False)
+    assert fuse(Evidence((40, 30), (person, general), 0.7), params).any()

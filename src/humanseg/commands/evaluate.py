@@ -114,10 +114,7 @@ def evaluate(
                     scores, chosen = evaluation.k_fold(matter, collected, folds)
                     notes.append(
                         f"{name}: numbers chosen per fold: "
-                        + "; ".join(
-                            f"weights {p.weights}, threshold {p.threshold}, sharpen {p.sharpen}"
-                            for p in chosen
-                        )
+                        + "; ".join(evaluation.format_params(p) for p in chosen)
                     )
                 else:
                     scores = evaluation.run_matter(pipeline, matter, pairs, on_image=bar.update)

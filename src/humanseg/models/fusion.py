@@ -9,6 +9,7 @@ without running the models once per candidate.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,22 +36,37 @@ class Evidence:
     size: tuple[int, int]  # (width, height) of the fused map
     members: tuple[MemberMap | None, ...]  # in the pipeline's member order; None: not run
     presence: float  # the person gate's factor in [0, 1] (0: nobody, the matte is empty)
+    aspect: float = 1.0  # height / width of the box around the person the guide found
 
 
 @dataclass(frozen=True)
 class FusionParams:
-    """The numbers a pipeline's fusion is tuned with."""
+    """The numbers a pipeline's fusion is tuned with.
+
+    With ``tall``, a second set of numbers for photos whose person's box is at least
+    ``tall_from`` times as high as wide (someone standing, seen whole): the members' strengths
+    differ there (a box three times as high as wide, stretched to a model's square input, is
+    distorted threefold; the whole photo much less)."""
 
     weights: tuple[float, ...]  # one per member
     threshold: float = 0.5  # the fused probability that becomes 0.5
     sharpen: float = 4.0  # the slope around it
+    tall: FusionParams | None = None
+    tall_from: float = math.inf
+
+    def for_aspect(self, aspect: float) -> FusionParams:
+        """The numbers that apply to a person whose box is ``aspect`` times as high as wide."""
+        if self.tall is not None and aspect >= self.tall_from:
+            return self.tall
+        return self
 
 
 def fuse(evidence: Evidence, params: FusionParams) -> np.ndarray:
     """The members' weighted mean, sharpened around ``threshold`` and scaled by the gate.
 
     A member that saw only a box (a close-up) counts only inside that box."""
-    if evidence.presence == 0.0:
+    params = params.for_aspect(evidence.aspect)
+    if evidence.presence == 0.0 or _doubted(evidence, params):
         return np.zeros(evidence.size[::-1], dtype=np.float32)
     mean = _weighted_mean(evidence, params.weights)
     general = zip(evidence.members, params.weights, strict=True)
@@ -75,6 +91,21 @@ def fuse(evidence: Evidence, params: FusionParams) -> np.ndarray:
 
 # With general members, the fusion keeps at least this share of the person models' own area.
 KEEP_AT_LEAST = 0.5
+
+
+def _doubted(evidence: Evidence, params: FusionParams) -> bool:
+    """A gate in doubt (factor under 1) and a person model that sees nobody: nobody. A flat
+    micrograph can look enough like a person to the pose detector and to one model, hardly to
+    every model trained on people; no photo of a person in the dev sets has a doubting gate."""
+    if evidence.presence >= 1.0:
+        return False
+    return any(
+        member is not None
+        and weight
+        and member.person_specific
+        and float(member.probability.max()) < params.threshold
+        for member, weight in zip(evidence.members, params.weights, strict=True)
+    )
 
 
 def _weighted_mean(evidence: Evidence, weights: tuple[float, ...]) -> np.ndarray:
@@ -119,6 +150,7 @@ def confidence(evidence: Evidence, params: FusionParams, fused: np.ndarray) -> f
     in it and a gate that says so is a confident (empty) answer."""
     if evidence.presence == 0.0:
         return 1.0
+    params = params.for_aspect(evidence.aspect)
     person = fused >= 0.5
     area = float(np.count_nonzero(person))
     if area == 0.0:

@@ -26,6 +26,14 @@ def person_bounds(probability: np.ndarray, threshold: float) -> Box | None:
     return bounds(probability >= threshold)
 
 
+def aspect(box: Box | None) -> float:
+    """Height / width of ``box`` (1 for none)."""
+    if box is None:
+        return 1.0
+    left, top, right, bottom = box
+    return (bottom - top) / max(1, right - left)
+
+
 def widened(box: Box | None, margin: float, size: tuple[int, int]) -> Box | None:
     """``box`` with each side moved out by ``margin`` times its size, clipped to ``size``."""
     if box is None:

@@ -126,6 +126,8 @@ class PresetMatter:
             presence = self._presence(pixels, feed, bounds, size, scale)
         if presence == 0.0:
             return Evidence(size, (None,) * len(spec.members), 0.0)
+        aspect = geometry.aspect(bounds)
+        weights = spec.params.for_aspect(aspect).weights
         near: np.ndarray | None = None
 
         def near_the_person(segmenter: Segmenter, probability: np.ndarray, box: Box | None):
@@ -141,8 +143,8 @@ class PresetMatter:
             return np.where(near, probability, np.float32(0.0))
 
         maps: list[MemberMap | None] = []
-        for member, segmenter in zip(spec.members, self.members, strict=True):
-            if member.weight == 0.0 and not every_member:
+        for member, segmenter, weight in zip(spec.members, self.members, weights, strict=True):
+            if weight == 0.0 and not every_member:
                 maps.append(None)
                 continue
             if member.view == "photo":
@@ -179,7 +181,7 @@ class PresetMatter:
                 )
             near_map = near_the_person(segmenter, probability, box)
             maps.append(MemberMap(near_map, box, segmenter.spec.person_specific))
-        return Evidence(size, tuple(maps), presence)
+        return Evidence(size, tuple(maps), presence, aspect)
 
     def _predict(
         self, segmenter: Segmenter, rgb: np.ndarray, size: tuple[int, int], *, flip: bool

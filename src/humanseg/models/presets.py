@@ -12,10 +12,13 @@ How a pipeline makes its matte (``humanseg.models.matter.PresetMatter``):
 3. each ``Member`` predicts either on the photo or on the guide's person box widened by its
    margin (a close-up: a small person gets the model's whole input, and the guide's own
    close-up is the "zoomed pass"); general (not person-specific) members only count near
-   the person the guide found, so cars, dogs and furniture stay out;
+   the person the guide found, so cars, dogs and furniture stay out. A pipeline may have a
+   second set of numbers for someone standing, seen whole (the guide's person box at least
+   ``tall_from`` times as high as wide: ``tall_weights``…); a member with weight 0 in the
+   set that applies is not run;
 4. ``humanseg.models.fusion.fuse``: the maps are averaged with their weights (a close-up only
    inside its box), sharpened around ``threshold``, which then maps to 0.5, and scaled by the
-   gate.
+   gate; a gate in doubt with a person model that sees nobody gives an empty matte.
 
 Every number here was chosen by k-fold selection on both dev sets (``humanseg eval --folds``);
 see the docs' quality page for the held-out figures and the commands that give them.
@@ -23,6 +26,7 @@ see the docs' quality page for the held-out figures and the commands that give t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -43,6 +47,9 @@ class Member:
     view: Literal["photo", "box", "square"] = "photo"
     margin: float = 0.0  # for a close-up: each side of the person's box widened by this
     flip: bool = True  # also on the mirror image, averaged back (twice the time)
+    # only for tall people (True) or only for the others (False), with the pipeline's numbers
+    # for tall people (``PresetSpec.tall_weights``); None: for both
+    tall: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,11 @@ class PresetSpec:
     threshold: float = 0.5
     sharpen: float = 4.0
     gate: Gate = field(default_factory=Gate)
+    # the numbers for a person standing, seen whole (``FusionParams.tall``); None: one set
+    tall_weights: tuple[float, ...] | None = None
+    tall_threshold: float = 0.5
+    tall_sharpen: float = 4.0
+    tall_from: float = math.inf
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -90,10 +102,25 @@ class PresetSpec:
 
     @property
     def params(self) -> FusionParams:
+        tall = None
+        if self.tall_weights is not None:
+            tall = FusionParams(self.tall_weights, self.tall_threshold, self.tall_sharpen)
         return FusionParams(
             weights=tuple(m.weight for m in self.members),
             threshold=self.threshold,
             sharpen=self.sharpen,
+            tall=tall,
+            tall_from=self.tall_from,
+        )
+
+    @property
+    def fixed(self) -> frozenset[int | tuple[str, int]]:
+        """The weights that k-fold selection leaves at 0: a member's in the regime (tall
+        people or the others) it is not for."""
+        return frozenset(
+            (index if member.tall else ("tall", index))
+            for index, member in enumerate(self.members)
+            if member.tall is not None
         )
 
     @property
@@ -118,8 +145,9 @@ AUTO = PresetSpec(
 
 QUALITY = PresetSpec(
     name="quality",
-    description="Slower, better: selfie, MODNet and U²-Net (rembg's default model) on the "
-    "person's box, averaged and sharpened; empty when nobody is there. Needs onnxruntime.",
+    description="Slower, better: selfie, MODNet and U²-Net (rembg's default model), averaged "
+    "and sharpened; U²-Net on the person's box, or on the whole photo for someone standing, "
+    "seen whole; empty when nobody is there. Needs onnxruntime.",
     guide="selfie",
     members=(
         Member("selfie"),
@@ -127,10 +155,17 @@ QUALITY = PresetSpec(
         # kept so that `humanseg eval --folds` weighs it again on new photos
         Member("selfie", weight=0.0, view="box", margin=0.05),
         Member("modnet", flip=False),
-        Member("u2net", view="box", margin=0.1, flip=False),
+        # One U²-Net pass either way: a standing person's box, three times as high as wide,
+        # is distorted threefold when stretched to U²-Net's square input; the photo far less.
+        Member("u2net", view="box", margin=0.1, flip=False, tall=False),
+        Member("u2net", weight=0.0, flip=False, tall=True),
     ),
     threshold=0.35,
     sharpen=32.0,
+    tall_weights=(1.0, 0.0, 0.5, 0.0, 1.0),
+    tall_threshold=0.5,
+    tall_sharpen=6.0,
+    tall_from=2.5,
 )
 
 QUALITY_RVM = PresetSpec(
