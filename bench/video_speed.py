@@ -6,10 +6,10 @@
 For each size a synthetic clip (a photo of a person filmed by a moving virtual camera, 30 fps,
 H.264 in MP4) is written to a temporary folder, then rendered as each type with the temporal
 step, exactly as ``humanseg video`` does; each stage's time is summed over the clip (three
-threads: decoding with the motion, the model with the temporal blend, composing with encoding). Real time for a 30 fps clip is an
-overall rate of at least 30 fps. The CPU time per frame (all threads) says how many cores real
-time needs (``cores@30``), a figure that other work on the machine disturbs far less than the
-rates do.
+threads: decoding with the motion, the model with the temporal blend, composing with encoding).
+Real time for a 30 fps clip is an overall rate of at least 30 fps. The CPU time per frame
+(all threads) says how many cores real time needs (``cores@30``), a figure that other work
+on the machine disturbs far less than the rates do.
 """
 
 from __future__ import annotations
