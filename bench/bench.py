@@ -124,13 +124,13 @@ class SessionClock:
 
         self.total = 0.0
         self._lock = threading.Lock()
-        for cls in (runtimes.LiteRTSession, runtimes.OnnxSession):
+        for cls in (runtimes.LiteRTSession, runtimes.OnnxSession, runtimes.OpenVinoSession):
             original = cls.run
 
-            def run(session, tensor, _original=original):  # type: ignore[no-untyped-def]
+            def run(session, tensor, extra=None, *, _original=original):  # type: ignore[no-untyped-def]
                 start = time.perf_counter()
                 try:
-                    return _original(session, tensor)
+                    return _original(session, tensor, extra)
                 finally:
                     with self._lock:
                         self.total += time.perf_counter() - start

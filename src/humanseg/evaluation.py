@@ -39,6 +39,7 @@ REFERENCE = "rembg-u2net"  # rembg's default model, run exactly as rembg runs it
 THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
 SHARPENING = (1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0)
 WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
+PARTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6)  # ``FusionParams.parts``
 # height / width of the person's box from which a pipeline's numbers for tall people apply
 TALL_FROM = (1.5, 2.0, 2.5, 3.0, math.inf)
 
@@ -271,6 +272,7 @@ def choose(
     own: list[tuple[str | int, Sequence[float]]] = [
         ("threshold", THRESHOLDS),
         ("sharpen", SHARPENING),
+        ("parts", PARTS),
         *((index, WEIGHTS) for index in range(1, len(start.weights))),
     ]
     objective = _Objective(items)
@@ -310,6 +312,8 @@ def _ascend(
 
 def format_params(params: FusionParams) -> str:
     text = f"weights {params.weights}, threshold {params.threshold}, sharpen {params.sharpen}"
+    if params.parts:
+        text += f", parts {params.parts}"
     if params.tall is not None and params.tall_from != math.inf:
         text += f"; from height/width {params.tall_from}: " + format_params(params.tall)
     return text

@@ -9,7 +9,14 @@ import numpy as np
 
 from humanseg import evaluation
 from humanseg.evaluation import PhotoScore
-from humanseg.models.fusion import Evidence, FusionParams, MemberMap, confidence, fuse
+from humanseg.models.fusion import (
+    Evidence,
+    FusionParams,
+    MemberMap,
+    confidence,
+    drop_small_parts,
+    fuse,
+)
 
 
 def _person(size: tuple[int, int] = (40, 30)) -> np.ndarray:
@@ -39,6 +46,35 @@ def test_a_general_model_cannot_empty_a_person() -> None:
     agrees = MemberMap(_person() * 0.5, person_specific=False)
     fused = fuse(Evidence((40, 30), (person, agrees), 1.0), params)
     assert np.allclose(fused[10, 15], np.clip((0.9 * 0.25 + 0.45 * 0.75 - 0.4) * 8 + 0.5, 0, 1))
+
+
+def test_parts_far_smaller_than_the_largest_are_dropped_with_their_soft_edges() -> None:
+    matte = np.zeros((60, 80), dtype=np.float32)
+    matte[10:50, 10:30] = 1.0  # the subject: 800 px
+    matte[10:50, 9] = 0.3  # its soft edge
+    matte[20:40, 50:60] = 1.0  # a part a quarter of its size
+    matte[20:40, 61] = 0.3  # and its soft edge
+    matte[55, 70] = 0.2  # stray haze near no part
+    kept = drop_small_parts(matte, 0.3)
+    assert np.array_equal(kept[:, :40], matte[:, :40])  # the subject and its edge untouched
+    assert not kept[:, 40:].any()
+    assert np.array_equal(drop_small_parts(matte, 0.2)[:, :65], matte[:, :65])
+    # a group of similar size stays whole; an empty matte stays empty
+    assert np.array_equal(
+        drop_small_parts(np.maximum(matte, matte[:, ::-1]), 0.5)[:55],
+        np.maximum(matte, matte[:, ::-1])[:55],
+    )
+    assert not drop_small_parts(np.zeros((5, 5), np.float32), 0.5).any()
+
+
+def test_fusion_drops_small_parts_only_when_asked() -> None:
+    probability = _person()
+    probability[26:29, 35:39] = 0.9  # a speck apart from the person
+    evidence = Evidence((40, 30), (MemberMap(probability),), 1.0)
+    params = FusionParams((1.0,), threshold=0.5, sharpen=4.0)
+    assert fuse(evidence, params)[27, 36] > 0.5
+    fused = fuse(evidence, replace(params, parts=0.2))
+    assert fused[27, 36] == 0.0 and fused[15, 20] > 0.5
 
 
 def test_the_gate_scales_the_matte_and_nobody_is_empty() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from humanseg.models.geometry import Box
@@ -51,6 +52,9 @@ class FusionParams:
     weights: tuple[float, ...]  # one per member
     threshold: float = 0.5  # the fused probability that becomes 0.5
     sharpen: float = 4.0  # the slope around it
+    # a separate part of the matte with less than this share of the largest part's area is
+    # dropped (0: every part kept); see ``drop_small_parts``
+    parts: float = 0.0
     tall: FusionParams | None = None
     tall_from: float = math.inf
 
@@ -84,6 +88,8 @@ def fuse(evidence: Evidence, params: FusionParams) -> np.ndarray:
             if kept < KEEP_AT_LEAST * np.count_nonzero(alone >= params.threshold):
                 mean = alone
     out = sharpen(mean, params.sharpen, params.threshold)
+    if params.parts:
+        out = drop_small_parts(out, params.parts)
     if evidence.presence != 1.0:
         out *= np.float32(evidence.presence)
     return out
@@ -128,6 +134,30 @@ def _weighted_mean(evidence: Evidence, weights: tuple[float, ...]) -> np.ndarray
     np.maximum(weight_sum, np.float32(1e-6), out=weight_sum)
     total /= weight_sum
     return total
+
+
+# Soft pixels within this many pixels of a kept part belong to it (its edge); farther ones go.
+PART_EDGE = 3
+
+
+def drop_small_parts(matte: np.ndarray, share: float) -> np.ndarray:
+    """``matte`` with only its parts (connected regions of values ≥ 0.5) of at least ``share``
+    of the largest one's area, and the soft pixels at their edges.
+
+    What this drops is mostly a general model's stray object (a bag on a chair, a coat on a
+    hook) or a passer-by far smaller than the subject: reference masks, hand-drawn or from a
+    commercial service, leave them out. k-fold selection chooses ``share`` with the other
+    numbers; a group of people of similar size is kept whole."""
+    person = (matte >= 0.5).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(person, connectivity=8)
+    if count <= 1:
+        return matte
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    kept = np.zeros(count, dtype=np.uint8)
+    kept[1:] = areas >= share * areas.max()
+    side = 2 * PART_EDGE + 1
+    near = cv2.dilate(kept[labels], np.ones((side, side), np.uint8))
+    return np.where(near.astype(bool), matte, np.float32(0.0))
 
 
 def sharpen(probability: np.ndarray, gain: float, center: float = 0.5) -> np.ndarray:
