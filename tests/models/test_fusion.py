@@ -67,6 +67,17 @@ def test_parts_far_smaller_than_the_largest_are_dropped_with_their_soft_edges() 
     assert not drop_small_parts(np.zeros((5, 5), np.float32), 0.5).any()
 
 
+def test_a_general_models_object_larger_than_the_person_never_outweighs_them() -> None:
+    matte = np.zeros((60, 80), dtype=np.float32)
+    matte[10:50, 5:45] = 1.0  # an object a general model outlined: 1600 px
+    matte[20:40, 60:70] = 1.0  # the person: 200 px
+    people = np.zeros(matte.shape, dtype=bool)
+    people[20:40, 60:70] = True  # where the person models see someone
+    kept = drop_small_parts(matte, 0.5, people)
+    assert kept[30, 65] == 1.0 and not kept[:, :50].any()
+    assert drop_small_parts(matte, 0.5)[30, 65] == 0.0  # by area alone, the person would go
+
+
 def test_fusion_drops_small_parts_only_when_asked() -> None:
     probability = _person()
     probability[26:29, 35:39] = 0.9  # a speck apart from the person

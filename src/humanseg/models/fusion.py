@@ -30,6 +30,9 @@ class MemberMap:
     probability: np.ndarray
     box: Box | None = None
     person_specific: bool = True  # False: a general (salient-object) model
+    # the model's highest probability, on the photo and (when averaged with it) on its mirror
+    # image, the lower of the two; None: the map's own maximum
+    peak: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,23 +76,26 @@ def fuse(evidence: Evidence, params: FusionParams) -> np.ndarray:
     if evidence.presence == 0.0 or _doubted(evidence, params):
         return np.zeros(evidence.size[::-1], dtype=np.float32)
     mean = _weighted_mean(evidence, params.weights)
+    people: np.ndarray | None = None  # the person models' own say, with general members
     general = zip(evidence.members, params.weights, strict=True)
     if any(m is not None and w and not m.person_specific for m, w in general):
-        # A general model can miss a person who does not stand out (and outvote the person
-        # models): when the fusion keeps less than half of what the person models alone mark,
-        # they decide alone. An empty matte for a person is the worst answer.
-        people = [
+        weights = tuple(
             w if m is not None and m.person_specific else 0.0
             for m, w in zip(evidence.members, params.weights, strict=True)
-        ]
-        if any(people):
-            alone = _weighted_mean(evidence, tuple(people))
-            kept = np.count_nonzero(mean >= params.threshold)
-            if kept < KEEP_AT_LEAST * np.count_nonzero(alone >= params.threshold):
+        )
+        if any(weights):
+            alone = _weighted_mean(evidence, weights)
+            people = alone >= params.threshold
+            # A general model can miss a person who does not stand out (and outvote the
+            # person models): when the fusion keeps less than half of what the person models
+            # alone mark, they decide alone. An empty matte for a person is the worst answer.
+            if np.count_nonzero(mean >= params.threshold) < KEEP_AT_LEAST * np.count_nonzero(
+                people
+            ):
                 mean = alone
     out = sharpen(mean, params.sharpen, params.threshold)
     if params.parts:
-        out = drop_small_parts(out, params.parts)
+        out = drop_small_parts(out, params.parts, people)
     if evidence.presence != 1.0:
         out *= np.float32(evidence.presence)
     return out
@@ -102,16 +108,22 @@ KEEP_AT_LEAST = 0.5
 def _doubted(evidence: Evidence, params: FusionParams) -> bool:
     """A gate in doubt (factor under 1) and a person model that sees nobody: nobody. A flat
     micrograph can look enough like a person to the pose detector and to one model, hardly to
-    every model trained on people; no photo of a person in the dev sets has a doubting gate."""
+    every model trained on people; no photo of a person in the dev sets has a doubting gate.
+    A model run on the photo and its mirror image must see someone on both (its ``peak``):
+    the average of a pass that sees a person and one that does not is no sighting."""
     if evidence.presence >= 1.0:
         return False
     return any(
         member is not None
         and weight
         and member.person_specific
-        and float(member.probability.max()) < params.threshold
+        and _peak(member) < params.threshold
         for member, weight in zip(evidence.members, params.weights, strict=True)
     )
+
+
+def _peak(member: MemberMap) -> float:
+    return float(member.probability.max()) if member.peak is None else member.peak
 
 
 def _weighted_mean(evidence: Evidence, weights: tuple[float, ...]) -> np.ndarray:
@@ -140,21 +152,28 @@ def _weighted_mean(evidence: Evidence, weights: tuple[float, ...]) -> np.ndarray
 PART_EDGE = 3
 
 
-def drop_small_parts(matte: np.ndarray, share: float) -> np.ndarray:
+def drop_small_parts(
+    matte: np.ndarray, share: float, people: np.ndarray | None = None
+) -> np.ndarray:
     """``matte`` with only its parts (connected regions of values ≥ 0.5) of at least ``share``
-    of the largest one's area, and the soft pixels at their edges.
+    of the largest one, and the soft pixels at their edges.
 
     What this drops is mostly a general model's stray object (a bag on a chair, a coat on a
     hook) or a passer-by far smaller than the subject: reference masks, hand-drawn or from a
     commercial service, leave them out. k-fold selection chooses ``share`` with the other
-    numbers; a group of people of similar size is kept whole."""
+    numbers; a group of people of similar size is kept whole. With ``people`` (where the
+    person models alone see a person), a part is measured by its pixels there, so a general
+    model's object larger than the person never outweighs them."""
     person = (matte >= 0.5).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(person, connectivity=8)
     if count <= 1:
         return matte
-    areas = stats[1:, cv2.CC_STAT_AREA]
+    if people is None:
+        sizes = stats[1:, cv2.CC_STAT_AREA]
+    else:
+        sizes = np.bincount(labels[people], minlength=count)[1:]
     kept = np.zeros(count, dtype=np.uint8)
-    kept[1:] = areas >= share * areas.max()
+    kept[1:] = sizes >= share * sizes.max()
     side = 2 * PART_EDGE + 1
     near = cv2.dilate(kept[labels], np.ones((side, side), np.uint8))
     return np.where(near.astype(bool), matte, np.float32(0.0))

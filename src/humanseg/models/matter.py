@@ -120,7 +120,9 @@ class PresetMatter:
         scale = width / size[0]  # from map pixels to ``pixels``' pixels
         # the first halvings of the photo serve the guide's input and the detector's
         feed = imaging.halved(pixels, self.guide.input_size)
-        lead = self._predict(self.guide, feed, size, flip=mirror and spec.members[0].flip)
+        lead, lead_peak = self._predict(
+            self.guide, feed, size, flip=mirror and spec.members[0].flip
+        )
         bounds = geometry.person_bounds(lead, spec.threshold)
         if presence is None or bounds is None:
             presence = self._presence(pixels, feed, bounds, size, scale)
@@ -148,14 +150,14 @@ class PresetMatter:
                 maps.append(None)
                 continue
             if member.view == "photo":
-                probability = (
-                    lead
+                probability, peak = (
+                    (lead, lead_peak)
                     if segmenter is self.guide
                     else self._predict(segmenter, pixels, size, flip=mirror and member.flip)
                 )
                 specific = segmenter.spec.person_specific
                 near_map = near_the_person(segmenter, probability, None)
-                maps.append(MemberMap(near_map, person_specific=specific))
+                maps.append(MemberMap(near_map, person_specific=specific, peak=peak))
                 continue
             box = geometry.widened(bounds, member.margin, size)
             if box is None or (box == (0, 0, *size) and segmenter is self.guide):
@@ -165,7 +167,7 @@ class PresetMatter:
                 square = geometry.square_around(box)
                 close_up = geometry.crop_padded(pixels, geometry.scaled(square, scale))
                 side = square[2] - square[0]
-                probability = self._predict(
+                probability, peak = self._predict(
                     segmenter, close_up, (side, side), flip=mirror and member.flip
                 )
                 box = geometry.clipped(square, size)
@@ -176,23 +178,26 @@ class PresetMatter:
             else:
                 region = (box[2] - box[0], box[3] - box[1])
                 close_up = geometry.cut(pixels, box, scale)
-                probability = self._predict(
+                probability, peak = self._predict(
                     segmenter, close_up, region, flip=mirror and member.flip
                 )
             near_map = near_the_person(segmenter, probability, box)
-            maps.append(MemberMap(near_map, box, segmenter.spec.person_specific))
+            maps.append(MemberMap(near_map, box, segmenter.spec.person_specific, peak))
         return Evidence(size, tuple(maps), presence, aspect)
 
     def _predict(
         self, segmenter: Segmenter, rgb: np.ndarray, size: tuple[int, int], *, flip: bool
-    ) -> np.ndarray:
-        """The member's probability for ``rgb``, float32 in [0, 1], brought to ``size``."""
+    ) -> tuple[np.ndarray, float]:
+        """The member's probability for ``rgb``, float32 in [0, 1], brought to ``size``, and
+        its peak (``MemberMap.peak``): with ``flip``, the lower of the two passes' peaks."""
         tensor = segmenter.to_tensor(rgb)
         probability = segmenter.predict_tensor(tensor)
+        peak = float(probability.max())
         if flip:  # the mirror image of the resized input: one resize, not two
             mirrored = segmenter.predict_tensor(_mirrored(tensor, segmenter.spec.preprocess.layout))
+            peak = min(peak, float(mirrored.max()))
             probability = (probability + mirrored[:, ::-1]) * np.float32(0.5)
-        return matting.upsample_probability(probability, size)
+        return matting.upsample_probability(probability, size), peak
 
     def _presence(
         self,

@@ -17,8 +17,9 @@ How a pipeline makes its matte (``humanseg.models.matter.PresetMatter``):
    ``tall_from`` times as high as wide: ``tall_weights``…); a member with weight 0 in the
    set that applies is not run;
 4. ``humanseg.models.fusion.fuse``: the maps are averaged with their weights (a close-up only
-   inside its box), sharpened around ``threshold``, which then maps to 0.5, and scaled by the
-   gate; a gate in doubt with a person model that sees nobody gives an empty matte.
+   inside its box), sharpened around ``threshold``, which then maps to 0.5, stripped of
+   separate parts smaller than ``parts`` times the largest one, and scaled by the gate; a gate
+   in doubt with a person model that sees nobody gives an empty matte.
 
 Every number here was chosen by k-fold selection on both dev sets (``humanseg eval --folds``);
 see the docs' quality page for the held-out figures and the commands that give them.
@@ -178,8 +179,8 @@ QUALITY = PresetSpec(
 
 QUALITY_RVM = PresetSpec(
     name="quality-rvm",
-    description="`quality` with Robust Video Matting as a fourth member: the best mattes "
-    "humanseg makes. Opt-in: RVM is GPL-3.0. Needs onnxruntime.",
+    description="Selfie, MODNet and U²-Net on the person's box (one pass each) with Robust "
+    "Video Matting as a fourth member. Opt-in: RVM is GPL-3.0. Needs onnxruntime.",
     guide="selfie",
     members=(
         Member("selfie"),
