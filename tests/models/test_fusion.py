@@ -192,3 +192,19 @@ def test_a_doubting_gate_and_a_person_model_that_sees_nobody_give_nobody() -> No
     # a general model that sees nothing is no evidence against a person
     general = MemberMap(np.zeros((30, 40), dtype=np.float32), person_specific=False)
     assert fuse(Evidence((40, 30), (person, general), 0.7), params).any()
+
+
+def test_dropping_a_few_parts_by_their_boxes_equals_one_lookup(monkeypatch) -> None:
+    from humanseg.models import fusion
+
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        matte = np.zeros((60, 80), dtype=np.float32)
+        for _ in range(6):  # a few blobs of random sizes with soft edges
+            top, left = rng.integers(0, 50), rng.integers(0, 70)
+            matte[top : top + rng.integers(2, 12), left : left + rng.integers(2, 12)] = 1.0
+        matte = np.maximum(matte, rng.random(matte.shape, dtype=np.float32) * 0.4)
+        by_boxes = drop_small_parts(matte, 0.4)
+        monkeypatch.setattr(fusion, "MANY_PARTS", -1)
+        assert np.array_equal(by_boxes, drop_small_parts(matte, 0.4))
+        monkeypatch.setattr(fusion, "MANY_PARTS", 32)

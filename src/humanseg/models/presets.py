@@ -189,7 +189,8 @@ QUALITY_RVM = PresetSpec(
         Member("rvm", flip=False),
     ),
     threshold=0.35,
-    sharpen=32.0,
+    sharpen=8.0,
+    parts=0.5,
 )
 
 PRESETS: dict[str, PresetSpec] = {preset.name: preset for preset in (AUTO, QUALITY, QUALITY_RVM)}
