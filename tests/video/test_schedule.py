@@ -3,6 +3,8 @@ the person gate kept for the clip. Real models; a wrapper only counts their call
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -95,12 +97,30 @@ def test_a_clip_asks_the_gate_once_while_the_person_stays(
     clip = ClipMatter(matter)
     frames = person_frames(6, (320, 240))
     mattes = [clip.matte(frame, (320, 240)).alpha for frame in frames]
-    photo_mattes = [matter.matte(frame, (320, 240)).alpha for frame in frames]
+    # a clip keeps every part of the matte (a photo drops far smaller ones)
+    every_part = replace(matter.spec.params, parts=0.0)
+    photo_mattes = [
+        matter.matte_from(matter.evidence(frame), (320, 240), every_part).alpha for frame in frames
+    ]
     assert len(looks) == 1 + len(frames)  # once for the clip, then once per photo
     for as_clip, as_photo in zip(mattes, photo_mattes, strict=True):
         assert np.count_nonzero(as_clip >= 128) > 0.05 * as_clip.size  # the person is kept
         if as_photo.max() == 255:  # a sure gate on the photo: the same matte
             assert np.array_equal(as_clip, as_photo)
+
+
+def test_a_clip_keeps_every_part_of_the_matte(pipeline: Pipeline) -> None:
+    """A passer-by whose size against the subject's crosses the ``parts`` share from frame to
+    frame would vanish and come back: a clip drops no part, in either set of numbers."""
+    for name in ("auto", "quality"):
+        matter = pipeline.resolver.get(name)
+        assert isinstance(matter, PresetMatter)
+        params = ClipMatter(matter)._params
+        assert params is not None and params.parts == 0.0
+        assert params.tall is None or params.tall.parts == 0.0
+        assert replace(params, parts=matter.spec.params.parts, tall=matter.spec.params.tall) == (
+            matter.spec.params
+        )
 
 
 def test_a_clip_without_a_person_stays_empty(pipeline: Pipeline) -> None:

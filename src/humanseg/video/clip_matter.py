@@ -8,12 +8,17 @@ next, the worst flicker there is. So the gate's verdict is kept for the clip: on
 sure a person is there, the frames that follow are matted without the detectors for as long
 as the guide model still sees someone; when it sees nobody, or before the gate is sure, the
 gate looks at every frame, so a person who walks in is found. The members, their weights and
-the fusion are the pipeline's own.
+the fusion are the pipeline's own, except that a clip keeps every part of the matte: a
+passer-by whose size against the subject's crosses the pipeline's ``parts`` share from one
+frame to the next would vanish and come back.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from humanseg.imaging import Picture
+from humanseg.models.fusion import FusionParams
 from humanseg.models.matter import Matte, Matter, PresetMatter
 
 
@@ -25,6 +30,11 @@ class ClipMatter:
         self.name = matter.name
         self.mirror = mirror
         self._sure = False  # the gate saw a person, and the guide has seen one since
+        self._params: FusionParams | None = None
+        if isinstance(matter, PresetMatter):
+            params = matter.spec.params
+            tall = params.tall and replace(params.tall, parts=0.0)
+            self._params = replace(params, parts=0.0, tall=tall)
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -38,4 +48,5 @@ class ClipMatter:
         # map the gate looks again (and says 0)
         evidence = matter.evidence(rgb, mirror=self.mirror, presence=1.0 if self._sure else None)
         self._sure = evidence.presence == 1.0
-        return matter.matte_from(evidence, size, matter.spec.params)
+        assert self._params is not None
+        return matter.matte_from(evidence, size, self._params)
