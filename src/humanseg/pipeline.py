@@ -74,7 +74,9 @@ class Pipeline:
             engine=settings.onnx_engine,
             precision=settings.openvino_precision,
         )
-        self.resolver = Resolver(self.registry, self.face_detector)
+        self.resolver = Resolver(
+            self.registry, self.face_detector, every_part=settings.keep_every_part
+        )
         self._faces: FaceDetector | None = None
         self._faces_lock = threading.Lock()
 

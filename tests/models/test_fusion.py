@@ -208,3 +208,12 @@ def test_dropping_a_few_parts_by_their_boxes_equals_one_lookup(monkeypatch) -> N
         monkeypatch.setattr(fusion, "MANY_PARTS", -1)
         assert np.array_equal(by_boxes, drop_small_parts(matte, 0.4))
         monkeypatch.setattr(fusion, "MANY_PARTS", 32)
+
+
+def test_every_part_keeps_every_part_in_both_sets_of_numbers() -> None:
+    params = FusionParams(
+        (1.0, 1.0), 0.4, 8.0, 0.5, tall=FusionParams((1.0, 2.0), 0.5, 4.0, 0.2), tall_from=2.5
+    )
+    kept = params.every_part()
+    assert kept.parts == 0.0 and kept.tall is not None and kept.tall.parts == 0.0
+    assert replace(kept, parts=0.5, tall=params.tall) == params

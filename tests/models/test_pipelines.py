@@ -185,3 +185,23 @@ def test_crop_padded_fills_outside_the_photo_with_black() -> None:
     assert np.all(square[:5] == 0) and np.all(square[:, :5] == 0)
     assert np.all(square[5:15, 5:20] == 200)
     assert np.all(crop_padded(rgb, (30, 30, 40, 40)) == 0)  # wholly outside
+
+
+def _two_people_apart() -> bytes:
+    """The astronaut, and a copy of her at under half her area, apart from her."""
+    big = np.asarray(images.astronaut())
+    small = np.asarray(images.astronaut().resize((300, 300)))
+    canvas = np.full((560, 1000, 3), 128, dtype=np.uint8)
+    canvas[24:536, 24:536] = big
+    canvas[236:536, 660:960] = small
+    return images.encode(Image.fromarray(canvas), "JPEG", quality=92)
+
+
+def test_a_far_smaller_person_apart_is_dropped_unless_every_part_is_kept() -> None:
+    photo = _two_people_apart()
+    for keep, small_kept in ((False, False), (True, True)):
+        pipeline = Pipeline(PipelineSettings(keep_every_part=keep))
+        alpha = np.asarray(Image.open(io.BytesIO(pipeline.process(photo).data)))
+        assert np.count_nonzero(alpha[24:536, 24:536] >= 128) > 0.2 * 512 * 512
+        small = np.count_nonzero(alpha[236:536, 660:960] >= 128)
+        assert bool(small > 0.2 * 300 * 300) is small_kept, (keep, small)

@@ -10,7 +10,7 @@ without running the models once per candidate.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -60,6 +60,11 @@ class FusionParams:
     parts: float = 0.0
     tall: FusionParams | None = None
     tall_from: float = math.inf
+
+    def every_part(self) -> FusionParams:
+        """These numbers with every separate part of the matte kept."""
+        tall = self.tall.every_part() if self.tall is not None else None
+        return replace(self, parts=0.0, tall=tall)
 
     def for_aspect(self, aspect: float) -> FusionParams:
         """The numbers that apply to a person whose box is ``aspect`` times as high as wide."""

@@ -75,9 +75,13 @@ class PresetMatter:
         spec: PresetSpec,
         registry: ModelRegistry,
         faces: Callable[[], FaceDetector] | None = None,
+        *,
+        every_part: bool = False,
     ) -> None:
         self.name = spec.name
         self.spec = spec
+        # the numbers it mattes with: the pipeline's, or those keeping every part
+        self.params = spec.params.every_part() if every_part else spec.params
         self.guide = registry.get(spec.guide)
         self.members = [registry.get(member.model) for member in spec.members]
         gate = spec.gate
@@ -92,7 +96,7 @@ class PresetMatter:
         return (2 * width, 2 * height) if zooms else (width, height)
 
     def matte(self, rgb: Picture, size: tuple[int, int]) -> Matte:
-        return self.matte_from(self.evidence(rgb), size, self.spec.params)
+        return self.matte_from(self.evidence(rgb), size, self.params)
 
     def matte_from(self, evidence: Evidence, size: tuple[int, int], params: FusionParams) -> Matte:
         fused = fuse(evidence, params)
@@ -274,10 +278,15 @@ class Resolver:
     """Turns a request's ``model`` into a loaded ``Matter``, each made once per process."""
 
     def __init__(
-        self, registry: ModelRegistry, faces: Callable[[], FaceDetector] | None = None
+        self,
+        registry: ModelRegistry,
+        faces: Callable[[], FaceDetector] | None = None,
+        *,
+        every_part: bool = False,
     ) -> None:
         self.registry = registry
         self.faces = faces
+        self.every_part = every_part  # ``PipelineSettings.keep_every_part``
         self._presets: dict[str, PresetMatter] = {}
         self._lock = threading.Lock()
 
@@ -292,6 +301,8 @@ class Resolver:
                     # the whole pipeline at once: nothing is pulled for a pipeline that
                     # cannot run here
                     self.registry.check_available(name, model_specs(name))
-                    loaded = PresetMatter(PRESETS[name], self.registry, self.faces)
+                    loaded = PresetMatter(
+                        PRESETS[name], self.registry, self.faces, every_part=self.every_part
+                    )
                     self._presets[name] = loaded
         return loaded

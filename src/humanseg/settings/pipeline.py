@@ -58,6 +58,12 @@ class PipelineSettings(BaseSettings):
         description="Refine the matte's edges against the full-resolution photo (guided filter); "
         "off by default because it does not pay for the default `auto` pipeline.",
     )
+    keep_every_part: bool = Field(
+        False,
+        description="Keep every separate part of a pipeline's matte. By default the pipelines "
+        "drop parts far smaller than the largest one (a stray object, a passer-by), which "
+        "also drops a person standing apart from the subject at under half their size.",
+    )
 
     # what an image may cost before it is decoded
     max_image_side: int = Field(4096, ge=1, description="Longest image side accepted, in pixels.")

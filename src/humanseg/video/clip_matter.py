@@ -15,8 +15,6 @@ frame to the next would vanish and come back.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from humanseg.imaging import Picture
 from humanseg.models.fusion import FusionParams
 from humanseg.models.matter import Matte, Matter, PresetMatter
@@ -32,9 +30,7 @@ class ClipMatter:
         self._sure = False  # the gate saw a person, and the guide has seen one since
         self._params: FusionParams | None = None
         if isinstance(matter, PresetMatter):
-            params = matter.spec.params
-            tall = params.tall and replace(params.tall, parts=0.0)
-            self._params = replace(params, parts=0.0, tall=tall)
+            self._params = matter.params.every_part()
 
     @property
     def input_size(self) -> tuple[int, int]:
