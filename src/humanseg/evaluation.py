@@ -114,9 +114,10 @@ def is_empty(matte: np.ndarray) -> bool:
     return float(np.count_nonzero(matte >= 128)) < EMPTY_FRACTION * matte.size
 
 
-def fold_of(pair: Pair, folds: int) -> int:
-    """A photo's fold: from its name's hash, so the split is the same on every run."""
-    digest = hashlib.sha256(f"{pair.set}/{pair.name}".encode()).digest()
+def fold_of(pair: Pair, folds: int, salt: str = "") -> int:
+    """A photo's fold: from its name's hash, so the split is the same on every run; another
+    ``salt`` gives another split (to see how much the held-out figures owe to one split)."""
+    digest = hashlib.sha256(f"{salt}{pair.set}/{pair.name}".encode()).digest()
     return int.from_bytes(digest[:4], "big") % folds
 
 
@@ -332,15 +333,15 @@ def score_collected(
 
 
 def k_fold(
-    matter: PresetMatter, items: Sequence[Collected], folds: int
+    matter: PresetMatter, items: Sequence[Collected], folds: int, salt: str = ""
 ) -> tuple[list[PhotoScore], list[FusionParams]]:
     """Held-out scores of every photo, each with numbers chosen on the other folds, and the
     numbers each fold chose."""
     scores: list[PhotoScore] = []
     chosen = []
     for fold in range(folds):
-        training = [item for item in items if fold_of(item.photo.pair, folds) != fold]
-        held_out = [item for item in items if fold_of(item.photo.pair, folds) == fold]
+        training = [item for item in items if fold_of(item.photo.pair, folds, salt) != fold]
+        held_out = [item for item in items if fold_of(item.photo.pair, folds, salt) == fold]
         params = choose(training, matter.spec.params, fixed=matter.spec.fixed)
         chosen.append(params)
         scores.extend(score_collected(matter, held_out, params))

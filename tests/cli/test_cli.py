@@ -109,7 +109,7 @@ def test_eval_scores_models_on_folders(tmp_path: Path) -> None:
     folders = [str(tmp_path / "one"), str(tmp_path / "two")]
     result = humanseg(
         "eval", *folders, "--model", "selfie", "--model", "auto", "--folds", "2",
-        "--no-reference", "--json",
+        "--fold-salt", "x", "--no-reference", "--json",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     report = {entry["model"]: entry for entry in json.loads(result.stdout)}

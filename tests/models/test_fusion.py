@@ -127,6 +127,9 @@ def test_folds_are_stable_and_cover_every_photo() -> None:
     assert folds == [evaluation.fold_of(pair, 5) for pair in pairs]
     assert set(folds) == {0, 1, 2, 3, 4}
     assert min(folds.count(k) for k in range(5)) > 20
+    salted = [evaluation.fold_of(pair, 5, "a") for pair in pairs]
+    assert salted == [evaluation.fold_of(pair, 5, "a") for pair in pairs]
+    assert salted != folds and set(salted) == {0, 1, 2, 3, 4}
 
 
 def test_tall_people_get_their_own_numbers() -> None:

@@ -31,6 +31,12 @@ from humanseg.errors import HumansegError
     "score the held-out fold, rotate. 0: score the numbers they ship with.",
 )
 @click.option(
+    "--fold-salt",
+    default="",
+    help="Text hashed with each photo's name to make the folds: another salt, another split "
+    "(the default split is the one the shipped numbers' figures were measured on).",
+)
+@click.option(
     "--reference/--no-reference",
     default=True,
     show_default=True,
@@ -57,6 +63,7 @@ def evaluate(
     directories: tuple[str, ...],
     names: tuple[str, ...],
     folds: int,
+    fold_salt: str,
     reference: bool,
     person_free: bool,
     worst: int,
@@ -111,7 +118,7 @@ def evaluate(
             with tqdm(total=len(pairs), desc=name, file=sys.stderr, leave=False) as bar:
                 if held_out:
                     collected = evaluation.collect(pipeline, matter, pairs, on_image=bar.update)
-                    scores, chosen = evaluation.k_fold(matter, collected, folds)
+                    scores, chosen = evaluation.k_fold(matter, collected, folds, fold_salt)
                     notes.append(
                         f"{name}: numbers chosen per fold: "
                         + "; ".join(evaluation.format_params(p) for p in chosen)
