@@ -5,8 +5,9 @@ Each photo is decoded as an API request decodes it and goes through the same mat
 pipeline); the matte is compared with the mask at the mask's size.
 
 With ``folds`` (k-fold selection), a pipeline's numbers (member weights, threshold,
-sharpening) are chosen on k−1 folds of every folder and the held-out fold is scored with them,
-rotating, so each photo is scored by numbers chosen without it. The models run once per photo
+sharpening, the share under which separate parts are dropped) are chosen on k−1 folds of
+every folder and the held-out fold is scored with them, rotating, so each photo is scored by
+numbers chosen without it. The models run once per photo
 (``PresetMatter.evidence``); each candidate only fuses their maps again.
 """
 
