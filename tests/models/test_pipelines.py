@@ -112,16 +112,20 @@ def test_quality_pipeline_lists_each_model_once() -> None:
     assert "face-detection" in QUALITY.needs and QUALITY.opt_in is False
 
 
-def test_quality_runs_u2net_once_on_the_box_or_for_someone_standing_on_the_photo() -> None:
+def test_quality_runs_u2net_on_the_box_or_for_someone_standing_on_photo_and_square() -> None:
     params = QUALITY.params
     u2net = [i for i, m in enumerate(QUALITY.members) if m.model == "u2net"]
     views = {QUALITY.members[i].view: i for i in u2net}
     wide, tall = params.for_aspect(1.0), params.for_aspect(QUALITY.tall_from)
     assert tall is not wide
     assert [wide.weights[i] > 0 for i in u2net] == [i == views["box"] for i in u2net]
-    assert [tall.weights[i] > 0 for i in u2net] == [i == views["photo"] for i in u2net]
+    standing = {views["photo"], views["square"]}
+    assert [tall.weights[i] > 0 for i in u2net] == [i in standing for i in u2net]
+    # two U²-Net passes either way: the box mirrored, or the photo and the square once each
+    passes = {i: 1 + QUALITY.members[i].flip for i in u2net}
+    assert passes[views["box"]] == sum(passes[i] for i in standing) == 2
     # k-fold selection keeps it so: each view's weight stays 0 in the other regime
-    assert QUALITY.fixed == {views["photo"], ("tall", views["box"])}
+    assert QUALITY.fixed == {*standing, ("tall", views["box"])}
 
 
 def test_quality_pipeline_finds_a_small_person(client: httpx.Client) -> None:
