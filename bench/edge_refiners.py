@@ -18,7 +18,8 @@ scoring at the mask's size:
 - ``cf-B``: a closed-form matte (Levin et al., 2008; ``pymatting.estimate_alpha_cf``) in the
   unknown band of a trimap from the matte (its person eroded and dilated by B of the long
   side), solved at 400 px (``-512``: at 512 px) on the box around the band and pasted back in
-  the band only; ``-half`` averages it with the matte; ``lbdm-B`` solves the same trimap by
+  the band only; ``-half`` averages it with the matte, ``-sharp`` steepens the result ×4
+  around 0.5 (``-hard``: ×100, nearly binary); ``lbdm-B`` solves the same trimap by
   learning-based matting (Zheng & Kambhamettu, 2009; ``pymatting.estimate_alpha_lbdm``);
 - ``STEP-tall``: each step only for a person standing, seen whole (``Evidence.aspect``, the
   height / width of the person's box, at least 2.5, the `quality` pipeline's ``tall_from``);
@@ -122,13 +123,18 @@ def projection(
 
 
 def closed_form(
-    side: int = 400, band_fraction: float = 0.015, method: str = "cf", mix: float = 1.0
+    side: int = 400,
+    band_fraction: float = 0.015,
+    method: str = "cf",
+    mix: float = 1.0,
+    sharpen: float = 1.0,
 ) -> EdgeStep:
     """A matte solved in the band by pymatting (``method``: ``cf`` closed-form matting, Levin
     et al. 2008; ``lbdm`` learning-based matting, Zheng & Kambhamettu 2009; ``knn``) from a
     trimap of the pipeline's matte: sure foreground its person eroded by the band, sure
     background dilated. Solved at ``side`` px on the box around the band and pasted back
-    (bilinear) in the band only; ``mix`` averages it with the matte."""
+    (bilinear) in the band only; ``mix`` averages it with the matte, ``sharpen`` steepens
+    the result around 0.5 as the fusion's sharpening does."""
     solvers: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
         "cf": pymatting.estimate_alpha_cf,
         "lbdm": pymatting.estimate_alpha_lbdm,
@@ -154,7 +160,8 @@ def closed_form(
         image = small[crop].astype(np.float64) / 255
         solved = np.clip(solve(image, trimap), 0, 1)
         estimate = small_alpha.astype(np.float64) / 255
-        estimate[crop] = (1 - mix) * estimate[crop] + mix * solved
+        mixed = (1 - mix) * estimate[crop] + mix * solved
+        estimate[crop] = np.clip((mixed - 0.5) * sharpen + 0.5, 0, 1)
         return _paste(alpha, estimate.astype(np.float32), unknown)
 
     return step
@@ -185,6 +192,10 @@ EVERYONE: dict[str, EdgeStep] = {
     "cf-2.5%": closed_form(band_fraction=0.025),
     "cf-1.5%-512": closed_form(side=512, band_fraction=0.015),
     "cf-1.5%-half": closed_form(band_fraction=0.015, mix=0.5),
+    "cf-1%-sharp": closed_form(band_fraction=0.01, sharpen=4.0),
+    "cf-1%-hard": closed_form(band_fraction=0.01, sharpen=100.0),
+    "cf-1.5%-sharp": closed_form(band_fraction=0.015, sharpen=4.0),
+    "cf-1.5%-half-sharp": closed_form(band_fraction=0.015, mix=0.5, sharpen=4.0),
     "lbdm-1.5%": closed_form(band_fraction=0.015, method="lbdm"),
 }
 STEPS: dict[str, Step] = {
