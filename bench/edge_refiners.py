@@ -14,9 +14,20 @@ scoring at the mask's size:
   band of ±1.5 % of the long side around the matte's edge, at 400 px;
 - ``projection``: each band pixel's colour projected on the line between the local mean
   colours of the sure foreground and the sure background (a local, closed-form alpha), at
-  512 px; ``projection-half`` averages it with the matte.
+  512 px; ``projection-half`` averages it with the matte;
+- ``cf-B``: a closed-form matte (Levin et al., 2008; ``pymatting.estimate_alpha_cf``) in the
+  unknown band of a trimap from the matte (its person eroded and dilated by B of the long
+  side), solved at 400 px (``-512``: at 512 px) on the box around the band and pasted back in
+  the band only; ``-half`` averages it with the matte, ``-sharp`` steepens the result ×4
+  around 0.5 (``-hard``: ×100, nearly binary); ``lbdm-B`` solves the same trimap by
+  learning-based matting (Zheng & Kambhamettu, 2009; ``pymatting.estimate_alpha_lbdm``);
+- ``STEP-tall``: each step only for a person standing, seen whole (``Evidence.aspect``, the
+  height / width of the person's box, at least 2.5, the `quality` pipeline's ``tall_from``);
+  the others keep the matte.
 
-The data is read where it lies, never copied.
+The table has a row per step and folder; then the step's own time per photo where it runs
+(pymatting's kernels are compiled before timing), and the photos each step hurts most.
+Needs the `bench` extra (pymatting). The data is read where it lies, never copied.
 """
 
 from __future__ import annotations
@@ -24,13 +35,15 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
+import pymatting
 
 from humanseg import evaluation, matting, scoring
-from humanseg.models.matter import PresetMatter
+from humanseg.models.matter import Matte, PresetMatter
 from humanseg.models.presets import PRESETS
 from humanseg.pipeline import Pipeline
 from humanseg.settings import PipelineSettings
@@ -109,12 +122,89 @@ def projection(
     return step
 
 
-STEPS: dict[str, EdgeStep] = {
+def closed_form(
+    side: int = 400,
+    band_fraction: float = 0.015,
+    method: str = "cf",
+    mix: float = 1.0,
+    sharpen: float = 1.0,
+) -> EdgeStep:
+    """A matte solved in the band by pymatting (``method``: ``cf`` closed-form matting, Levin
+    et al. 2008; ``lbdm`` learning-based matting, Zheng & Kambhamettu 2009; ``knn``) from a
+    trimap of the pipeline's matte: sure foreground its person eroded by the band, sure
+    background dilated. Solved at ``side`` px on the box around the band and pasted back
+    (bilinear) in the band only; ``mix`` averages it with the matte, ``sharpen`` steepens
+    the result around 0.5 as the fusion's sharpening does."""
+    solvers: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+        "cf": pymatting.estimate_alpha_cf,
+        "lbdm": pymatting.estimate_alpha_lbdm,
+        "knn": pymatting.estimate_alpha_knn,
+    }
+    solve = solvers[method]
+
+    def step(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        size = _work_size(alpha.shape, side)
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        small_alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+        sure_fg, sure_bg = _sure(small_alpha, max(1, round(band_fraction * max(size))))
+        unknown = ~(sure_fg | sure_bg)
+        if not sure_fg.any() or not sure_bg.any() or not unknown.any():
+            return alpha
+        # Only windows that touch an unknown pixel matter: the box around the band, with the
+        # 3×3 windows' reach (2 px) around it, is solved and the rest is known.
+        ys, xs = np.nonzero(unknown)
+        top, bottom = max(0, ys.min() - 2), min(size[1], ys.max() + 3)
+        left, right = max(0, xs.min() - 2), min(size[0], xs.max() + 3)
+        crop = np.s_[top:bottom, left:right]
+        trimap = np.where(sure_fg, 1.0, np.where(sure_bg, 0.0, 0.5))[crop]
+        image = small[crop].astype(np.float64) / 255
+        solved = np.clip(solve(image, trimap), 0, 1)
+        estimate = small_alpha.astype(np.float64) / 255
+        mixed = (1 - mix) * estimate[crop] + mix * solved
+        estimate[crop] = np.clip((mixed - 0.5) * sharpen + 0.5, 0, 1)
+        return _paste(alpha, estimate.astype(np.float32), unknown)
+
+    return step
+
+
+@dataclass(frozen=True)
+class Step:
+    """An edge step, applied to every photo or only from a person's box height / width."""
+
+    run: EdgeStep
+    tall_from: float = 0.0  # the step applies from this Evidence.aspect (0: to everyone)
+    base: str | None = None  # a step whose answer this one takes where it applies
+
+    def applies(self, aspect: float) -> bool:
+        return aspect >= self.tall_from
+
+
+TALL_FROM = 2.5  # the `quality` pipeline's ``tall_from``: someone standing, seen whole
+
+EVERYONE: dict[str, EdgeStep] = {
     "none": lambda rgb, alpha: alpha,
     "guided": matting.refine_matte,
     "grabcut": grabcut(),
     "projection": projection(),
     "projection-half": projection(mix=0.5),
+    "cf-1%": closed_form(band_fraction=0.01),
+    "cf-1.5%": closed_form(band_fraction=0.015),
+    "cf-2.5%": closed_form(band_fraction=0.025),
+    "cf-1.5%-512": closed_form(side=512, band_fraction=0.015),
+    "cf-1.5%-half": closed_form(band_fraction=0.015, mix=0.5),
+    "cf-1%-sharp": closed_form(band_fraction=0.01, sharpen=4.0),
+    "cf-1%-hard": closed_form(band_fraction=0.01, sharpen=100.0),
+    "cf-1.5%-sharp": closed_form(band_fraction=0.015, sharpen=4.0),
+    "cf-1.5%-half-sharp": closed_form(band_fraction=0.015, mix=0.5, sharpen=4.0),
+    "lbdm-1.5%": closed_form(band_fraction=0.015, method="lbdm"),
+}
+STEPS: dict[str, Step] = {
+    **{name: Step(run) for name, run in EVERYONE.items()},
+    **{
+        f"{name}-tall": Step(run, tall_from=TALL_FROM, base=name)
+        for name, run in EVERYONE.items()
+        if name != "none"
+    },
 }
 
 
@@ -123,46 +213,86 @@ def main() -> None:
     parser.add_argument("directories", nargs="+", type=Path)
     parser.add_argument("--model", default="quality", choices=sorted(PRESETS))
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--steps", nargs="+", choices=sorted(STEPS), default=sorted(STEPS), metavar="STEP"
+    )
+    parser.add_argument("--worst", type=int, default=3, help="photos each step hurts most")
     args = parser.parse_args()
+    names = [name for name in STEPS if name in args.steps or name == "none"]
     pipeline = Pipeline(PipelineSettings(refine_edges=True))  # full-size photos, to refine with
     spec = PRESETS[args.model]
     pipeline.load(args.model)
     matter = PresetMatter(spec, pipeline.registry, pipeline.face_detector)
     pairs = [pair for folder in args.directories for pair in evaluation.find_pairs(folder)]
     items = evaluation.collect(pipeline, matter, pairs)
-    scores: dict[str, list[evaluation.PhotoScore]] = {name: [] for name in STEPS}
+    # a first run of each step outside the timings (pymatting compiles its kernels)
+    warm = items[0].photo
+    warm_alpha = matter.matte_from(items[0].evidence, warm.size, spec.params).alpha
+    for name in names:
+        STEPS[name].run(np.asarray(warm.rgb), warm_alpha)
+    scores: dict[str, list[evaluation.PhotoScore]] = {name: [] for name in names}
     for fold in range(args.folds):
         training = [i for i in items if evaluation.fold_of(i.photo.pair, args.folds) != fold]
-        params = evaluation.choose(training, spec.params)
+        params = evaluation.choose(training, spec.params, fixed=spec.fixed)
         for item in items:
             if evaluation.fold_of(item.photo.pair, args.folds) != fold:
                 continue
             photo = item.photo
             matte = matter.matte_from(item.evidence, photo.size, params)
-            for name, step in STEPS.items():
-                start = time.perf_counter()
-                alpha = step(np.asarray(photo.rgb), matte.alpha)
-                ms = (time.perf_counter() - start) * 1000.0
-                alpha = matting.apply_own_alpha(alpha, photo.alpha)
-                resized = evaluation.matte_at(alpha, photo.truth.shape)
-                scores[name].append(
-                    evaluation.PhotoScore(
-                        set=photo.pair.set,
-                        name=photo.pair.name,
-                        iou=scoring.iou(resized, photo.truth),
-                        mad=scoring.mad(resized, photo.truth),
-                        boundary_f=scoring.boundary_f(resized, photo.truth),
-                        ms=ms,  # the edge step's own time
-                        confidence=matte.confidence,
-                        empty=evaluation.is_empty(alpha),
-                    )
-                )
+            done: dict[str, evaluation.PhotoScore] = {}
+            for name in names:
+                step = STEPS[name]
+                if not step.applies(item.evidence.aspect):
+                    score = replace(done["none"], ms=0.0)
+                elif step.base is not None and step.base in done:
+                    score = done[step.base]
+                else:
+                    score = _scored(step.run, photo, matte)
+                done[name] = score
+                scores[name].append(score)
     rows = [
         row
         for name, photo_scores in scores.items()
         for row in evaluation.summarise(f"{args.model}+{name}", photo_scores, held_out=True)
     ]
     print(evaluation.format_table(rows))
+    print(f"\n| step | photos | ms where it runs: median | max | people from h/w {TALL_FROM} |")
+    print("|---|---:|---:|---:|---:|")
+    for name, photo_scores in scores.items():
+        ran = [s.ms for s in photo_scores if s.ms > 0] or [0.0]
+        tall = sum(STEPS[name].tall_from > 0 and s.ms > 0 for s in photo_scores)
+        print(f"| {name} | {len(ran)} | {np.median(ran):.0f} | {max(ran):.0f} | {tall} |")
+    baseline = {(s.set, s.name): s for s in scores["none"]}
+    print(f"\nThe {args.worst} photos each step hurts most (IoU, MAD against none):")
+    for name, photo_scores in scores.items():
+        if name == "none":
+            continue
+        worst = sorted(photo_scores, key=lambda s: s.iou - baseline[(s.set, s.name)].iou)
+        text = ", ".join(
+            f"{s.set}/{s.name} {s.iou - baseline[(s.set, s.name)].iou:+.3f} "
+            f"{s.mad - baseline[(s.set, s.name)].mad:+.4f}"
+            for s in worst[: args.worst]
+        )
+        print(f"- {name}: {text}")
+
+
+def _scored(run: EdgeStep, photo: evaluation.Photo, matte: Matte) -> evaluation.PhotoScore:
+    """``run`` on the held-out matte, timed, scored as `humanseg eval` scores."""
+    start = time.perf_counter()
+    alpha = run(np.asarray(photo.rgb), matte.alpha)
+    ms = (time.perf_counter() - start) * 1000.0
+    alpha = matting.apply_own_alpha(alpha, photo.alpha)
+    resized = evaluation.matte_at(alpha, photo.truth.shape)
+    return evaluation.PhotoScore(
+        set=photo.pair.set,
+        name=photo.pair.name,
+        iou=scoring.iou(resized, photo.truth),
+        mad=scoring.mad(resized, photo.truth),
+        boundary_f=scoring.boundary_f(resized, photo.truth),
+        ms=ms,  # the edge step's own time
+        confidence=matte.confidence,
+        empty=evaluation.is_empty(alpha),
+    )
 
 
 if __name__ == "__main__":
