@@ -99,6 +99,20 @@ def find_pairs(directory: Path) -> list[Pair]:
     return pairs
 
 
+def leave_out(pairs: Sequence[Pair], names: Collection[str]) -> list[Pair]:
+    """``pairs`` without the photos named ``SET/NAME`` (e.g. a reference mask known to be
+    wrong); a name that matches no photo is an error, so a typo never goes unnoticed."""
+    known = {f"{pair.set}/{pair.name}" for pair in pairs}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise error(
+            ErrorCode.INVALID_REQUEST,
+            f"No photo {', '.join(unknown)} in these folders; name one as SET/NAME: its "
+            "folder's name and its file name without the suffix, e.g. dev/110.",
+        )
+    return [pair for pair in pairs if f"{pair.set}/{pair.name}" not in names]
+
+
 def load_mask(path: Path) -> np.ndarray:
     with Image.open(path) as mask:
         return np.asarray(mask.convert("L"))

@@ -130,6 +130,13 @@ def test_eval_scores_models_on_folders(tmp_path: Path) -> None:
     table = humanseg("eval", folders[0], "--model", "selfie", "--no-person-free")
     assert "| selfie | one | 2 | 1.000 | 0.0000 | 1.000 | 0 | 0 |" in table.stdout
     assert "selfie: the 2 worst photos" in table.stdout
+    fewer = humanseg(
+        "eval", *folders, "--model", "selfie", "--exclude", "one/coffee", "--no-person-free",
+    )  # fmt: skip
+    assert "| selfie | one | 1 |" in fewer.stdout and "| selfie | two | 2 |" in fewer.stdout
+    assert "left out: one/coffee" in fewer.stdout
+    typo = humanseg("eval", *folders, "--model", "selfie", "--exclude", "one/cofee")
+    assert typo.returncode == 1 and "one/cofee" in typo.stderr and "Traceback" not in typo.stderr
 
 
 def test_eval_needs_images_and_masks(tmp_path: Path) -> None:
