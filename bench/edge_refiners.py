@@ -44,7 +44,7 @@ import pymatting
 
 from humanseg import evaluation, matting, scoring
 from humanseg.models.matter import Matte, PresetMatter
-from humanseg.models.presets import PRESETS
+from humanseg.models.presets import PRESETS, QUALITY
 from humanseg.pipeline import Pipeline
 from humanseg.settings import PipelineSettings
 
@@ -179,7 +179,7 @@ class Step:
         return aspect >= self.tall_from
 
 
-TALL_FROM = 2.5  # the `quality` pipeline's ``tall_from``: someone standing, seen whole
+TALL_FROM = QUALITY.tall_from  # someone standing, seen whole (for `auto` too)
 
 EVERYONE: dict[str, EdgeStep] = {
     "none": lambda rgb, alpha: alpha,
