@@ -209,6 +209,10 @@ class Face:
     score: float
 
 
+# Hair in this many rows from the photo's top edge runs off it: the crown is not in the photo.
+CUT_OFF_ROWS = 1
+
+
 def id_photo_box(face: Face, alpha: np.ndarray, preset: IdPreset) -> tuple[int, int, int, int]:
     """The region of the photo that becomes the ID photo, by the preset's head rules.
 
@@ -216,6 +220,11 @@ def id_photo_box(face: Face, alpha: np.ndarray, preset: IdPreset) -> tuple[int, 
     the face (so hair counts, as the rules want), or an estimate from the face box where the
     matte gives none. The head is scaled to ``head_ratio`` of the height with ``top_ratio``
     free above it, and centred between the eyes horizontally.
+
+    Hair that runs off the photo's top edge has no crown in the photo: the head is then at
+    least as tall as the face box says, and the frame starts at the photo's top edge (zoomed
+    in as far as needed to stay inside the photo), so the hair runs off the ID photo's edge
+    too instead of ending in a flat line under a strip of background colour.
     """
     left, top, right, bottom = face.box
     face_height = bottom - top
@@ -225,13 +234,20 @@ def id_photo_box(face: Face, alpha: np.ndarray, preset: IdPreset) -> tuple[int, 
     hair_rows = np.flatnonzero(rows_above.any(axis=1))
     estimate = top - 0.45 * face_height
     crown = float(hair_rows[0]) if hair_rows.size else estimate
+    cut_off = hair_rows.size > 0 and hair_rows[0] <= CUT_OFF_ROWS
+    if cut_off:
+        crown = min(crown, estimate)
     crown = max(crown, top - 1.2 * face_height)  # a raised hand or hat must not stretch the head
     head = max(1.0, chin - crown)
     out_w, out_h = preset.size
     scale = preset.head_ratio * out_h / head
+    if cut_off:
+        scale = max(scale, out_h / alpha.shape[0])  # the frame's height fits in the photo
     box_w, box_h = out_w / scale, out_h / scale
     center_x = (face.right_eye[0] + face.left_eye[0]) / 2
     box_top = crown - preset.top_ratio * out_h / scale
+    if cut_off:
+        box_top = max(0.0, min(box_top, alpha.shape[0] - box_h))
     box_left = center_x - box_w / 2
     return (
         round(box_left),

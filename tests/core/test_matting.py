@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from humanseg import matting
+from humanseg.compose import Face, id_photo_box
 from humanseg.models.catalog import FACE_DETECTION
 from humanseg.models.faces import FaceDetector, anchors
 from humanseg.models.store import ModelStore
@@ -169,6 +170,34 @@ def test_id_photo_head_size_and_position_follow_the_preset(preset: str) -> None:
     if preset == "us":  # eyes 1⅛ to 1⅜ in from the bottom of a 2 in photo
         eyes_y = (face.right_eye[1] + face.left_eye[1]) / 2
         assert 0.56 <= (height - eyes_y) / height <= 0.69
+
+
+def test_id_photo_box_starts_at_the_photo_edge_when_the_hair_runs_off_it() -> None:
+    face = Face((40.0, 20.0, 80.0, 70.0), (52.0, 40.0), (68.0, 40.0), 0.9)
+    alpha = np.zeros((200, 120), np.uint8)
+    alpha[10:, 30:90] = 255  # hair 10 rows under the top edge: the crown is in the photo
+    rule = ID_PRESETS["passport"]
+    left, top, right, bottom = id_photo_box(face, alpha, rule)
+    assert abs((70 - 10) / (bottom - top) - rule.head_ratio) < 0.01
+    assert abs((10 - top) / (bottom - top) - rule.top_ratio) < 0.01
+    alpha[:10] = alpha[10]  # the hair runs off the top edge
+    left, top, right, bottom = id_photo_box(face, alpha, rule)
+    assert top == 0 and bottom <= alpha.shape[0]
+    # the head is at least as tall as the face box says, so not blown up to the rule's size
+    assert (70 - 0) / (bottom - top) <= rule.head_ratio + 0.01
+
+
+def test_id_photo_of_hair_cut_by_the_frame_has_no_strip_of_background_above_it() -> None:
+    pipeline = Pipeline(PipelineSettings())
+    astronaut = images.astronaut()
+    cut = astronaut.crop((0, 80, astronaut.width, astronaut.height))  # the crown cut off
+    spec = parse_output_spec("id_photo", id_preset="passport", bg_color="#ffffff")
+    output = pipeline.process(images.encode(cut, "PNG"), spec)
+    rgb = np.asarray(Image.open(io.BytesIO(output.data)).convert("RGB")).astype(int)
+    person = rgb.min(axis=2) < 225
+    (face,) = pipeline.face_detector().detect(Image.fromarray(rgb.astype(np.uint8)))
+    head = slice(int(face.box[0]), int(face.box[2]))
+    assert person[0, head].mean() > 0.9  # the hair runs off the top edge, as in the photo
 
 
 def test_upsample_probability_returns_a_copy_callers_may_write_to() -> None:
