@@ -177,11 +177,11 @@ def test_id_photo_box_starts_at_the_photo_edge_when_the_hair_runs_off_it() -> No
     alpha = np.zeros((200, 120), np.uint8)
     alpha[10:, 30:90] = 255  # hair 10 rows under the top edge: the crown is in the photo
     rule = ID_PRESETS["passport"]
-    left, top, right, bottom = id_photo_box(face, alpha, rule)
+    _, top, _, bottom = id_photo_box(face, alpha, rule)
     assert abs((70 - 10) / (bottom - top) - rule.head_ratio) < 0.01
     assert abs((10 - top) / (bottom - top) - rule.top_ratio) < 0.01
     alpha[:10] = alpha[10]  # the hair runs off the top edge
-    left, top, right, bottom = id_photo_box(face, alpha, rule)
+    _, top, _, bottom = id_photo_box(face, alpha, rule)
     assert top == 0 and bottom <= alpha.shape[0]
     # the head is at least as tall as the face box says, so not blown up to the rule's size
     assert (70 - 0) / (bottom - top) <= rule.head_ratio + 0.01
