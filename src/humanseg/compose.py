@@ -234,7 +234,8 @@ def id_photo_box(face: Face, alpha: np.ndarray, preset: IdPreset) -> tuple[int, 
     hair_rows = np.flatnonzero(rows_above.any(axis=1))
     estimate = top - 0.45 * face_height
     crown = float(hair_rows[0]) if hair_rows.size else estimate
-    cut_off = hair_rows.size > 0 and hair_rows[0] <= CUT_OFF_ROWS
+    # what reaches the top edge is hair only if the head can reach it (not a raised hand)
+    cut_off = hair_rows.size > 0 and hair_rows[0] <= CUT_OFF_ROWS and top - 0.7 * face_height <= 0
     if cut_off:
         crown = min(crown, estimate)
     crown = max(crown, top - 1.2 * face_height)  # a raised hand or hat must not stretch the head

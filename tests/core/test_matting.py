@@ -185,6 +185,13 @@ def test_id_photo_box_starts_at_the_photo_edge_when_the_hair_runs_off_it() -> No
     assert top == 0 and bottom <= alpha.shape[0]
     # the head is at least as tall as the face box says, so not blown up to the rule's size
     assert (70 - 0) / (bottom - top) <= rule.head_ratio + 0.01
+    # a raised hand reaching the top edge, the face far below: the rule applies as before
+    low = Face((40.0, 120.0, 80.0, 170.0), (52.0, 140.0), (68.0, 140.0), 0.9)
+    alpha[:] = 0
+    alpha[:, 50:70] = 255
+    _, top, _, bottom = id_photo_box(low, alpha, rule)
+    crown = 120 - 1.2 * 50
+    assert abs((crown - top) / (bottom - top) - rule.top_ratio) < 0.01
 
 
 def test_id_photo_of_hair_cut_by_the_frame_has_no_strip_of_background_above_it() -> None:
