@@ -42,7 +42,7 @@ import cv2
 import numpy as np
 import pymatting
 
-from humanseg import evaluation, matting, scoring
+from humanseg import evaluation, matting
 from humanseg.models.matter import Matte, PresetMatter
 from humanseg.models.presets import PRESETS, QUALITY
 from humanseg.pipeline import Pipeline
@@ -277,22 +277,12 @@ def main() -> None:
 
 
 def _scored(run: EdgeStep, photo: evaluation.Photo, matte: Matte) -> evaluation.PhotoScore:
-    """``run`` on the held-out matte, timed, scored as `humanseg eval` scores."""
+    """``run`` on the held-out matte, timed (the score's ``ms`` is the step's own time), scored
+    as `humanseg eval` scores, with ``run`` in place of the guided filter."""
     start = time.perf_counter()
     alpha = run(np.asarray(photo.rgb), matte.alpha)
     ms = (time.perf_counter() - start) * 1000.0
-    alpha = matting.apply_own_alpha(alpha, photo.alpha)
-    resized = evaluation.matte_at(alpha, photo.truth.shape)
-    return evaluation.PhotoScore(
-        set=photo.pair.set,
-        name=photo.pair.name,
-        iou=scoring.iou(resized, photo.truth),
-        mad=scoring.mad(resized, photo.truth),
-        boundary_f=scoring.boundary_f(resized, photo.truth),
-        ms=ms,  # the edge step's own time
-        confidence=matte.confidence,
-        empty=evaluation.is_empty(alpha),
-    )
+    return photo.score(Matte(alpha, matte.confidence), ms, refine=False)
 
 
 if __name__ == "__main__":

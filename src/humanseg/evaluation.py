@@ -152,11 +152,12 @@ class Photo:
         self.rgb, self.alpha, self.size = decoded.rgb, decoded.alpha, decoded.size
         self.truth = load_mask(pair.mask)
 
-    def score(self, matte: Matte, ms: float) -> PhotoScore:
+    def score(self, matte: Matte, ms: float, *, refine: bool | None = None) -> PhotoScore:
         """The matte as the API would answer it (refined, with the photo's own alpha), scored
-        against the reference mask at the mask's size."""
+        against the reference mask at the mask's size. ``refine`` overrides the photo's own
+        setting (e.g. for a matte that another edge step has already refined)."""
         alpha = matte.alpha
-        if self.refine:
+        if self.refine if refine is None else refine:
             alpha = matting.refine_matte(np.asarray(self.rgb), alpha)
         alpha = matting.apply_own_alpha(alpha, self.alpha)
         resized = matte_at(alpha, self.truth.shape)
