@@ -259,6 +259,7 @@ def request_body(
     crop_margin: str | int | None = None,
     id_preset: IdPresetName | None = None,
     refine: bool | None = None,
+    keep_every_part: bool | None = None,
 ) -> dict[str, Any]:
     """The JSON body of the seed endpoint; arguments left at None are not sent."""
     if not isinstance(source, str | Path | bytes | bytearray | memoryview):
@@ -277,6 +278,7 @@ def request_body(
         "crop_margin": crop_margin,
         "id_preset": id_preset,
         "refine": refine,
+        "keep_every_part": keep_every_part,
     }
     body.update({key: value for key, value in fields.items() if value is not None})
     return body
@@ -410,6 +412,7 @@ class Client:
         crop_margin: str | int | None = ...,
         id_preset: IdPresetName | None = ...,
         refine: bool | None = ...,
+        keep_every_part: bool | None = ...,
         as_image: Literal[False] = ...,
     ) -> Result: ...
 
@@ -428,6 +431,7 @@ class Client:
         crop_margin: str | int | None = ...,
         id_preset: IdPresetName | None = ...,
         refine: bool | None = ...,
+        keep_every_part: bool | None = ...,
         as_image: Literal[True],
     ) -> Image.Image: ...
 
@@ -445,6 +449,7 @@ class Client:
         crop_margin: str | int | None = None,
         id_preset: IdPresetName | None = None,
         refine: bool | None = None,
+        keep_every_part: bool | None = None,
         as_image: bool = False,
     ) -> Result | Image.Image:
         """Segment one image given as a file path, raw bytes or an http(s)/s3 URL.
@@ -468,6 +473,7 @@ class Client:
             crop_margin=crop_margin,
             id_preset=id_preset,
             refine=refine,
+            keep_every_part=keep_every_part,
         )
         result = _result(self._post(body), body)
         return result.image() if as_image else result
@@ -551,6 +557,7 @@ class AsyncClient:
         crop_margin: str | int | None = None,
         id_preset: IdPresetName | None = None,
         refine: bool | None = None,
+        keep_every_part: bool | None = None,
     ) -> Result:
         """See ``Client.segment``; files are read before the request is sent."""
         body = request_body(
@@ -565,6 +572,7 @@ class AsyncClient:
             crop_margin=crop_margin,
             id_preset=id_preset,
             refine=refine,
+            keep_every_part=keep_every_part,
         )
         return _result(await self._post(body), body)
 

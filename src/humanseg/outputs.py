@@ -134,6 +134,8 @@ class OutputSpec:
     max_pixels: int | None = None  # downscale the output to at most this many pixels
     id_preset: IdPreset | None = None  # ID_PHOTO
     refine: bool | None = None  # edge refinement; None: the server's setting
+    # keep every separate part of a pipeline's matte (a group); None: the server's setting
+    keep_every_part: bool | None = None
     jpeg_quality: int = 90
 
     def __post_init__(self) -> None:

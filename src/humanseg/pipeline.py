@@ -108,7 +108,7 @@ class Pipeline:
             output = parse_output_spec(type_value(output))
         spec = output
         settings = self.settings
-        matter = self.resolver.get(model or settings.model)
+        matter = self.resolver.get(model or settings.model, every_part=spec.keep_every_part)
         refine = settings.refine_edges if spec.refine is None else spec.refine
         # Only a plain matte or mask lets the JPEG decoder skip to the model's size.
         needs_full_pixels = bool(

@@ -258,6 +258,13 @@ class OutputOptions(BaseModel):
         description="Refine the matte's edges against the photo (default: the server's "
         "`HUMANSEG_REFINE_EDGES`).",
     )
+    keep_every_part: bool | None = Field(
+        None,
+        description="Keep every separate part of the pipeline's matte: everyone in a group "
+        "photo, however small or far apart (default: the server's `HUMANSEG_KEEP_EVERY_PART`, "
+        "off: parts under a share of the largest one, a passer-by or a stray object, are "
+        "dropped).",
+    )
 
     def output_spec(self, *, background_image: bool = False) -> OutputSpec:
         """The ``OutputSpec`` these fields ask for; every bad value is an error with its code.
@@ -297,6 +304,7 @@ class OutputOptions(BaseModel):
             crop_margin=margin if kind is OutputType.CROP else None,
             id_preset=parse_id_preset(self.id_preset) if kind is OutputType.ID_PHOTO else None,
             refine=self.refine,
+            keep_every_part=self.keep_every_part,
         )
 
 

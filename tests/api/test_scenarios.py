@@ -223,6 +223,7 @@ def test_webp_cutout_is_lossless(client: httpx.Client) -> None:
         ({"type": "blur", "blur_strength": 2}, 400, "invalid_request"),
         ({"type": "blur", "blur_strength": "lots"}, 400, "invalid_request"),
         ({"refine": "maybe"}, 400, "invalid_request"),
+        ({"keep_every_part": "maybe"}, 400, "invalid_request"),
     ],
 )
 def test_bad_values(client: httpx.Client, body: dict, status: int, code: str) -> None:

@@ -282,3 +282,15 @@ def test_cut_and_batch_take_the_same_options() -> None:
         "batch"
     )
     assert "--overwrite" not in options("serve") and "--model-dir" in options("models list")
+
+
+def test_keep_every_part_keeps_the_smaller_person_apart(tmp_path: Path) -> None:
+    photo = tmp_path / "two.jpg"
+    photo.write_bytes(images.two_people_apart())
+    for flags, kept in (((), False), (("--keep-every-part",), True)):
+        out = tmp_path / f"matte-{kept}.png"
+        result = cut(str(photo), "-o", str(out), *flags)
+        assert result.returncode == 0, result.stderr.decode()
+        alpha = np.asarray(Image.open(out))
+        small = np.count_nonzero(alpha[images.SMALL_PERSON] >= 128)
+        assert bool(small > 0.2 * 300 * 300) is kept, (flags, small)

@@ -21,6 +21,7 @@ from humanseg.models.geometry import (
 from humanseg.models.presets import QUALITY
 from humanseg.models.runtimes import LiteRTSession
 from humanseg.pipeline import Pipeline
+from humanseg.schema import parse_output_spec
 from humanseg.settings import PipelineSettings
 from tests.support import images
 from tests.support.images import assert_person_matte, result_image
@@ -191,21 +192,26 @@ def test_crop_padded_fills_outside_the_photo_with_black() -> None:
     assert np.all(crop_padded(rgb, (30, 30, 40, 40)) == 0)  # wholly outside
 
 
-def _two_people_apart() -> bytes:
-    """The astronaut, and a copy of her at under half her area, apart from her."""
-    big = np.asarray(images.astronaut())
-    small = np.asarray(images.astronaut().resize((300, 300)))
-    canvas = np.full((560, 1000, 3), 128, dtype=np.uint8)
-    canvas[24:536, 24:536] = big
-    canvas[236:536, 660:960] = small
-    return images.encode(Image.fromarray(canvas), "JPEG", quality=92)
-
-
 def test_a_far_smaller_person_apart_is_dropped_unless_every_part_is_kept() -> None:
-    photo = _two_people_apart()
+    photo = images.two_people_apart()
     for keep, small_kept in ((False, False), (True, True)):
         pipeline = Pipeline(PipelineSettings(keep_every_part=keep))
         alpha = np.asarray(Image.open(io.BytesIO(pipeline.process(photo).data)))
         assert np.count_nonzero(alpha[24:536, 24:536] >= 128) > 0.2 * 512 * 512
-        small = np.count_nonzero(alpha[236:536, 660:960] >= 128)
+        small = np.count_nonzero(alpha[images.SMALL_PERSON] >= 128)
         assert bool(small > 0.2 * 300 * 300) is small_kept, (keep, small)
+
+
+def test_every_part_kept_or_not_per_request_over_the_server_setting(client: httpx.Client) -> None:
+    photo = images.two_people_apart()
+    for setting, asked, small_kept in ((False, True, True), (True, False, False)):
+        pipeline = Pipeline(PipelineSettings(keep_every_part=setting))
+        spec = parse_output_spec(None, keep_every_part=asked)
+        alpha = np.asarray(Image.open(io.BytesIO(pipeline.process(photo, spec).data)))
+        small = np.count_nonzero(alpha[images.SMALL_PERSON] >= 128)
+        assert bool(small > 0.2 * 300 * 300) is small_kept, (setting, asked, small)
+    # over HTTP, on a server with the default setting (drop the far smaller part)
+    body = {"img": base64.b64encode(photo).decode(), "keep_every_part": True}
+    alpha = np.asarray(result_image(client.post("/human_image_segmentation", json=body)))
+    assert np.count_nonzero(alpha[images.SMALL_PERSON] >= 128) > 0.2 * 300 * 300
+    assert np.count_nonzero(matte(client, photo)[images.SMALL_PERSON] >= 128) == 0

@@ -26,6 +26,22 @@ def coffee() -> Image.Image:
     return Image.fromarray(data.coffee())
 
 
+# where the smaller one stands in ``two_people_apart()`` (rows, columns)
+SMALL_PERSON = (slice(236, 536), slice(660, 960))
+
+
+def two_people_apart() -> bytes:
+    """The astronaut, and a copy of her at under half her area (300 × 300 px at
+    ``SMALL_PERSON``), apart from her: pipelines drop the smaller one unless every part is
+    kept."""
+    big = np.asarray(astronaut())
+    small = np.asarray(astronaut().resize((300, 300)))
+    canvas = np.full((560, 1000, 3), 128, dtype=np.uint8)
+    canvas[24:536, 24:536] = big
+    canvas[SMALL_PERSON] = small
+    return encode(Image.fromarray(canvas), "JPEG", quality=92)
+
+
 def encode(image: Image.Image, fmt: str = "JPEG", **params: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=fmt, **params)

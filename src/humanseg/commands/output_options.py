@@ -76,6 +76,12 @@ def output_options(function: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Edge refinement [default: HUMANSEG_REFINE_EDGES].",
         ),
+        click.option(
+            "--keep-every-part/--drop-small-parts",
+            default=None,
+            help="Keep every separate part of the matte, e.g. everyone in a group photo "
+            "[default: HUMANSEG_KEEP_EVERY_PART].",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -92,6 +98,7 @@ def output_request(
     crop_margin: str | None,
     id_preset: str | None,
     refine: bool | None,
+    keep_every_part: bool | None,
 ) -> OutputRequest:
     """The output options as the seed API's fields."""
     return OutputRequest(
@@ -103,4 +110,5 @@ def output_request(
         crop_margin=crop_margin,
         id_preset=id_preset,
         refine=refine,
+        keep_every_part=keep_every_part,
     )

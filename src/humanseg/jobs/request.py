@@ -20,6 +20,7 @@ class OutputRequest:
     crop_margin: str | None = None
     id_preset: str | None = None
     refine: bool | None = None
+    keep_every_part: bool | None = None
 
     def spec(self) -> OutputSpec:
         """The pipeline's specification; every bad value raises its own error code."""
@@ -32,6 +33,7 @@ class OutputRequest:
             crop_margin=self.crop_margin,
             id_preset=self.id_preset,
             refine=self.refine,
+            keep_every_part=self.keep_every_part,
         )
 
     def client_fields(self) -> dict[str, Any]:
@@ -44,4 +46,5 @@ class OutputRequest:
             "crop_margin": self.crop_margin,
             "id_preset": self.id_preset,
             "refine": self.refine,
+            "keep_every_part": self.keep_every_part,
         }

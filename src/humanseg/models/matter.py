@@ -287,22 +287,25 @@ class Resolver:
         self.registry = registry
         self.faces = faces
         self.every_part = every_part  # ``PipelineSettings.keep_every_part``
-        self._presets: dict[str, PresetMatter] = {}
+        self._presets: dict[tuple[str, bool], PresetMatter] = {}
         self._lock = threading.Lock()
 
-    def get(self, name: str) -> Matter:
+    def get(self, name: str, *, every_part: bool | None = None) -> Matter:
+        """``every_part``: keep every separate part of a pipeline's matte (None: the
+        server's setting); a single model keeps them all anyway."""
         if name not in PRESETS:
             return ModelMatter(self.registry.get(segmentation_spec(name).name))
-        loaded = self._presets.get(name)
+        key = (name, self.every_part if every_part is None else every_part)
+        loaded = self._presets.get(key)
         if loaded is None:
             with self._lock:
-                loaded = self._presets.get(name)
+                loaded = self._presets.get(key)
                 if loaded is None:
                     # the whole pipeline at once: nothing is pulled for a pipeline that
                     # cannot run here
                     self.registry.check_available(name, model_specs(name))
                     loaded = PresetMatter(
-                        PRESETS[name], self.registry, self.faces, every_part=self.every_part
+                        PRESETS[name], self.registry, self.faces, every_part=key[1]
                     )
-                    self._presets[name] = loaded
+                    self._presets[key] = loaded
         return loaded

@@ -62,7 +62,8 @@ class PipelineSettings(BaseSettings):
         False,
         description="Keep every separate part of a pipeline's matte. By default the pipelines "
         "drop parts far smaller than the largest one (a stray object, a passer-by), which "
-        "also drops a person standing apart from the subject at under half their size.",
+        "also drops a person standing apart from the subject at under half their size. A "
+        "request overrides it with its `keep_every_part` field.",
     )
 
     # what an image may cost before it is decoded
