@@ -137,9 +137,12 @@ def fold_of(pair: Pair, folds: int, salt: str = "") -> int:
 
 
 class Photo:
-    """A photo decoded as the API decodes it for a matte, and its reference mask."""
+    """A photo decoded as the API decodes it for a matte, and its reference mask; with
+    ``grayscale``, turned to grayscale (as a black-and-white photo) once decoded."""
 
-    def __init__(self, pipeline: Pipeline, pair: Pair, matter: Matter) -> None:
+    def __init__(
+        self, pipeline: Pipeline, pair: Pair, matter: Matter, *, grayscale: bool = False
+    ) -> None:
         settings = pipeline.settings
         self.refine = settings.refine_edges  # as the API would: full pixels to refine with
         decoded = imaging.decode(
@@ -150,6 +153,9 @@ class Photo:
         )
         self.pair = pair
         self.rgb, self.alpha, self.size = decoded.rgb, decoded.alpha, decoded.size
+        if grayscale:
+            gray = cv2.cvtColor(np.asarray(self.rgb), cv2.COLOR_RGB2GRAY)
+            self.rgb = np.ascontiguousarray(np.repeat(gray[..., None], 3, axis=2))
         self.truth = load_mask(pair.mask)
 
     def score(self, matte: Matte, ms: float, *, refine: bool | None = None) -> PhotoScore:
@@ -179,11 +185,12 @@ def run_matter(
     pairs: Sequence[Pair],
     *,
     on_image: Callable[[], None] | None = None,
+    grayscale: bool = False,
 ) -> list[PhotoScore]:
     """Every photo through ``matter`` as the API runs it (decode, matte), scored."""
     scores = []
     for pair in pairs:
-        photo = Photo(pipeline, pair, matter)
+        photo = Photo(pipeline, pair, matter, grayscale=grayscale)
         start = time.perf_counter()
         matte = matter.matte(photo.rgb, photo.size)
         ms = (time.perf_counter() - start) * 1000.0
@@ -209,10 +216,11 @@ def collect(
     pairs: Sequence[Pair],
     *,
     on_image: Callable[[], None] | None = None,
+    grayscale: bool = False,
 ) -> list[Collected]:
     out = []
     for pair in pairs:
-        photo = Photo(pipeline, pair, matter)
+        photo = Photo(pipeline, pair, matter, grayscale=grayscale)
         start = time.perf_counter()
         evidence = matter.evidence(photo.rgb, every_member=True)
         ms = (time.perf_counter() - start) * 1000.0

@@ -44,6 +44,12 @@ from humanseg.errors import HumansegError
     "folder's name and its file name without the suffix; repeatable).",
 )
 @click.option(
+    "--grayscale",
+    is_flag=True,
+    help="Turn every photo to grayscale before the models see it (black-and-white "
+    "photography): how much each one depends on colour.",
+)
+@click.option(
     "--reference/--no-reference",
     default=True,
     show_default=True,
@@ -72,6 +78,7 @@ def evaluate(
     folds: int,
     fold_salt: str,
     exclude: tuple[str, ...],
+    grayscale: bool,
     reference: bool,
     person_free: bool,
     worst: int,
@@ -118,6 +125,8 @@ def evaluate(
         pairs = evaluation.leave_out(pairs, exclude)
         if exclude:
             notes.append(f"left out: {', '.join(exclude)}")
+        if grayscale:
+            notes.append("every photo turned to grayscale before the models saw it")
         for name in names:
             if name == evaluation.REFERENCE:
                 pipeline.load("u2net")
@@ -128,14 +137,18 @@ def evaluate(
             held_out = bool(folds) and isinstance(matter, PresetMatter)
             with tqdm(total=len(pairs), desc=name, file=sys.stderr, leave=False) as bar:
                 if held_out:
-                    collected = evaluation.collect(pipeline, matter, pairs, on_image=bar.update)
+                    collected = evaluation.collect(
+                        pipeline, matter, pairs, on_image=bar.update, grayscale=grayscale
+                    )
                     scores, chosen = evaluation.k_fold(matter, collected, folds, fold_salt)
                     notes.append(
                         f"{name}: numbers chosen per fold: "
                         + "; ".join(evaluation.format_params(p) for p in chosen)
                     )
                 else:
-                    scores = evaluation.run_matter(pipeline, matter, pairs, on_image=bar.update)
+                    scores = evaluation.run_matter(
+                        pipeline, matter, pairs, on_image=bar.update, grayscale=grayscale
+                    )
             summary = evaluation.summarise(name, scores, held_out=held_out)
             rows.extend(summary)
             entry: dict[str, object] = {"model": name, "sets": [r.to_dict() for r in summary]}
