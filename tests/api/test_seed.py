@@ -30,7 +30,8 @@ def test_default_type_returns_grayscale_matte_at_input_size(client: httpx.Client
 
 def test_every_answer_carries_a_confidence(client: httpx.Client) -> None:
     """A clear portrait is a confident answer, and so is the default pipeline's empty answer
-    for a person-free photo; a single model outlining a coffee cup is not."""
+    for a photo where nothing looks like a person (a page of text); its empty answer for a
+    coffee cup that its person model outlines is not, nor a single model's outline of it."""
 
     def confidence(photo: Image.Image, **fields: str) -> float:
         data = base64.b64encode(images.encode(photo, "JPEG", quality=90)).decode()
@@ -40,7 +41,8 @@ def test_every_answer_carries_a_confidence(client: httpx.Client) -> None:
 
     for fields in ({}, {"type": "foreground"}, {"model": "selfie"}):
         assert 0.5 < confidence(images.astronaut(), **fields) <= 1.0
-    assert confidence(images.coffee()) > 0.5
+    assert confidence(images.page()) > 0.5
+    assert confidence(images.coffee()) < 0.5
     assert confidence(images.coffee(), model="selfie") < 0.5
 
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from humanseg import evaluation
 from humanseg.evaluation import PhotoScore
@@ -106,6 +107,10 @@ def test_confidence_drops_when_members_disagree() -> None:
     assert 0.0 <= low < high <= 1.0
     nobody = Evidence((40, 30), (None, None), 0.0)
     assert confidence(nobody, params, fuse(nobody, params)) == 1.0  # a sure "nobody"
+    # the gate's "nobody" where the guide model saw a person: the less sure, the more it saw
+    for seen, expected in ((0.05, 0.75), (0.1, 0.5), (0.3, 0.0)):
+        doubted = Evidence((40, 30), (None, None), 0.0, guide_saw=seen)
+        assert confidence(doubted, params, fuse(doubted, params)) == pytest.approx(expected)
 
 
 def _score(iou: float, confidence: float | None) -> PhotoScore:

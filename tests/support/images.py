@@ -42,6 +42,12 @@ def two_people_apart() -> bytes:
     return encode(Image.fromarray(canvas), "JPEG", quality=92)
 
 
+@cache
+def page() -> Image.Image:
+    """A scanned page of text (scikit-image): nothing in it looks like a person."""
+    return Image.fromarray(data.page()).convert("RGB")
+
+
 def encode(image: Image.Image, fmt: str = "JPEG", **params: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=fmt, **params)

@@ -20,6 +20,9 @@ from humanseg.models.geometry import Box
 # Results whose confidence is under this are worth a person's look (the batch summaries list
 # them): on the dev sets, most results with IoU under 0.85 are.
 REVIEW_BELOW = 0.5
+# An empty answer where the guide model saw a person over this share of the photo has no
+# confidence (half of it: confidence 0.5).
+UNSURE_EMPTY_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class Evidence:
     members: tuple[MemberMap | None, ...]  # in the pipeline's member order; None: not run
     presence: float  # the person gate's factor in [0, 1] (0: nobody, the matte is empty)
     aspect: float = 1.0  # height / width of the box around the person the guide found
+    # with ``presence`` 0: the share of the map where the guide model still saw a person
+    guide_saw: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -211,10 +216,12 @@ def confidence(evidence: Evidence, params: FusionParams, fused: np.ndarray) -> f
     From what it has: how much the members disagree with the fused answer about which pixels
     are the person, and how wide each member's own band of undecided pixels is, both relative
     to the person's area (on the dev sets these two rank the bad results best of the cues
-    tried: the fused map's band, the strongest dissent, the maps' spread). A photo with nobody
-    in it and a gate that says so is a confident (empty) answer."""
+    tried: the fused map's band, the strongest dissent, the maps' spread). An empty answer
+    from the gate is as sure as the guide model agrees: confident where it saw nobody either
+    (a page of text), not where it saw a person over a fifth of the photo (a cup, or a person
+    the detectors miss: they lean on colour, and miss some people in black-and-white photos)."""
     if evidence.presence == 0.0:
-        return 1.0
+        return float(np.clip(1.0 - evidence.guide_saw / UNSURE_EMPTY_SHARE, 0.0, 1.0))
     params = params.for_aspect(evidence.aspect)
     person = fused >= 0.5
     area = float(np.count_nonzero(person))

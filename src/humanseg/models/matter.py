@@ -131,7 +131,8 @@ class PresetMatter:
         if presence is None or bounds is None:
             presence = self._presence(pixels, feed, bounds, size, scale)
         if presence == 0.0:
-            return Evidence(size, (None,) * len(spec.members), 0.0)
+            seen = float(np.count_nonzero(lead >= spec.threshold)) / lead.size
+            return Evidence(size, (None,) * len(spec.members), 0.0, guide_saw=seen)
         aspect = geometry.aspect(bounds)
         weights = spec.params.for_aspect(aspect).weights
         near: np.ndarray | None = None
