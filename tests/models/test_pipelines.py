@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import replace
 
 import httpx
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from humanseg.models.fusion import sharpen
 from humanseg.models.geometry import (
@@ -18,7 +19,8 @@ from humanseg.models.geometry import (
     square_around,
     widened,
 )
-from humanseg.models.presets import QUALITY
+from humanseg.models.matter import PresetMatter
+from humanseg.models.presets import AUTO, QUALITY
 from humanseg.models.runtimes import LiteRTSession
 from humanseg.pipeline import Pipeline
 from humanseg.schema import parse_output_spec
@@ -109,7 +111,13 @@ def test_onnx_model_through_the_server(client: httpx.Client) -> None:
 
 def test_quality_pipeline_lists_each_model_once() -> None:
     assert QUALITY.models.count("selfie") == 1  # on the photo and on the box: one session
-    assert set(QUALITY.models) == {"selfie", "modnet", "u2net", "pose-detection"}
+    assert set(QUALITY.models) == {
+        "selfie",
+        "modnet",
+        "u2net",
+        "pose-detection",
+        "pose-segmentation",
+    }
     assert "face-detection" in QUALITY.needs and QUALITY.opt_in is False
 
 
@@ -215,3 +223,19 @@ def test_every_part_kept_or_not_per_request_over_the_server_setting(client: http
     alpha = np.asarray(result_image(client.post("/human_image_segmentation", json=body)))
     assert np.count_nonzero(alpha[images.SMALL_PERSON] >= 128) > 0.2 * 300 * 300
     assert np.count_nonzero(matte(client, photo)[images.SMALL_PERSON] >= 128) == 0
+
+
+def test_the_pose_flag_lets_a_person_through_where_the_detectors_doubt() -> None:
+    """The pose and face detectors lean on colour and sharp detail: on a blurred black-and-white
+    portrait both doubt (the pose score about 0.45, the face score under its range), and the
+    matte would be scaled down to nothing at 0.5; the landmark model's pose flag is sure."""
+    portrait = images.astronaut().convert("L").filter(ImageFilter.GaussianBlur(4))
+    rgb = np.asarray(portrait.convert("RGB"))
+    size = (rgb.shape[1], rgb.shape[0])
+    pipeline = Pipeline(PipelineSettings())
+    flagged = pipeline.resolver.get("auto").matte(rgb, size)
+    assert_person_matte(flagged.alpha)
+    blind_gate = replace(AUTO, gate=replace(AUTO.gate, landmarks=None))
+    detectors_only = PresetMatter(blind_gate, pipeline.registry, pipeline.face_detector)
+    doubted = detectors_only.matte(rgb, size)
+    assert doubted.alpha.max() < 0.7 * 255

@@ -87,6 +87,7 @@ class PresetMatter:
         gate = spec.gate
         self.detector = registry.get(gate.detector) if gate.detector else None
         self.faces = faces() if faces is not None and gate.faces else None
+        self.landmarks = registry.get(gate.landmarks) if gate.landmarks else None
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -215,11 +216,12 @@ class PresetMatter:
         """The gate's factor in [0, 1]: 1 when the pose detector or the face detector sees a
         person in a square around the region the guide found (``person``, the bounds of the
         guide's map of ``size``, ``scale`` times smaller than ``rgb``) or in the whole photo
-        (``feed``: ``rgb`` halved); 0 when neither does. The square is cut from ``rgb`` at its
-        full working size: in a small copy a small person is a blur the detector misses. Each
+        (``feed``: ``rgb`` halved), or when the landmark model's pose flag is high on squares
+        around that region; 0 when none does. The squares are cut from ``rgb`` at its full
+        working size: in a small copy a small person is a blur the detector misses. Each
         further look is only taken while the factor is below 1."""
         gate = self.spec.gate
-        if self.detector is None and self.faces is None:
+        if self.detector is None and self.faces is None and self.landmarks is None:
             return 1.0
         box = geometry.widened(person, gate.margin, size)
         if box is None:
@@ -234,7 +236,27 @@ class PresetMatter:
                 factor = max(factor, _ramp(self.detector.presence(feed), gate.presence_range))
         if factor < 1.0 and self.faces is not None:
             factor = max(factor, _ramp(self.faces.score(crop), gate.face_range))
+        for margin in gate.landmark_margins if self.landmarks is not None else ():
+            if factor >= 1.0:
+                break
+            around = geometry.widened(person, margin, size)
+            if around is not None:
+                square = geometry.square_around(geometry.scaled(around, scale))
+                flag = self._flag(geometry.crop_padded(rgb, square), gate.landmark_range[0])
+                factor = max(factor, _ramp(flag, gate.landmark_range))
         return factor
+
+    def _flag(self, rgb: np.ndarray, low: float) -> float:
+        """The landmark model's pose flag for ``rgb``: the lower of the photo's and its mirror
+        image's (a shape that looks like someone only one way round is no sighting); the
+        mirror image is skipped when the first is already under ``low``."""
+        assert self.landmarks is not None
+        tensor = self.landmarks.to_tensor(rgb)
+        flag = self.landmarks.presence_tensor(tensor)
+        if flag < low:
+            return flag
+        layout = self.landmarks.spec.preprocess.layout
+        return min(flag, self.landmarks.presence_tensor(_mirrored(tensor, layout)))
 
 
 def _ramp(score: float, bounds: tuple[float, float]) -> float:

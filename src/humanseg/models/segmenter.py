@@ -118,11 +118,19 @@ class Segmenter:
         return np.clip(output, 0.0, 1.0)
 
     def presence(self, rgb: Picture) -> float:
-        """For a detector (``postprocess.kind == "presence"``): probability of a person."""
-        tensor = self.to_tensor(rgb)
+        """Probability of a person in ``rgb``: a detector's (``postprocess.kind ==
+        "presence"``) highest anchor, or a map model's own flag (``presence_output``)."""
+        return self.presence_tensor(self.to_tensor(rgb))
+
+    def presence_tensor(self, tensor: np.ndarray) -> float:
+        """``presence`` for an input already made by ``to_tensor`` (e.g. a flipped one)."""
         with self._pool.session() as session:
             outputs = session.run(tensor)
         post = self.spec.postprocess
+        if post.kind != "presence":
+            if post.presence_output is None:
+                raise ValueError(f"{self.spec.name} does not say whether a person is there")
+            return float(np.clip(np.asarray(outputs[post.presence_output]).max(), 0.0, 1.0))
         output = outputs[post.output_index] if len(outputs) > 1 else outputs[0]
         best = float(np.max(np.asarray(output, dtype=np.float64)))
         if post.activation == "sigmoid":

@@ -100,6 +100,9 @@ class Postprocess:
     # "map": a per-pixel person probability; "presence": the output's maximum is the
     # probability that a person is in the photo (detectors, used to gate pipelines)
     kind: Literal["map", "presence", "faces"] = "map"
+    # a map model's output holding its own probability, in [0, 1], that a person is in its
+    # input (BlazePose's pose flag); ``Segmenter.presence`` reads it
+    presence_output: int | None = None
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,10 @@ POSE_SEGMENTATION = ModelSpec(
         PipWheelMember(*_WHEEL, member="mediapipe/modules/pose_landmark/pose_landmark_full.tflite"),
     ),
     # BlazePose GHUM full: input [1, 256, 256, 3] in [0, 1], the person centred and upright;
-    # output 2 holds the person's segmentation logits [1, 256, 256, 1] (output 0 the landmarks)
+    # output 2 holds the person's segmentation logits [1, 256, 256, 1] (output 0 the landmarks,
+    # output 1 the pose flag: the probability that a person is in the input)
     preprocess=Preprocess(size=(256, 256)),
-    postprocess=Postprocess(output_index=2, activation="sigmoid"),
+    postprocess=Postprocess(output_index=2, activation="sigmoid", presence_output=1),
     size_bytes=6_440_512,
     description="MediaPipe BlazePose (full) segmentation output, 256×256, on the person's "
     "square: trained on whole bodies.",
