@@ -11,7 +11,7 @@ from typing import Protocol
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from humanseg import imaging, matting
 from humanseg.imaging import Picture, picture_size
@@ -219,10 +219,29 @@ class PresetMatter:
         (``feed``: ``rgb`` halved), or when the landmark model's pose flag is high on squares
         around that region; 0 when none does. The squares are cut from ``rgb`` at its full
         working size: in a small copy a small person is a blur the detector misses. Each
-        further look is only taken while the factor is below 1."""
-        gate = self.spec.gate
+        further look is only taken while the factor is below 1. A dim or flat photo (a dark
+        room, haze) that leaves them all in doubt gets the same looks again with its levels
+        stretched to the full range: the detectors miss people in it that the guide sees."""
         if self.detector is None and self.faces is None and self.landmarks is None:
             return 1.0
+        if person is None:
+            return 0.0
+        factor = self._looks(rgb, feed, person, size, scale)
+        if factor < 1.0 and _dim_or_flat(rgb, self.spec.gate.stretch_from):
+            again = self._looks(_stretched(rgb), _stretched(feed), person, size, scale)
+            factor = max(factor, again)
+        return factor
+
+    def _looks(
+        self,
+        rgb: np.ndarray,
+        feed: np.ndarray,
+        person: Box,
+        size: tuple[int, int],
+        scale: float,
+    ) -> float:
+        """``_presence``'s looks at ``rgb`` (and ``feed``, ``rgb`` halved) as they are."""
+        gate = self.spec.gate
         box = geometry.widened(person, gate.margin, size)
         if box is None:
             return 0.0
@@ -257,6 +276,20 @@ class PresetMatter:
             return flag
         layout = self.landmarks.spec.preprocess.layout
         return min(flag, self.landmarks.presence_tensor(_mirrored(tensor, layout)))
+
+
+def _dim_or_flat(rgb: np.ndarray, min_gain: float) -> bool:
+    """Whether stretching ``rgb``'s brightness levels (the 1st to the 99th percentile) to the
+    full range would multiply them by ``min_gain`` or more."""
+    sample = rgb[:: max(1, rgb.shape[0] // 128), :: max(1, rgb.shape[1] // 128)]
+    low, high = np.percentile(sample.mean(axis=2), (1.0, 99.0))
+    return float(high - low) * min_gain <= 255.0
+
+
+def _stretched(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` with each channel's levels stretched to 0 … 255 (which also evens out a colour
+    cast), the 1 % darkest and brightest clipped."""
+    return np.asarray(ImageOps.autocontrast(Image.fromarray(rgb), cutoff=1.0))
 
 
 def _ramp(score: float, bounds: tuple[float, float]) -> float:

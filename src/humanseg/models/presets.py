@@ -79,6 +79,9 @@ class Gate:
     landmarks: str | None = "pose-segmentation"  # a model with a pose flag, or None
     landmark_margins: tuple[float, ...] = (0.1, 0.25, 0.5)
     landmark_range: tuple[float, float] = (0.6, 0.8)  # pose flag → factor 0 … 1
+    # a photo whose levels a stretch to the full range would multiply by this much or more
+    # (dim or flat) gets the looks again, stretched, while the gate doubts
+    stretch_from: float = 1.5
 
 
 @dataclass(frozen=True)
