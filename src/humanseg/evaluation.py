@@ -30,6 +30,7 @@ from humanseg.errors import ErrorCode, error
 from humanseg.models.fusion import Evidence, FusionParams, fuse
 from humanseg.models.matter import Matte, Matter, PresetMatter
 from humanseg.pipeline import Pipeline
+from humanseg.transforms import transformed
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 BAD_IOU = 0.85  # a result under this IoU is "bad": the confidence should rank it low
@@ -138,10 +139,10 @@ def fold_of(pair: Pair, folds: int, salt: str = "") -> int:
 
 class Photo:
     """A photo decoded as the API decodes it for a matte, and its reference mask; with
-    ``grayscale``, turned to grayscale (as a black-and-white photo) once decoded."""
+    ``transform`` (a name in ``humanseg.transforms.TRANSFORMS``), changed so once decoded."""
 
     def __init__(
-        self, pipeline: Pipeline, pair: Pair, matter: Matter, *, grayscale: bool = False
+        self, pipeline: Pipeline, pair: Pair, matter: Matter, *, transform: str | None = None
     ) -> None:
         settings = pipeline.settings
         self.refine = settings.refine_edges  # as the API would: full pixels to refine with
@@ -153,9 +154,8 @@ class Photo:
         )
         self.pair = pair
         self.rgb, self.alpha, self.size = decoded.rgb, decoded.alpha, decoded.size
-        if grayscale:
-            gray = cv2.cvtColor(np.asarray(self.rgb), cv2.COLOR_RGB2GRAY)
-            self.rgb = np.ascontiguousarray(np.repeat(gray[..., None], 3, axis=2))
+        if transform is not None:
+            self.rgb = transformed(np.asarray(self.rgb), transform)
         self.truth = load_mask(pair.mask)
 
     def score(self, matte: Matte, ms: float, *, refine: bool | None = None) -> PhotoScore:
@@ -185,12 +185,12 @@ def run_matter(
     pairs: Sequence[Pair],
     *,
     on_image: Callable[[], None] | None = None,
-    grayscale: bool = False,
+    transform: str | None = None,
 ) -> list[PhotoScore]:
     """Every photo through ``matter`` as the API runs it (decode, matte), scored."""
     scores = []
     for pair in pairs:
-        photo = Photo(pipeline, pair, matter, grayscale=grayscale)
+        photo = Photo(pipeline, pair, matter, transform=transform)
         start = time.perf_counter()
         matte = matter.matte(photo.rgb, photo.size)
         ms = (time.perf_counter() - start) * 1000.0
@@ -216,11 +216,11 @@ def collect(
     pairs: Sequence[Pair],
     *,
     on_image: Callable[[], None] | None = None,
-    grayscale: bool = False,
+    transform: str | None = None,
 ) -> list[Collected]:
     out = []
     for pair in pairs:
-        photo = Photo(pipeline, pair, matter, grayscale=grayscale)
+        photo = Photo(pipeline, pair, matter, transform=transform)
         start = time.perf_counter()
         evidence = matter.evidence(photo.rgb, every_member=True)
         ms = (time.perf_counter() - start) * 1000.0
@@ -505,11 +505,14 @@ def person_free_images() -> list[tuple[str, np.ndarray]]:
     return images
 
 
-def person_free_rate(matter: Matter) -> tuple[int, int, list[str]]:
-    """(empty, total, names of the images that got a person) over ``person_free_images``."""
+def person_free_rate(matter: Matter, transform: str | None = None) -> tuple[int, int, list[str]]:
+    """(empty, total, names of the images that got a person) over ``person_free_images``, each
+    changed by ``transform`` first when given."""
     found = []
     images = person_free_images()
     for name, rgb in images:
+        if transform is not None:
+            rgb = transformed(rgb, transform)
         matte = matter.matte(rgb, (rgb.shape[1], rgb.shape[0]))
         if not is_empty(matte.alpha):
             found.append(name)

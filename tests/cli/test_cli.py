@@ -136,7 +136,9 @@ def test_eval_scores_models_on_folders(tmp_path: Path) -> None:
     assert "| selfie | one | 1 |" in fewer.stdout and "| selfie | two | 2 |" in fewer.stdout
     assert "left out: one/coffee" in fewer.stdout
     # the photos in grayscale: selfie no longer answers exactly as on the colour photos
-    gray = humanseg("eval", folders[0], "--model", "selfie", "--grayscale", "--no-person-free")
+    gray = humanseg(
+        "eval", folders[0], "--model", "selfie", "--transform", "grayscale", "--no-person-free"
+    )
     assert gray.returncode == 0, gray.stderr
     assert "| selfie | one | 2 |" in gray.stdout and "| 1.000 | 0.0000 |" not in gray.stdout
     assert "every photo turned to grayscale" in gray.stdout

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from dataclasses import replace
 
 import httpx
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter
+from PIL import Image, ImageEnhance, ImageFilter
 
+from humanseg.evaluation import is_empty
 from humanseg.models.fusion import sharpen
 from humanseg.models.geometry import (
     crop_padded,
@@ -239,3 +241,18 @@ def test_the_pose_flag_lets_a_person_through_where_the_detectors_doubt() -> None
     detectors_only = PresetMatter(blind_gate, pipeline.registry, pipeline.face_detector)
     doubted = detectors_only.matte(rgb, size)
     assert doubted.alpha.max() < 0.7 * 255
+
+
+def test_a_dim_photo_the_detectors_doubt_is_looked_at_again_stretched() -> None:
+    """A blurred portrait at 8 % brightness: the detectors doubt it as it is and are sure of it
+    with its levels stretched; a cup of coffee as dark stays empty."""
+    pipeline = Pipeline(PipelineSettings())
+    as_it_is = replace(AUTO, gate=replace(AUTO.gate, stretch_from=math.inf))
+    unstretched = PresetMatter(as_it_is, pipeline.registry, pipeline.face_detector)
+    dark = images.astronaut().filter(ImageFilter.GaussianBlur(2))
+    rgb = np.asarray(ImageEnhance.Brightness(dark).enhance(0.08))
+    size = (rgb.shape[1], rgb.shape[0])
+    assert_person_matte(pipeline.resolver.get("auto").matte(rgb, size).alpha)
+    assert unstretched.matte(rgb, size).alpha.max() < 0.8 * 255
+    cup = np.asarray(ImageEnhance.Brightness(images.coffee()).enhance(0.2))
+    assert is_empty(pipeline.resolver.get("auto").matte(cup, (cup.shape[1], cup.shape[0])).alpha)

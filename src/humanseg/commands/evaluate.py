@@ -9,6 +9,7 @@ import click
 
 from humanseg.commands.options import fail, model_dir_option, settings_from_flags
 from humanseg.errors import HumansegError
+from humanseg.transforms import TRANSFORMS
 
 
 @click.command("eval")
@@ -44,10 +45,12 @@ from humanseg.errors import HumansegError
     "folder's name and its file name without the suffix; repeatable).",
 )
 @click.option(
-    "--grayscale",
-    is_flag=True,
-    help="Turn every photo to grayscale before the models see it (black-and-white "
-    "photography): how much each one depends on colour.",
+    "--transform",
+    type=click.Choice(list(TRANSFORMS)),
+    default=None,
+    help="Change every photo before the models see it: grayscale (black-and-white "
+    "photography), dim (underexposed: 35 % brightness) or low-contrast (haze: 40 % "
+    "contrast); how much each one leans on what the dev photos have.",
 )
 @click.option(
     "--reference/--no-reference",
@@ -78,7 +81,7 @@ def evaluate(
     folds: int,
     fold_salt: str,
     exclude: tuple[str, ...],
-    grayscale: bool,
+    transform: str | None,
     reference: bool,
     person_free: bool,
     worst: int,
@@ -125,8 +128,8 @@ def evaluate(
         pairs = evaluation.leave_out(pairs, exclude)
         if exclude:
             notes.append(f"left out: {', '.join(exclude)}")
-        if grayscale:
-            notes.append("every photo turned to grayscale before the models saw it")
+        if transform is not None:
+            notes.append(f"every photo {TRANSFORMS[transform][1]} before the models saw it")
         for name in names:
             if name == evaluation.REFERENCE:
                 pipeline.load("u2net")
@@ -138,7 +141,7 @@ def evaluate(
             with tqdm(total=len(pairs), desc=name, file=sys.stderr, leave=False) as bar:
                 if held_out:
                     collected = evaluation.collect(
-                        pipeline, matter, pairs, on_image=bar.update, grayscale=grayscale
+                        pipeline, matter, pairs, on_image=bar.update, transform=transform
                     )
                     scores, chosen = evaluation.k_fold(matter, collected, folds, fold_salt)
                     notes.append(
@@ -147,13 +150,13 @@ def evaluate(
                     )
                 else:
                     scores = evaluation.run_matter(
-                        pipeline, matter, pairs, on_image=bar.update, grayscale=grayscale
+                        pipeline, matter, pairs, on_image=bar.update, transform=transform
                     )
             summary = evaluation.summarise(name, scores, held_out=held_out)
             rows.extend(summary)
             entry: dict[str, object] = {"model": name, "sets": [r.to_dict() for r in summary]}
             if person_free:
-                empty, total, found = evaluation.person_free_rate(matter)
+                empty, total, found = evaluation.person_free_rate(matter, transform)
                 notes.append(
                     f"{name}: {empty}/{total} person-free images left empty"
                     + (f" (a person in: {', '.join(found)})" if found else "")
