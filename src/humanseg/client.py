@@ -25,7 +25,7 @@ import asyncio
 import io
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
 
 import httpx
 import pybase64 as base64
@@ -45,6 +45,24 @@ SEGMENT_PATH = "/human_image_segmentation"
 VIDEO_JOBS_PATH = "/v1/video-jobs"
 VideoTypeName = Literal["foreground", "alpha", "mask", "background", "blur", "frames"]
 VideoFormatName = Literal["webm", "mov", "mp4", "zip"]
+
+
+class SegmentOptions(TypedDict, total=False):
+    """``segment()``'s keyword arguments: the seed endpoint's fields besides the image and
+    ``type`` (see the API reference); one left out, or None, is not sent."""
+
+    model: str | None
+    format: FormatName | None
+    bg_color: str | None
+    bg_img: Source | None  # a path, bytes or an http(s)/s3 URL
+    bg_url: str | None
+    blur_strength: float | None
+    crop_margin: str | int | None
+    id_preset: IdPresetName | None
+    refine: bool | None
+    keep_every_part: bool | None
+
+
 _UNFINISHED = ("queued", "running")
 MODEL_HEADER = "X-Humanseg-Model"
 CONFIDENCE_HEADER = "X-Humanseg-Confidence"
@@ -247,39 +265,21 @@ def _is_url(source: Source) -> bool:
 
 
 def request_body(
-    source: Source,
-    type: OutputTypeName | None = None,
-    *,
-    model: str | None = None,
-    format: FormatName | None = None,
-    bg_color: str | None = None,
-    bg_img: Source | None = None,
-    bg_url: str | None = None,
-    blur_strength: float | None = None,
-    crop_margin: str | int | None = None,
-    id_preset: IdPresetName | None = None,
-    refine: bool | None = None,
-    keep_every_part: bool | None = None,
+    source: Source, type: OutputTypeName | None = None, **options: Unpack[SegmentOptions]
 ) -> dict[str, Any]:
-    """The JSON body of the seed endpoint; arguments left at None are not sent."""
+    """The JSON body of the seed endpoint; options left at None are not sent."""
     if not isinstance(source, str | Path | bytes | bytearray | memoryview):
         raise TypeError(f"segment() takes a path, a URL or bytes, not {type_name(source)}")
+    unknown = sorted(set(options) - set(SegmentOptions.__annotations__))
+    if unknown:
+        raise TypeError(f"segment() got unexpected keyword arguments: {', '.join(unknown)}")
     body: dict[str, Any] = {"url": source} if _is_url(source) else {"img": _base64(source)}
+    fields: dict[str, Any] = {"type": type or None, **options}
+    bg_img = fields.pop("bg_img", None)
     if bg_img is not None and _is_url(bg_img):
-        bg_url, bg_img = str(bg_img), None
-    fields: dict[str, Any] = {
-        "type": type or None,
-        "model": model,
-        "format": format,
-        "bg_color": bg_color,
-        "bg_img": None if bg_img is None else _base64(bg_img),
-        "bg_url": bg_url,
-        "blur_strength": blur_strength,
-        "crop_margin": crop_margin,
-        "id_preset": id_preset,
-        "refine": refine,
-        "keep_every_part": keep_every_part,
-    }
+        fields["bg_url"] = str(bg_img)
+    elif bg_img is not None:
+        fields["bg_img"] = _base64(bg_img)
     body.update({key: value for key, value in fields.items() if value is not None})
     return body
 
@@ -403,17 +403,8 @@ class Client:
         source: Source,
         type: OutputTypeName | None = ...,
         *,
-        model: str | None = ...,
-        format: FormatName | None = ...,
-        bg_color: str | None = ...,
-        bg_img: Source | None = ...,
-        bg_url: str | None = ...,
-        blur_strength: float | None = ...,
-        crop_margin: str | int | None = ...,
-        id_preset: IdPresetName | None = ...,
-        refine: bool | None = ...,
-        keep_every_part: bool | None = ...,
         as_image: Literal[False] = ...,
+        **options: Unpack[SegmentOptions],
     ) -> Result: ...
 
     @overload
@@ -422,17 +413,8 @@ class Client:
         source: Source,
         type: OutputTypeName | None = ...,
         *,
-        model: str | None = ...,
-        format: FormatName | None = ...,
-        bg_color: str | None = ...,
-        bg_img: Source | None = ...,
-        bg_url: str | None = ...,
-        blur_strength: float | None = ...,
-        crop_margin: str | int | None = ...,
-        id_preset: IdPresetName | None = ...,
-        refine: bool | None = ...,
-        keep_every_part: bool | None = ...,
         as_image: Literal[True],
+        **options: Unpack[SegmentOptions],
     ) -> Image.Image: ...
 
     def segment(
@@ -440,41 +422,20 @@ class Client:
         source: Source,
         type: OutputTypeName | None = None,
         *,
-        model: str | None = None,
-        format: FormatName | None = None,
-        bg_color: str | None = None,
-        bg_img: Source | None = None,
-        bg_url: str | None = None,
-        blur_strength: float | None = None,
-        crop_margin: str | int | None = None,
-        id_preset: IdPresetName | None = None,
-        refine: bool | None = None,
-        keep_every_part: bool | None = None,
         as_image: bool = False,
+        **options: Unpack[SegmentOptions],
     ) -> Result | Image.Image:
         """Segment one image given as a file path, raw bytes or an http(s)/s3 URL.
 
         ``type``: ``None`` or ``""`` for the alpha matte, ``"foreground"`` for a cut-out,
         ``mask``, ``background`` (with ``bg_color`` or ``bg_img``: a path, bytes or URL),
         ``blur`` (``blur_strength``), ``crop`` (``crop_margin``) or ``id_photo``
-        (``id_preset``, ``bg_color``). ``format``: png (default), webp or jpeg.
+        (``id_preset``, ``bg_color``). ``format``: png (default), webp or jpeg. The other
+        options (``SegmentOptions``): ``model``, ``refine``, ``keep_every_part``.
         Returns a ``Result`` (the encoded bytes, with size, type, model and confidence), or a
         loaded PIL image with ``as_image=True``.
         """
-        body = request_body(
-            source,
-            type,
-            model=model,
-            format=format,
-            bg_color=bg_color,
-            bg_img=bg_img,
-            bg_url=bg_url,
-            blur_strength=blur_strength,
-            crop_margin=crop_margin,
-            id_preset=id_preset,
-            refine=refine,
-            keep_every_part=keep_every_part,
-        )
+        body = request_body(source, type, **options)
         result = _result(self._post(body), body)
         return result.image() if as_image else result
 
@@ -547,33 +508,10 @@ class AsyncClient:
         self,
         source: Source,
         type: OutputTypeName | None = None,
-        *,
-        model: str | None = None,
-        format: FormatName | None = None,
-        bg_color: str | None = None,
-        bg_img: Source | None = None,
-        bg_url: str | None = None,
-        blur_strength: float | None = None,
-        crop_margin: str | int | None = None,
-        id_preset: IdPresetName | None = None,
-        refine: bool | None = None,
-        keep_every_part: bool | None = None,
+        **options: Unpack[SegmentOptions],
     ) -> Result:
         """See ``Client.segment``; files are read before the request is sent."""
-        body = request_body(
-            source,
-            type,
-            model=model,
-            format=format,
-            bg_color=bg_color,
-            bg_img=bg_img,
-            bg_url=bg_url,
-            blur_strength=blur_strength,
-            crop_margin=crop_margin,
-            id_preset=id_preset,
-            refine=refine,
-            keep_every_part=keep_every_part,
-        )
+        body = request_body(source, type, **options)
         return _result(await self._post(body), body)
 
     async def submit_video(

@@ -84,6 +84,14 @@ def test_unreachable_server() -> None:
     assert isinstance(caught.value.code, ErrorCode)
 
 
+def test_a_misspelt_option_is_a_type_error_before_any_request() -> None:
+    client = humanseg.Client(f"http://127.0.0.1:{servers.free_port()}", retries=0)
+    with pytest.raises(TypeError, match="bg_colour"):
+        client.segment(images.astronaut_jpeg(), "background", bg_colour="red")  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="blur"):
+        asyncio.run(AsyncClient("http://127.0.0.1:9").segment(b"x", blur=0.5))  # type: ignore[call-arg]
+
+
 def test_missing_file_is_a_plain_os_error(server: str, tmp_path: Path) -> None:
     with humanseg.Client(server) as client, pytest.raises(FileNotFoundError):
         client.segment(tmp_path / "missing.jpg")

@@ -6,9 +6,11 @@ How a pipeline makes its matte (``humanseg.models.matter.PresetMatter``):
    mirror image, averaged back): where is the person?
 2. the person gate looks at a square around the region the guide found (enlarged by
    ``Gate.margin``), and at the whole photo when in doubt, with the pose detector and the
-   face detector; the higher of their verdicts, each mapped linearly from its range to [0, 1],
-   scales the matte, so a cat or a cup gets an empty matte instead of a confident cut-out.
-   Either detector suffices: an empty matte for a person is the worst answer (recall first);
+   face detector, then (still in doubt) at squares around it with the whole-body landmark
+   model's pose flag, and (a dim or flat photo) at all of it again with its levels stretched;
+   the highest verdict, each mapped linearly from its range to [0, 1], scales the matte, so a
+   cat or a cup gets an empty matte instead of a confident cut-out. Any one look suffices:
+   an empty matte for a person is the worst answer (recall first);
 3. each ``Member`` predicts either on the photo or on the guide's person box widened by its
    margin (a close-up: a small person gets the model's whole input, and the guide's own
    close-up is the "zoomed pass"); general (not person-specific) members only count near
@@ -68,7 +70,9 @@ class Gate:
     squares around the guide's region (each side widened by each of ``landmark_margins``):
     its pose flag, the lower of the square's and its mirror image's, is the third verdict.
     Every grayscale copy of a dev photo that the detectors doubt flags 0.80 or more on some
-    square; the person-free images flag at most 0.48 (a horse's silhouette).
+    square; the person-free images flag at most 0.48 (a horse's silhouette). A dim or flat
+    photo (levels a stretch would multiply by ``stretch_from`` or more) still in doubt gets
+    all three looks again with each channel's levels stretched to the full range.
     """
 
     detector: str | None = "pose-detection"
