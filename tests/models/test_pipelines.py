@@ -247,7 +247,7 @@ def test_a_dim_photo_the_detectors_doubt_is_looked_at_again_stretched() -> None:
     """A blurred portrait at 8 % brightness: the detectors doubt it as it is and are sure of it
     with its levels stretched; a cup of coffee as dark stays empty."""
     pipeline = Pipeline(PipelineSettings())
-    as_it_is = replace(AUTO, gate=replace(AUTO.gate, stretch_from=math.inf))
+    as_it_is = replace(AUTO, stretch_from=math.inf)
     unstretched = PresetMatter(as_it_is, pipeline.registry, pipeline.face_detector)
     dark = images.astronaut().filter(ImageFilter.GaussianBlur(2))
     rgb = np.asarray(ImageEnhance.Brightness(dark).enhance(0.08))

@@ -129,11 +129,22 @@ class PresetMatter:
             self.guide, feed, size, flip=mirror and spec.members[0].flip
         )
         bounds = geometry.person_bounds(lead, spec.threshold)
+        dim = _dim_or_flat(pixels, spec.stretch_from)
         if presence is None or bounds is None:
-            presence = self._presence(pixels, feed, bounds, size, scale)
+            presence = self._presence(pixels, feed, bounds, size, scale, dim=dim)
         if presence == 0.0:
             seen = float(np.count_nonzero(lead >= spec.threshold)) / lead.size
             return Evidence(size, (None,) * len(spec.members), 0.0, guide_saw=seen)
+        if dim:
+            # Someone in an underexposed or hazy photo: the models, trained on well-exposed
+            # photos, see it with its levels stretched from here on. Only once the gate has
+            # let it through: a flat clock face, stretched, looks enough like a person.
+            pixels = _stretched(pixels)
+            feed = imaging.halved(pixels, self.guide.input_size)
+            lead, lead_peak = self._predict(
+                self.guide, feed, size, flip=mirror and spec.members[0].flip
+            )
+            bounds = geometry.person_bounds(lead, spec.threshold) or bounds
         aspect = geometry.aspect(bounds)
         weights = spec.params.for_aspect(aspect).weights
         near: np.ndarray | None = None
@@ -212,6 +223,8 @@ class PresetMatter:
         person: Box | None,
         size: tuple[int, int],
         scale: float,
+        *,
+        dim: bool,
     ) -> float:
         """The gate's factor in [0, 1]: 1 when the pose detector or the face detector sees a
         person in a square around the region the guide found (``person``, the bounds of the
@@ -219,15 +232,15 @@ class PresetMatter:
         (``feed``: ``rgb`` halved), or when the landmark model's pose flag is high on squares
         around that region; 0 when none does. The squares are cut from ``rgb`` at its full
         working size: in a small copy a small person is a blur the detector misses. Each
-        further look is only taken while the factor is below 1. A dim or flat photo (a dark
-        room, haze) that leaves them all in doubt gets the same looks again with its levels
-        stretched to the full range: the detectors miss people in it that the guide sees."""
+        further look is only taken while the factor is below 1. A ``dim`` (or flat) photo
+        that leaves them all in doubt gets the same looks again with its levels stretched to
+        the full range: the detectors miss people in it that the guide sees."""
         if self.detector is None and self.faces is None and self.landmarks is None:
             return 1.0
         if person is None:
             return 0.0
         factor = self._looks(rgb, feed, person, size, scale)
-        if factor < 1.0 and _dim_or_flat(rgb, self.spec.gate.stretch_from):
+        if factor < 1.0 and dim:
             again = self._looks(_stretched(rgb), _stretched(feed), person, size, scale)
             factor = max(factor, again)
         return factor

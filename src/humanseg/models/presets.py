@@ -7,10 +7,11 @@ How a pipeline makes its matte (``humanseg.models.matter.PresetMatter``):
 2. the person gate looks at a square around the region the guide found (enlarged by
    ``Gate.margin``), and at the whole photo when in doubt, with the pose detector and the
    face detector, then (still in doubt) at squares around it with the whole-body landmark
-   model's pose flag, and (a dim or flat photo) at all of it again with its levels stretched;
-   the highest verdict, each mapped linearly from its range to [0, 1], scales the matte, so a
-   cat or a cup gets an empty matte instead of a confident cut-out. Any one look suffices:
-   an empty matte for a person is the worst answer (recall first);
+   model's pose flag, and (a dim or flat photo: ``stretch_from``) at all of it again with its
+   levels stretched; the highest verdict, each mapped linearly from its range to [0, 1],
+   scales the matte, so a cat or a cup gets an empty matte instead of a confident cut-out.
+   Any one look suffices: an empty matte for a person is the worst answer (recall first). A
+   dim or flat photo that passes is then seen by every model with its levels stretched;
 3. each ``Member`` predicts either on the photo or on the guide's person box widened by its
    margin (a close-up: a small person gets the model's whole input, and the guide's own
    close-up is the "zoomed pass"); general (not person-specific) members only count near
@@ -71,8 +72,8 @@ class Gate:
     its pose flag, the lower of the square's and its mirror image's, is the third verdict.
     Every grayscale copy of a dev photo that the detectors doubt flags 0.80 or more on some
     square; the person-free images flag at most 0.48 (a horse's silhouette). A dim or flat
-    photo (levels a stretch would multiply by ``stretch_from`` or more) still in doubt gets
-    all three looks again with each channel's levels stretched to the full range.
+    photo (``PresetSpec.stretch_from``) still in doubt gets all three looks again with each
+    channel's levels stretched to the full range.
     """
 
     detector: str | None = "pose-detection"
@@ -83,9 +84,6 @@ class Gate:
     landmarks: str | None = "pose-segmentation"  # a model with a pose flag, or None
     landmark_margins: tuple[float, ...] = (0.1, 0.25, 0.5)
     landmark_range: tuple[float, float] = (0.6, 0.8)  # pose flag → factor 0 … 1
-    # a photo whose levels a stretch to the full range would multiply by this much or more
-    # (dim or flat) gets the looks again, stretched, while the gate doubts
-    stretch_from: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -104,6 +102,10 @@ class PresetSpec:
     tall_sharpen: float = 4.0
     tall_parts: float = 0.0
     tall_from: float = math.inf
+    # a dim or flat photo: its brightness levels (1st to 99th percentile) span so little that
+    # stretching them to the full range multiplies them by this or more; the gate looks at it
+    # stretched too when in doubt, and once it has let it through, every model sees it so
+    stretch_from: float = 2.0
 
     @property
     def models(self) -> tuple[str, ...]:
