@@ -89,9 +89,9 @@ def test_a_clip_asks_the_gate_once_while_the_person_stays(
     looks = []
     original = matter._presence
 
-    def presence(*args: object) -> float:
+    def presence(*args: object, **keywords: object) -> float:
         looks.append(1)
-        return original(*args)  # type: ignore[arg-type]
+        return original(*args, **keywords)  # type: ignore[arg-type]
 
     monkeypatch.setattr(matter, "_presence", presence)
     clip = ClipMatter(matter)
@@ -121,6 +121,30 @@ def test_a_clip_keeps_every_part_of_the_matte(pipeline: Pipeline) -> None:
         assert replace(params, parts=matter.spec.params.parts, tall=matter.spec.params.tall) == (
             matter.spec.params
         )
+
+
+def test_a_clip_decides_on_its_first_frame_whether_it_is_dim(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stretch of the levels that came and went from frame to frame would flicker: a clip
+    that starts dim is seen stretched throughout, even where it brightens."""
+    matter = pipeline.resolver.get("auto")
+    assert isinstance(matter, PresetMatter)
+    frames = person_frames(3, (320, 240))
+    dark = (frames[0] // 4).astype(np.uint8)
+    assert matter.is_dim(dark) and not matter.is_dim(frames[1])
+    seen = []
+    original = matter.evidence
+
+    def evidence(*args: object, **keywords: object) -> object:
+        seen.append(keywords["dim"])
+        return original(*args, **keywords)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(matter, "evidence", evidence)
+    clip = ClipMatter(matter)
+    for frame in (dark, *frames[1:]):
+        clip.matte(frame, (320, 240))
+    assert seen == [True, True, True]
 
 
 def test_a_clip_without_a_person_stays_empty(pipeline: Pipeline) -> None:

@@ -110,11 +110,14 @@ class PresetMatter:
         every_member: bool = False,
         mirror: bool = True,
         presence: float | None = None,
+        dim: bool | None = None,
     ) -> Evidence:
         """What the members say about the photo. Members with weight 0 are skipped unless
         ``every_member`` (to choose the weights, ``humanseg eval --folds`` needs them all).
         ``mirror=False`` skips the mirror-image passes; ``presence`` is the gate's factor when
-        it is already known (the frames of a clip), so the detectors are not run again."""
+        it is already known (the frames of a clip), so the detectors are not run again;
+        ``dim``, whether the photo counts as dim or flat (``is_dim``), when already decided
+        (for a clip, once: a stretch that comes and goes from frame to frame would flicker)."""
         # The models see 256–512 px and their maps are fused at MAP_SIDE px; only the
         # close-ups and the detector's square are cut from the photo at up to WORK_SIDE px,
         # so a small person keeps their pixels without full-size float maps of a large photo.
@@ -129,7 +132,8 @@ class PresetMatter:
             self.guide, feed, size, flip=mirror and spec.members[0].flip
         )
         bounds = geometry.person_bounds(lead, spec.threshold)
-        dim = _dim_or_flat(pixels, spec.stretch_from)
+        if dim is None:
+            dim = _dim_or_flat(pixels, spec.stretch_from)
         if presence is None or bounds is None:
             presence = self._presence(pixels, feed, bounds, size, scale, dim=dim)
         if presence == 0.0:
@@ -201,6 +205,11 @@ class PresetMatter:
             near_map = near_the_person(segmenter, probability, box)
             maps.append(MemberMap(near_map, box, segmenter.spec.person_specific, peak))
         return Evidence(size, tuple(maps), presence, aspect)
+
+    def is_dim(self, rgb: Picture) -> bool:
+        """Whether the models see ``rgb`` with its levels stretched (``PresetSpec.stretch_from``)
+        once the gate lets it through."""
+        return _dim_or_flat(_shrunk(rgb, WORK_SIDE), self.spec.stretch_from)
 
     def _predict(
         self, segmenter: Segmenter, rgb: np.ndarray, size: tuple[int, int], *, flip: bool

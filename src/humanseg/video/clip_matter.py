@@ -10,7 +10,8 @@ as the guide model still sees someone; when it sees nobody, or before the gate i
 gate looks at every frame, so a person who walks in is found. The members, their weights and
 the fusion are the pipeline's own, except that a clip keeps every part of the matte: a
 passer-by whose size against the subject's crosses the pipeline's ``parts`` share from one
-frame to the next would vanish and come back.
+frame to the next would vanish and come back. Whether the models see the frames with their
+levels stretched (a dim or flat photo) is decided on the first frame, for the same reason.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class ClipMatter:
         self.name = matter.name
         self.mirror = mirror
         self._sure = False  # the gate saw a person, and the guide has seen one since
+        self._dim: bool | None = None  # decided on the first frame
         self._params: FusionParams | None = None
         if isinstance(matter, PresetMatter):
             self._params = matter.params.every_part()
@@ -42,7 +44,11 @@ class ClipMatter:
             return matter.matte(rgb, size)  # one model: there is no gate
         # a known presence is used only while the guide sees a person; with nobody in its
         # map the gate looks again (and says 0)
-        evidence = matter.evidence(rgb, mirror=self.mirror, presence=1.0 if self._sure else None)
+        if self._dim is None:
+            self._dim = matter.is_dim(rgb)
+        evidence = matter.evidence(
+            rgb, mirror=self.mirror, presence=1.0 if self._sure else None, dim=self._dim
+        )
         self._sure = evidence.presence == 1.0
         assert self._params is not None
         return matter.matte_from(evidence, size, self._params)
