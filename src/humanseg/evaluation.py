@@ -30,7 +30,7 @@ from humanseg.errors import ErrorCode, error
 from humanseg.models.fusion import Evidence, FusionParams, fuse
 from humanseg.models.matter import Matte, Matter, PresetMatter
 from humanseg.pipeline import Pipeline
-from humanseg.transforms import transformed
+from humanseg.transforms import TRANSFORMS, transformed, turned_mask
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 BAD_IOU = 0.85  # a result under this IoU is "bad": the confidence should rank it low
@@ -154,9 +154,14 @@ class Photo:
         )
         self.pair = pair
         self.rgb, self.alpha, self.size = decoded.rgb, decoded.alpha, decoded.size
+        self.truth = load_mask(pair.mask)
         if transform is not None:
             self.rgb = transformed(np.asarray(self.rgb), transform)
-        self.truth = load_mask(pair.mask)
+            self.truth = turned_mask(self.truth, transform)
+            if self.alpha is not None:
+                self.alpha = turned_mask(self.alpha, transform)
+            if TRANSFORMS[transform].turns % 2:
+                self.size = (self.size[1], self.size[0])
 
     def score(self, matte: Matte, ms: float, *, refine: bool | None = None) -> PhotoScore:
         """The matte as the API would answer it (refined, with the photo's own alpha), scored

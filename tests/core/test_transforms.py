@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from humanseg.transforms import transformed
+from humanseg.transforms import TRANSFORMS, transformed, turned_mask
 from tests.support import images
 
 
@@ -25,3 +25,24 @@ def test_dim_darkens_and_low_contrast_flattens(rgb: np.ndarray) -> None:
     flat = transformed(rgb, "low-contrast").astype(np.float64)
     assert flat.std() == pytest.approx(0.4 * rgb.astype(np.float64).std(), rel=0.05)
     assert flat.mean() == pytest.approx(rgb.mean(), rel=0.05)
+
+
+@pytest.mark.parametrize("name", ["rotated-90", "rotated-180", "rotated-270"])
+def test_a_turn_turns_the_photo_and_its_mask_alike(rgb: np.ndarray, name: str) -> None:
+    mask = np.zeros(rgb.shape[:2], dtype=np.uint8)
+    mask[10:60, 200:230] = 255  # a patch of the photo, marked
+    turned, turned_reference = transformed(rgb, name), turned_mask(mask, name)
+    assert turned.shape[:2] == turned_reference.shape
+    assert not np.array_equal(turned, rgb)
+    # the marked pixels are the same pixels of the photo after the turn
+    patch = rgb[10:60, 200:230]
+    rows, cols = np.nonzero(turned_reference)
+    seen = turned[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    assert np.array_equal(np.rot90(patch, TRANSFORMS[name].turns), seen)
+
+
+def test_rotated_90_is_a_quarter_turn_counter_clockwise(rgb: np.ndarray) -> None:
+    turned = transformed(rgb, "rotated-90")
+    # the photo's top-right corner comes to the top left
+    assert np.array_equal(turned[0, 0], rgb[0, -1])
+    assert turned.shape == (rgb.shape[1], rgb.shape[0], 3)

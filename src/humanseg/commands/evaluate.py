@@ -49,8 +49,10 @@ from humanseg.transforms import TRANSFORMS
     type=click.Choice(list(TRANSFORMS)),
     default=None,
     help="Change every photo before the models see it: grayscale (black-and-white "
-    "photography), dim (underexposed: 35 % brightness) or low-contrast (haze: 40 % "
-    "contrast); how much each one leans on what the dev photos have.",
+    "photography), dim (underexposed: 35 % brightness), low-contrast (haze: 40 % "
+    "contrast), or rotated-90, rotated-180, rotated-270 (turned counter-clockwise, its "
+    "reference mask with it: people lying down or upside down); how much each one leans on "
+    "what the dev photos have.",
 )
 @click.option(
     "--reference/--no-reference",
@@ -129,7 +131,8 @@ def evaluate(
         if exclude:
             notes.append(f"left out: {', '.join(exclude)}")
         if transform is not None:
-            notes.append(f"every photo {TRANSFORMS[transform][1]} before the models saw it")
+            change = TRANSFORMS[transform].description
+            notes.append(f"every photo {change} before the models saw it")
         for name in names:
             if name == evaluation.REFERENCE:
                 pipeline.load("u2net")
