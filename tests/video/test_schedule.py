@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from humanseg.imaging import Picture
+from humanseg.models.geometry import size_of
 from humanseg.models.matter import Matte, Matter, PresetMatter
 from humanseg.outputs import OutputSpec
 from humanseg.pipeline import Pipeline
@@ -16,6 +17,7 @@ from humanseg.settings import PipelineSettings
 from humanseg.video.clip_matter import ClipMatter
 from humanseg.video.frames import FrameRenderer
 from humanseg.video.temporal import TemporalParams
+from tests.support import images
 from tests.support.videos import person_frames
 
 pytestmark = pytest.mark.slow  # real models on every frame
@@ -145,6 +147,31 @@ def test_a_clip_decides_on_its_first_frame_whether_it_is_dim(
     for frame in (dark, *frames[1:]):
         clip.matte(frame, (320, 240))
     assert seen == [True, True, True]
+
+
+def test_a_clip_decides_once_to_see_a_person_lying_down_upright(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn that came and went from frame to frame would flicker: once the gate is sure,
+    the clip keeps the turn it decided on."""
+    matter = pipeline.resolver.get("auto")
+    assert isinstance(matter, PresetMatter)
+    lying = np.ascontiguousarray(np.rot90(np.asarray(images.astronaut().convert("RGB")), 1))
+    asked = []
+    original = matter.evidence
+
+    def evidence(*args: object, **keywords: object) -> object:
+        asked.append(keywords["turns"])
+        return original(*args, **keywords)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(matter, "evidence", evidence)
+    clip = ClipMatter(matter)
+    mattes = [clip.matte(lying, size_of(lying)).alpha for _ in range(3)]
+    # the first frame decides (None), each later one is given the turn (3); each time the
+    # pipeline then looks at the turned frame itself (0: as it is)
+    assert asked == [None, 0, 3, 0, 3, 0]
+    assert all(np.array_equal(mattes[0], other) for other in mattes[1:])
+    assert np.count_nonzero(mattes[0] >= 128) > 0.3 * mattes[0].size
 
 
 def test_a_clip_without_a_person_stays_empty(pipeline: Pipeline) -> None:

@@ -46,6 +46,9 @@ class Evidence:
     aspect: float = 1.0  # height / width of the box around the person the guide found
     # with ``presence`` 0: the share of the map where the guide model still saw a person
     guide_saw: float = 0.0
+    # quarter turns counter-clockwise the photo was given for the models to see the person
+    # upright (someone lying down, or upside down); the maps are back in the photo's frame
+    turns: int = 0
 
 
 @dataclass(frozen=True)

@@ -87,3 +87,14 @@ def crop_padded(rgb: np.ndarray, box: Box) -> np.ndarray:
     if x0 < x1 and y0 < y1:
         out[y0 - top : y1 - top, x0 - left : x1 - left] = rgb[y0:y1, x0:x1]
     return out
+
+
+def turned(box: Box, size: tuple[int, int], turns: int) -> Box:
+    """``box`` of an image of ``size`` in that image turned ``turns`` quarter turns
+    counter-clockwise (numpy's ``rot90``)."""
+    width, height = size
+    for _ in range(turns % 4):
+        left, top, right, bottom = box
+        box = (top, width - right, bottom, width - left)
+        width, height = height, width
+    return box

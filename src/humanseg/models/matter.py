@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import cv2
@@ -20,7 +20,7 @@ from humanseg.models.faces import FaceDetector
 from humanseg.models.fusion import Evidence, FusionParams, MemberMap, confidence, fuse
 from humanseg.models.geometry import Box, size_of
 from humanseg.models.presets import PRESETS, PresetSpec, model_specs, segmentation_spec
-from humanseg.models.segmenter import ModelRegistry, Segmenter
+from humanseg.models.segmenter import ModelRegistry, Segmenter, Sighting
 
 # Longest side of the photo that close-ups and the detector's square are cut from (cutting
 # them from a 512 px copy lost small people's detail).
@@ -111,17 +111,22 @@ class PresetMatter:
         mirror: bool = True,
         presence: float | None = None,
         dim: bool | None = None,
+        turns: int | None = None,
     ) -> Evidence:
         """What the members say about the photo. Members with weight 0 are skipped unless
         ``every_member`` (to choose the weights, ``humanseg eval --folds`` needs them all).
         ``mirror=False`` skips the mirror-image passes; ``presence`` is the gate's factor when
         it is already known (the frames of a clip), so the detectors are not run again;
-        ``dim``, whether the photo counts as dim or flat (``is_dim``), when already decided
-        (for a clip, once: a stretch that comes and goes from frame to frame would flicker)."""
+        ``dim``, whether the photo counts as dim or flat (``is_dim``), and ``turns``, the
+        quarter turns that show the person upright (``Evidence.turns``), when already decided
+        (for a clip, once: a stretch or a turn that comes and goes from frame to frame would
+        flicker)."""
         # The models see 256–512 px and their maps are fused at MAP_SIDE px; only the
         # close-ups and the detector's square are cut from the photo at up to WORK_SIDE px,
         # so a small person keeps their pixels without full-size float maps of a large photo.
         pixels = _shrunk(rgb, WORK_SIDE)
+        if turns:
+            return self._upright(pixels, turns, every_member, mirror, presence, dim)
         spec = self.spec
         width, height = size_of(pixels)
         size = imaging.fit_size((width, height), MAP_SIDE)
@@ -135,7 +140,10 @@ class PresetMatter:
         if dim is None:
             dim = _dim_or_flat(pixels, spec.stretch_from)
         if presence is None or bounds is None:
-            presence = self._presence(pixels, feed, bounds, size, scale, dim=dim)
+            presence, turn = self._presence(pixels, feed, bounds, size, scale, dim=dim)
+            if turn and turns is None:
+                # someone lying down or upside down: the models were trained on upright people
+                return self._upright(pixels, turn, every_member, mirror, None, dim)
         if presence == 0.0:
             seen = float(np.count_nonzero(lead >= spec.threshold)) / lead.size
             return Evidence(size, (None,) * len(spec.members), 0.0, guide_saw=seen)
@@ -206,6 +214,38 @@ class PresetMatter:
             maps.append(MemberMap(near_map, box, segmenter.spec.person_specific, peak))
         return Evidence(size, tuple(maps), presence, aspect)
 
+    def _upright(
+        self,
+        pixels: np.ndarray,
+        turns: int,
+        every_member: bool,
+        mirror: bool,
+        presence: float | None,
+        dim: bool | None,
+    ) -> Evidence:
+        """The evidence of ``pixels`` turned ``turns`` quarter turns counter-clockwise (the
+        person upright), its maps turned back to the photo's frame. The gate looks again at
+        the turned photo: the guide must see the person there too."""
+        turned = np.ascontiguousarray(np.rot90(pixels, turns))
+        evidence = self.evidence(
+            turned, every_member=every_member, mirror=mirror, presence=presence, dim=dim, turns=0
+        )
+        back = -turns % 4
+        members = tuple(
+            None
+            if member is None
+            else replace(
+                member,
+                probability=np.ascontiguousarray(np.rot90(member.probability, back)),
+                box=None
+                if member.box is None
+                else geometry.turned(member.box, evidence.size, back),
+            )
+            for member in evidence.members
+        )
+        size = evidence.size if turns % 2 == 0 else (evidence.size[1], evidence.size[0])
+        return replace(evidence, size=size, members=members, turns=turns % 4)
+
     def is_dim(self, rgb: Picture) -> bool:
         """Whether the models see ``rgb`` with its levels stretched (``PresetSpec.stretch_from``)
         once the gate lets it through."""
@@ -234,8 +274,11 @@ class PresetMatter:
         scale: float,
         *,
         dim: bool,
-    ) -> float:
-        """The gate's factor in [0, 1]: 1 when the pose detector or the face detector sees a
+    ) -> tuple[float, int]:
+        """The gate's factor in [0, 1], and the quarter turns that would show the person the
+        pose detector is sure of upright (``Gate.turn_from``; 0: upright, or not sure).
+
+        The factor is 1 when the pose detector or the face detector sees a
         person in a square around the region the guide found (``person``, the bounds of the
         guide's map of ``size``, ``scale`` times smaller than ``rgb``) or in the whole photo
         (``feed``: ``rgb`` halved), or when the landmark model's pose flag is high on squares
@@ -243,16 +286,30 @@ class PresetMatter:
         working size: in a small copy a small person is a blur the detector misses. Each
         further look is only taken while the factor is below 1. A ``dim`` (or flat) photo
         that leaves them all in doubt gets the same looks again with its levels stretched to
-        the full range: the detectors miss people in it that the guide sees."""
+        the full range: the detectors miss people in it that the guide sees. When the guide
+        sees nobody, the pose detector still looks at the whole photo for someone lying down
+        (the guide, trained on upright people, misses them): the factor is 0 then, and the
+        turns say whether to look again with the photo turned."""
         if self.detector is None and self.faces is None and self.landmarks is None:
-            return 1.0
+            return 1.0, 0
         if person is None:
-            return 0.0
-        factor = self._looks(rgb, feed, person, size, scale)
+            if self.detector is None or self.spec.gate.turn_from is None:
+                return 0.0, 0
+            return 0.0, self._turns(self.detector.sighting(feed))
+        factor, turns = self._looks(rgb, feed, person, size, scale)
         if factor < 1.0 and dim:
-            again = self._looks(_stretched(rgb), _stretched(feed), person, size, scale)
-            factor = max(factor, again)
-        return factor
+            again, turns_again = self._looks(_stretched(rgb), _stretched(feed), person, size, scale)
+            factor, turns = max(factor, again), turns or turns_again
+        return factor, turns
+
+    def _turns(self, sighting: Sighting) -> int:
+        """The quarter turns that show ``sighting``'s person upright, if the detector is sure
+        of them (``Gate.presence_range``'s top) and they are turned ``Gate.turn_from`` or
+        more; else 0."""
+        gate = self.spec.gate
+        if gate.turn_from is None or sighting.score < gate.presence_range[1]:
+            return 0
+        return sighting.quarter_turns(gate.turn_from)
 
     def _looks(
         self,
@@ -261,20 +318,22 @@ class PresetMatter:
         person: Box,
         size: tuple[int, int],
         scale: float,
-    ) -> float:
+    ) -> tuple[float, int]:
         """``_presence``'s looks at ``rgb`` (and ``feed``, ``rgb`` halved) as they are."""
         gate = self.spec.gate
         box = geometry.widened(person, gate.margin, size)
         if box is None:
-            return 0.0
+            return 0.0, 0
         square = geometry.square_around(geometry.scaled(box, scale))
         whole = square == (0, 0, *size_of(rgb))
         crop = feed if whole else geometry.crop_padded(rgb, square)
-        factor = 0.0
+        factor, turns = 0.0, 0
         if self.detector is not None:
-            factor = _ramp(self.detector.presence(crop), gate.presence_range)
-            if factor < 1.0 and not whole:  # the whole photo may show them better
-                factor = max(factor, _ramp(self.detector.presence(feed), gate.presence_range))
+            sighting = self.detector.sighting(crop)
+            if sighting.score < gate.presence_range[1] and not whole:
+                # the whole photo may show them better
+                sighting = max(sighting, self.detector.sighting(feed), key=lambda s: s.score)
+            factor, turns = _ramp(sighting.score, gate.presence_range), self._turns(sighting)
         if factor < 1.0 and self.faces is not None:
             factor = max(factor, _ramp(self.faces.score(crop), gate.face_range))
         for margin in gate.landmark_margins if self.landmarks is not None else ():
@@ -285,7 +344,7 @@ class PresetMatter:
                 square = geometry.square_around(geometry.scaled(around, scale))
                 flag = self._flag(geometry.crop_padded(rgb, square), gate.landmark_range[0])
                 factor = max(factor, _ramp(flag, gate.landmark_range))
-        return factor
+        return factor, turns
 
     def _flag(self, rgb: np.ndarray, low: float) -> float:
         """The landmark model's pose flag for ``rgb``: the lower of the photo's and its mirror

@@ -84,6 +84,11 @@ class Gate:
     landmarks: str | None = "pose-segmentation"  # a model with a pose flag, or None
     landmark_margins: tuple[float, ...] = (0.1, 0.25, 0.5)
     landmark_range: tuple[float, float] = (0.6, 0.8)  # pose flag → factor 0 … 1
+    # A person the pose detector is sure of (its score at the top of ``presence_range``) and
+    # sees turned this many degrees or more from upright (lying down, upside down) is matted
+    # upright: the models, trained on upright people, see the photo turned, and the matte is
+    # turned back. None: never.
+    turn_from: float | None = 60.0
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import threading
+from dataclasses import dataclass
 from functools import cached_property, partial
 
 import numpy as np
@@ -21,6 +23,7 @@ from humanseg.models.runtimes import (
     onnx_engine,
     session_threads,
 )
+from humanseg.models.spec import Orientation
 from humanseg.models.store import ModelStore
 
 
@@ -124,18 +127,33 @@ class Segmenter:
 
     def presence_tensor(self, tensor: np.ndarray) -> float:
         """``presence`` for an input already made by ``to_tensor`` (e.g. a flipped one)."""
+        return self.sighting_tensor(tensor).score
+
+    def sighting(self, rgb: Picture) -> Sighting:
+        """``presence``, and for a detector with key points (``postprocess.orientation``)
+        which way up its likeliest person is."""
+        return self.sighting_tensor(self.to_tensor(rgb))
+
+    def sighting_tensor(self, tensor: np.ndarray) -> Sighting:
+        """``sighting`` for an input already made by ``to_tensor``."""
         with self._pool.session() as session:
             outputs = session.run(tensor)
         post = self.spec.postprocess
         if post.kind != "presence":
             if post.presence_output is None:
                 raise ValueError(f"{self.spec.name} does not say whether a person is there")
-            return float(np.clip(np.asarray(outputs[post.presence_output]).max(), 0.0, 1.0))
+            flag = np.asarray(outputs[post.presence_output]).max()
+            return Sighting(float(np.clip(flag, 0.0, 1.0)))
         output = outputs[post.output_index] if len(outputs) > 1 else outputs[0]
-        best = float(np.max(np.asarray(output, dtype=np.float64)))
+        scores = np.asarray(output, dtype=np.float64).reshape(-1)
+        best_anchor = int(np.argmax(scores))
+        best = float(scores[best_anchor])
         if post.activation == "sigmoid":
             best = 1.0 / (1.0 + np.exp(-np.clip(best, -100.0, 100.0)))
-        return float(np.clip(best, 0.0, 1.0))
+        tilt = None
+        if post.orientation is not None:
+            tilt = _tilt(outputs[post.orientation.output_index], best_anchor, post.orientation)
+        return Sighting(float(np.clip(best, 0.0, 1.0)), tilt)
 
     def warm_up(self) -> None:
         width, height = self.input_size
@@ -144,6 +162,35 @@ class Segmenter:
             self.presence(blank)
         else:
             self.predict(blank)
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A detector's verdict on one input."""
+
+    score: float  # the probability that a person is there, in [0, 1]
+    # how far the likeliest person is turned counter-clockwise from upright, in degrees
+    # [-180, 180): 90 for someone lying with their head to the left; None: not said
+    tilt: float | None = None
+
+    def quarter_turns(self, turn_from: float) -> int:
+        """The quarter turns counter-clockwise (numpy's ``rot90``) that bring the person
+        upright, 0 unless they are turned ``turn_from`` degrees or more."""
+        if self.tilt is None or abs(self.tilt) < turn_from:
+            return 0
+        return -round(self.tilt / 90.0) % 4
+
+
+def _tilt(regressors: np.ndarray, anchor: int, orientation: Orientation) -> float:
+    """``Sighting.tilt`` from the key points that ``anchor`` regressed: the direction from
+    the feet point to the head point (both relative to the anchor's centre, in input pixels;
+    the input is square and letterboxed, so directions are the photo's)."""
+    values = np.asarray(regressors, dtype=np.float64).reshape(-1, np.shape(regressors)[-1])
+    points = values[anchor, orientation.points_from :].reshape(-1, 2)
+    feet, head = points[orientation.feet_point], points[orientation.head_point]
+    dx, dy = head[0] - feet[0], head[1] - feet[1]  # the anchor's centre cancels out
+    tilt = math.degrees(math.atan2(-dy, dx)) - 90.0  # image rows grow downward
+    return (tilt + 180.0) % 360.0 - 180.0
 
 
 def _per_channel(values: np.ndarray) -> np.ndarray | np.float32:

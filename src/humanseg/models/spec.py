@@ -91,6 +91,19 @@ class Preprocess:
 
 
 @dataclass(frozen=True)
+class Orientation:
+    """Which way up a detector's best-scoring person is: two of its key points, the first
+    toward the feet, the second toward the head (BlazePose's person detector: the hips'
+    centre, then a point beyond the head, which MediaPipe turns its landmark crop by)."""
+
+    output_index: int  # the regressors, [1, anchors, numbers]; relative to each anchor's
+    # centre, which a direction between two of its points does not need
+    points_from: int = 4  # the key points' (x, y) follow the box's four numbers
+    feet_point: int = 0
+    head_point: int = 1
+
+
+@dataclass(frozen=True)
 class Postprocess:
     """How the model's output becomes a probability map in [0, 1]."""
 
@@ -103,6 +116,8 @@ class Postprocess:
     # a map model's output holding its own probability, in [0, 1], that a person is in its
     # input (BlazePose's pose flag); ``Segmenter.presence`` reads it
     presence_output: int | None = None
+    # a detector whose key points say which way up the person is (``Segmenter.sighting``)
+    orientation: Orientation | None = None
 
 
 @dataclass(frozen=True)

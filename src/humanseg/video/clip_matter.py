@@ -11,7 +11,8 @@ gate looks at every frame, so a person who walks in is found. The members, their
 the fusion are the pipeline's own, except that a clip keeps every part of the matte: a
 passer-by whose size against the subject's crosses the pipeline's ``parts`` share from one
 frame to the next would vanish and come back. Whether the models see the frames with their
-levels stretched (a dim or flat photo) is decided on the first frame, for the same reason.
+levels stretched (a dim or flat photo) is decided on the first frame, for the same reason,
+and whether they see them turned (someone lying down) once the gate is first sure.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class ClipMatter:
         self.mirror = mirror
         self._sure = False  # the gate saw a person, and the guide has seen one since
         self._dim: bool | None = None  # decided on the first frame
+        self._turns: int | None = None  # decided when the gate is first sure
         self._params: FusionParams | None = None
         if isinstance(matter, PresetMatter):
             self._params = matter.params.every_part()
@@ -47,8 +49,14 @@ class ClipMatter:
         if self._dim is None:
             self._dim = matter.is_dim(rgb)
         evidence = matter.evidence(
-            rgb, mirror=self.mirror, presence=1.0 if self._sure else None, dim=self._dim
+            rgb,
+            mirror=self.mirror,
+            presence=1.0 if self._sure else None,
+            dim=self._dim,
+            turns=self._turns,
         )
         self._sure = evidence.presence == 1.0
+        if self._sure and self._turns is None:
+            self._turns = evidence.turns
         assert self._params is not None
         return matter.matte_from(evidence, size, self._params)

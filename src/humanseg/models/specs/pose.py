@@ -4,7 +4,7 @@ Segmentation models answer "which pixels are the person" even when there is none
 cup); pipelines ask this detector about the region they found before trusting it.
 """
 
-from humanseg.models.spec import ModelSpec, PipWheelMember, Postprocess, Preprocess
+from humanseg.models.spec import ModelSpec, Orientation, PipWheelMember, Postprocess, Preprocess
 
 _WHEEL = ("mediapipe", "0.10.14")
 
@@ -18,11 +18,18 @@ POSE_DETECTION = ModelSpec(
     sources=(
         PipWheelMember(*_WHEEL, member="mediapipe/modules/pose_detection/pose_detection.tflite"),
     ),
-    # input [1, 224, 224, 3] in [-1, 1]; output 1 holds 2254 anchor logits
+    # input [1, 224, 224, 3] in [-1, 1]; output 1 holds 2254 anchor logits, output 0 each
+    # anchor's box and four key points in input pixels from its centre (the hips' centre and a
+    # point beyond the head first: which way up the person is, a person lying down included)
     preprocess=Preprocess(
         size=(224, 224), mean=(0.5,) * 3, std=(0.5,) * 3, resize="letterbox", shrink="linear"
     ),
-    postprocess=Postprocess(output_index=1, activation="sigmoid", kind="presence"),
+    postprocess=Postprocess(
+        output_index=1,
+        activation="sigmoid",
+        kind="presence",
+        orientation=Orientation(output_index=0),
+    ),
     size_bytes=2_959_046,
     description="MediaPipe pose detector (BlazePose), 224×224: is a person in the photo?",
 )
