@@ -11,7 +11,10 @@ How a pipeline makes its matte (``humanseg.models.matter.PresetMatter``):
    levels stretched; the highest verdict, each mapped linearly from its range to [0, 1],
    scales the matte, so a cat or a cup gets an empty matte instead of a confident cut-out.
    Any one look suffices: an empty matte for a person is the worst answer (recall first). A
-   dim or flat photo that passes is then seen by every model with its levels stretched;
+   dim or flat photo that passes is then seen by every model with its levels stretched; a
+   person the pose detector sees lying down or upside down (``Gate.turn_from``; when the
+   guide sees nobody, the detector still looks at the whole photo for them) is seen by every
+   model with the photo turned upright, and the maps are turned back;
 3. each ``Member`` predicts either on the photo or on the guide's person box widened by its
    margin (a close-up: a small person gets the model's whole input, and the guide's own
    close-up is the "zoomed pass"); general (not person-specific) members only count near
@@ -74,6 +77,12 @@ class Gate:
     square; the person-free images flag at most 0.48 (a horse's silhouette). A dim or flat
     photo (``PresetSpec.stretch_from``) still in doubt gets all three looks again with each
     channel's levels stretched to the full range.
+
+    The pose detector also says which way up its person is (two of its key points: the hips'
+    centre and a point beyond the head). The person models were trained on upright people and
+    miss much of someone lying down, or upside down: such a photo is matted turned upright.
+    On every photo of both dev sets as it is, the detector's direction is within 45° of
+    upright; turned by quarter turns, it is right wherever it is sure (score 0.5 or more).
     """
 
     detector: str | None = "pose-detection"
