@@ -286,7 +286,8 @@ class PresetMatter:
         working size: in a small copy a small person is a blur the detector misses. Each
         further look is only taken while the factor is below 1. A ``dim`` (or flat) photo
         that leaves them all in doubt gets the same looks again with its levels stretched to
-        the full range: the detectors miss people in it that the guide sees. When the guide
+        the full range: the detectors miss people in it that the guide sees (and whether
+        to turn it is decided on those looks). When the guide
         sees nobody, the pose detector still looks at the whole photo for someone lying down
         (the guide, trained on upright people, misses them): the factor is 0 then, and the
         turns say whether to look again with the photo turned."""
@@ -297,9 +298,11 @@ class PresetMatter:
                 return 0.0, 0
             return 0.0, self._turns(self.detector.sighting(feed))
         factor, turns = self._looks(rgb, feed, person, size, scale)
-        if factor < 1.0 and dim:
-            again, turns_again = self._looks(_stretched(rgb), _stretched(feed), person, size, scale)
-            factor, turns = max(factor, again), turns or turns_again
+        if dim and (factor < 1.0 or turns):
+            # a dim photo is turned, or not, as the detector sees it stretched, as the models
+            # will: in the dark its key points can point anywhere
+            again, turns = self._looks(_stretched(rgb), _stretched(feed), person, size, scale)
+            factor = max(factor, again)
         return factor, turns
 
     def _turns(self, sighting: Sighting) -> int:
