@@ -125,6 +125,19 @@ def test_a_clip_keeps_every_part_of_the_matte(pipeline: Pipeline) -> None:
         )
 
 
+def _asked(matter: PresetMatter, keyword: str, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The value of ``keyword`` in each call of ``matter.evidence``, from now on."""
+    asked: list[object] = []
+    original = matter.evidence
+
+    def evidence(*args: object, **keywords: object) -> object:
+        asked.append(keywords[keyword])
+        return original(*args, **keywords)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(matter, "evidence", evidence)
+    return asked
+
+
 def test_a_clip_decides_on_its_first_frame_whether_it_is_dim(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -135,14 +148,7 @@ def test_a_clip_decides_on_its_first_frame_whether_it_is_dim(
     frames = person_frames(3, (320, 240))
     dark = (frames[0] // 4).astype(np.uint8)
     assert matter.is_dim(dark) and not matter.is_dim(frames[1])
-    seen = []
-    original = matter.evidence
-
-    def evidence(*args: object, **keywords: object) -> object:
-        seen.append(keywords["dim"])
-        return original(*args, **keywords)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(matter, "evidence", evidence)
+    seen = _asked(matter, "dim", monkeypatch)
     clip = ClipMatter(matter)
     for frame in (dark, *frames[1:]):
         clip.matte(frame, (320, 240))
@@ -157,14 +163,7 @@ def test_a_clip_decides_once_to_see_a_person_lying_down_upright(
     matter = pipeline.resolver.get("auto")
     assert isinstance(matter, PresetMatter)
     lying = np.ascontiguousarray(np.rot90(np.asarray(images.astronaut().convert("RGB")), 1))
-    asked = []
-    original = matter.evidence
-
-    def evidence(*args: object, **keywords: object) -> object:
-        asked.append(keywords["turns"])
-        return original(*args, **keywords)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(matter, "evidence", evidence)
+    asked = _asked(matter, "turns", monkeypatch)
     clip = ClipMatter(matter)
     mattes = [clip.matte(lying, size_of(lying)).alpha for _ in range(3)]
     # the first frame decides (None), each later one is given the turn (3); each time the
