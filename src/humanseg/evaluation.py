@@ -27,6 +27,8 @@ from PIL import Image
 
 from humanseg import imaging, matting, scoring
 from humanseg.errors import ErrorCode, error
+from humanseg.models import edges, fusion
+from humanseg.models.edges import EdgeModel
 from humanseg.models.fusion import Evidence, FusionParams, fuse
 from humanseg.models.matter import Matte, Matter, PresetMatter
 from humanseg.pipeline import Pipeline
@@ -305,6 +307,7 @@ def choose(
         ("parts", PARTS),
         *((index, WEIGHTS) for index in range(1, len(start.weights))),
     ]
+    start = replace(start, edge=None)  # the edge step is fitted after (``fit_edge``)
     objective = _Objective(items)
     grids = [(key, grid) for key, grid in own if key not in fixed]
     best = _ascend(objective, replace(start, tall_from=math.inf), grids, rounds)
@@ -316,6 +319,29 @@ def choose(
     ]
     grids = [(key, grid) for key, grid in tall if key not in fixed]
     return _ascend(objective, replace(best, tall_from=start.tall_from), grids, rounds)
+
+
+def fit_edge(items: Sequence[Collected], params: FusionParams, edge: EdgeModel) -> FusionParams:
+    """``params`` with the learned edge step's coefficients (``edge``'s shape) fitted on
+    ``items``: which side of the outline of their fusion with ``params`` each pixel near it
+    is on, in their reference masks. Someone standing and the others are fitted apart; with
+    no standing person among ``items``, theirs are the others'."""
+    groups: dict[bool, tuple[list[np.ndarray], list[np.ndarray]]] = {
+        False: ([], []),
+        True: ([], []),
+    }
+    for item in items:
+        found = fusion.edge_rows(item.evidence, params, edge.band)
+        if found is None:
+            continue
+        where, rows = found
+        standing = item.evidence.aspect >= edge.standing_from
+        groups[standing][0].append(rows)
+        groups[standing][1].append(item.small_truth.ravel()[where] >= 0.5)
+    fitted = {key: edges.fit(*group) if group[0] else None for key, group in groups.items()}
+    others = fitted[False] or fitted[True] or edge.others
+    standing = fitted[True] or others
+    return replace(params, edge=replace(edge, others=others, standing=standing))
 
 
 def _ascend(
@@ -346,6 +372,8 @@ def format_params(params: FusionParams) -> str:
         text += f", parts {params.parts}"
     if params.tall is not None and params.tall_from != math.inf:
         text += f"; from height/width {params.tall_from}: " + format_params(params.tall)
+    if params.edge is not None:
+        text += "; the edge step fitted"
     return text
 
 
@@ -372,6 +400,8 @@ def k_fold(
         training = [item for item in items if fold_of(item.photo.pair, folds, salt) != fold]
         held_out = [item for item in items if fold_of(item.photo.pair, folds, salt) == fold]
         params = choose(training, matter.spec.params, fixed=matter.spec.fixed)
+        if matter.spec.edge is not None:
+            params = fit_edge(training, params, matter.spec.edge)
         chosen.append(params)
         scores.extend(score_collected(matter, held_out, params))
     order = {(item.photo.pair.set, item.photo.pair.name): i for i, item in enumerate(items)}

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from humanseg.models import edges
+from humanseg.models.edges import EdgeModel
 from humanseg.models.geometry import Box
 
 # Results whose confidence is under this are worth a person's look (the batch summaries list
@@ -49,6 +51,9 @@ class Evidence:
     # quarter turns counter-clockwise the photo was given for the models to see the person
     # upright (someone lying down, or upside down); the maps are back in the photo's frame
     turns: int = 0
+    # the photo as the models saw it (levels stretched, if so), at the fused map's size:
+    # uint8 RGB, what the learned edge step reads; None: no edge step possible
+    colour: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,9 @@ class FusionParams:
     parts: float = 0.0
     tall: FusionParams | None = None
     tall_from: float = math.inf
+    # the learned edge step (``humanseg.models.edges``), applied after either set of numbers;
+    # only the top level's counts
+    edge: EdgeModel | None = None
 
     def every_part(self) -> FusionParams:
         """These numbers with every separate part of the matte kept."""
@@ -84,10 +92,72 @@ class FusionParams:
 def fuse(evidence: Evidence, params: FusionParams) -> np.ndarray:
     """The members' weighted mean, sharpened around ``threshold`` and scaled by the gate.
 
-    A member that saw only a box (a close-up) counts only inside that box."""
+    A member that saw only a box (a close-up) counts only inside that box. With
+    ``params.edge`` (and the photo's colour in the evidence), the learned edge step decides the
+    pixels near the outline again."""
+    return fuse_both(evidence, params)[0]
+
+
+def fuse_both(evidence: Evidence, params: FusionParams) -> tuple[np.ndarray, np.ndarray]:
+    """``fuse``'s matte, and the fusion before its edge step (the same array without one):
+    how much the members disagree is measured on that (``confidence``), since the edge step
+    moves the outline away from all of them alike."""
+    edge = params.edge
     params = params.for_aspect(evidence.aspect)
     if evidence.presence == 0.0 or _doubted(evidence, params):
-        return np.zeros(evidence.size[::-1], dtype=np.float32)
+        empty = np.zeros(evidence.size[::-1], dtype=np.float32)
+        return empty, empty
+    before, mean = _fused(evidence, params)
+    out = before
+    if edge is not None and evidence.colour is not None:
+        found = _edge_rows(evidence, before, mean, edge.band)
+        if found is not None:
+            out = edges.refine(before, found[1], found[0], edge, evidence.aspect)
+    if evidence.presence != 1.0:
+        factor, same = np.float32(evidence.presence), before is out
+        out = out * factor
+        before = out if same else before * factor
+    return out, before
+
+
+def edge_rows(
+    evidence: Evidence, params: FusionParams, band: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The pixels near the outline of the fusion with ``params`` (without an edge step), and
+    their features for the learned edge step; None where the matte is empty."""
+    params = params.for_aspect(evidence.aspect)
+    if evidence.presence == 0.0 or evidence.colour is None or _doubted(evidence, params):
+        return None
+    out, mean = _fused(evidence, params)
+    return _edge_rows(evidence, out, mean, band)
+
+
+def _edge_rows(
+    evidence: Evidence, fused: np.ndarray, mean: np.ndarray, band: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    assert evidence.colour is not None
+    where, signed = edges.band_of(fused, band)
+    if where.size == 0:
+        return None
+    maps = [_over_map(member, mean) for member in evidence.members]
+    return where, edges.features(fused, mean, maps, evidence.colour, where, signed, band)
+
+
+def _over_map(member: MemberMap | None, mean: np.ndarray) -> np.ndarray:
+    """A member's map over the whole fused map: the members' mean where it did not look."""
+    if member is None:
+        return mean
+    if member.box is None:
+        return member.probability
+    left, top, right, bottom = member.box
+    out = mean.copy()
+    out[top:bottom, left:right] = member.probability
+    return out
+
+
+def _fused(evidence: Evidence, params: FusionParams) -> tuple[np.ndarray, np.ndarray]:
+    """The sharpened fusion of a photo with a person (before the gate's factor), and the
+    members' mean it was sharpened from."""
     mean = _weighted_mean(evidence, params.weights)
     people: np.ndarray | None = None  # the person models' own say, with general members
     general = zip(evidence.members, params.weights, strict=True)
@@ -109,9 +179,7 @@ def fuse(evidence: Evidence, params: FusionParams) -> np.ndarray:
     out = sharpen(mean, params.sharpen, params.threshold)
     if params.parts:
         out = drop_small_parts(out, params.parts, people)
-    if evidence.presence != 1.0:
-        out *= np.float32(evidence.presence)
-    return out
+    return out, mean
 
 
 # With general members, the fusion keeps at least this share of the person models' own area.

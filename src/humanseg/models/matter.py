@@ -17,7 +17,13 @@ from humanseg import imaging, matting
 from humanseg.imaging import Picture, picture_size
 from humanseg.models import geometry
 from humanseg.models.faces import FaceDetector
-from humanseg.models.fusion import Evidence, FusionParams, MemberMap, confidence, fuse
+from humanseg.models.fusion import (
+    Evidence,
+    FusionParams,
+    MemberMap,
+    confidence,
+    fuse_both,
+)
 from humanseg.models.geometry import Box, size_of
 from humanseg.models.presets import PRESETS, PresetSpec, model_specs, segmentation_spec
 from humanseg.models.segmenter import ModelRegistry, Segmenter, Sighting
@@ -100,8 +106,8 @@ class PresetMatter:
         return self.matte_from(self.evidence(rgb), size, self.params)
 
     def matte_from(self, evidence: Evidence, size: tuple[int, int], params: FusionParams) -> Matte:
-        fused = fuse(evidence, params)
-        return Matte(matting.upsample_matte(fused, size), confidence(evidence, params, fused))
+        fused, before_edge = fuse_both(evidence, params)
+        return Matte(matting.upsample_matte(fused, size), confidence(evidence, params, before_edge))
 
     def evidence(
         self,
@@ -212,7 +218,10 @@ class PresetMatter:
                 )
             near_map = near_the_person(segmenter, probability, box)
             maps.append(MemberMap(near_map, box, segmenter.spec.person_specific, peak))
-        return Evidence(size, tuple(maps), presence, aspect)
+        colour = None
+        if self.params.edge is not None or every_member:
+            colour = imaging.resize_array(pixels, size)
+        return Evidence(size, tuple(maps), presence, aspect, colour=colour)
 
     def _upright(
         self,
@@ -244,7 +253,10 @@ class PresetMatter:
             for member in evidence.members
         )
         size = evidence.size if turns % 2 == 0 else (evidence.size[1], evidence.size[0])
-        return replace(evidence, size=size, members=members, turns=turns % 4)
+        colour = evidence.colour
+        if colour is not None:
+            colour = np.ascontiguousarray(np.rot90(colour, back))
+        return replace(evidence, size=size, members=members, turns=turns % 4, colour=colour)
 
     def is_dim(self, rgb: Picture) -> bool:
         """Whether the models see ``rgb`` with its levels stretched (``PresetSpec.stretch_from``)

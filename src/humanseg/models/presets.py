@@ -40,6 +40,7 @@ from typing import Literal
 from humanseg.errors import ErrorCode, error
 from humanseg.models import availability
 from humanseg.models.catalog import CATALOG, ModelSpec, get_spec
+from humanseg.models.edges import EdgeModel
 from humanseg.models.fusion import FusionParams
 from humanseg.models.store import ModelStore
 from humanseg.settings import PipelineSettings
@@ -121,6 +122,9 @@ class PresetSpec:
     # stretching them to the full range multiplies them by this or more; the gate looks at it
     # stretched too when in doubt, and once it has let it through, every model sees it so
     stretch_from: float = 2.0
+    # the learned edge step (``humanseg.models.edges``): its coefficients are fitted, like
+    # the other numbers, by ``humanseg eval --folds`` on the folds a photo is not in
+    edge: EdgeModel | None = None
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -152,6 +156,7 @@ class PresetSpec:
             parts=self.parts,
             tall=tall,
             tall_from=self.tall_from,
+            edge=self.edge,
         )
 
     @property
@@ -169,6 +174,24 @@ class PresetSpec:
         return any(CATALOG[name].opt_in for name in self.models)
 
 
+# ``auto``'s learned edge step, fitted on every photo of both dev sets with its fusion numbers
+# (``bench/fit_edge.py`` prints them); the figures in the docs are k-fold held out, the step
+# fitted on the other folds each time. The order is ``humanseg.models.edges.features``'.
+# fmt: off
+AUTO_EDGE = EdgeModel(
+    others=(
+        -1.780156, -0.818685, 1.500082, 1.306977, 1.256766, 1.198846, 1.328372, -0.079121,
+        -2.097882, 1.050508, 0.303103, -0.104034, -0.833519, 0.405838, 0.342291, -0.610629,
+        0.29947, -0.538957, 2.403635,
+    ),
+    standing=(
+        -3.882689, -0.84125, 1.860395, 0.78073, 1.14295, 3.215703, 0.245247, 0.223048,
+        -1.17193, -1.530163, 0.546441, 0.44163, 0.183389, -0.051283, 0.149555, -2.153344,
+        2.051991, -0.20809, -0.189257,
+    ),
+)
+# fmt: on
+
 AUTO = PresetSpec(
     name="auto",
     description="Default: selfie with mirror-image averaging and a zoomed second pass on the "
@@ -183,6 +206,7 @@ AUTO = PresetSpec(
     threshold=0.4,
     sharpen=8.0,
     parts=0.5,
+    edge=AUTO_EDGE,
 )
 
 QUALITY = PresetSpec(
