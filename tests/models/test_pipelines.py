@@ -7,13 +7,15 @@ import io
 import math
 from dataclasses import replace
 
+import cv2
 import httpx
 import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
 from humanseg.evaluation import is_empty
-from humanseg.models.fusion import sharpen
+from humanseg.models.edges import band_of
+from humanseg.models.fusion import fuse, fuse_both, sharpen
 from humanseg.models.geometry import (
     bounds,
     crop_padded,
@@ -300,7 +302,12 @@ def test_a_person_lying_down_or_upside_down_is_matted_upright(turns: int) -> Non
     rgb = np.asarray(images.astronaut().convert("RGB"))
     upright = matter.matte(rgb, size_of(rgb)).alpha >= 128
     photo = np.ascontiguousarray(np.rot90(rgb, turns))
-    assert matter.evidence(photo).turns == -turns % 4
+    evidence = matter.evidence(photo)
+    assert evidence.turns == -turns % 4
+    # the colour the edge step reads is the photo's, in its own frame
+    assert evidence.colour is not None
+    own = cv2.resize(photo, evidence.size, interpolation=cv2.INTER_AREA)
+    assert np.abs(evidence.colour.astype(float) - own).mean() < 3.0
     alpha = matter.matte(photo, size_of(photo)).alpha
     assert alpha.shape == photo.shape[:2]
 
@@ -313,3 +320,23 @@ def test_a_person_lying_down_or_upside_down_is_matted_upright(turns: int) -> Non
     as_it_is = PresetMatter(never, pipeline.registry, pipeline.face_detector)
     if turns != 1:  # head to the left, selfie still does well (0.97)
         assert iou(as_it_is.matte(photo, size_of(photo)).alpha) < 0.9
+
+
+def test_autos_edge_step_decides_the_outline_again_and_nothing_else() -> None:
+    """The learned edge step changes pixels near the outline of the fused matte only."""
+    pipeline = Pipeline(PipelineSettings())
+    matter = pipeline.resolver.get("auto")
+    assert isinstance(matter, PresetMatter) and AUTO.edge is not None
+    rgb = np.asarray(images.astronaut().convert("RGB"))
+    evidence = matter.evidence(rgb)
+    stepped, before = fuse_both(evidence, matter.params)
+    assert np.array_equal(before, fuse(evidence, replace(matter.params, edge=None)))
+    changed = np.abs(stepped - before) > 0.05
+    assert changed.any()
+    where, _ = band_of(before, AUTO.edge.band)
+    near = np.zeros(before.size, dtype=bool)
+    near[where] = True
+    assert not changed.ravel()[~near].any()
+    assert np.count_nonzero((stepped >= 0.5) != (before >= 0.5)) < 0.05 * np.count_nonzero(
+        before >= 0.5
+    )

@@ -40,7 +40,7 @@ class EdgeModel:
     others: tuple[float, ...]
     standing: tuple[float, ...]
     standing_from: float = 2.5
-    band: int = 6  # map pixels either side of the outline that the step may change
+    band: int = 4  # map pixels either side of the outline that the step may change
     gain: float = 4.0  # the result sharpened around 0.5 (binary reference masks)
 
     def coefficients(self, aspect: float) -> tuple[float, ...]:
@@ -52,13 +52,15 @@ def feature_count(members: int) -> int:
 
 
 def band_of(fused: np.ndarray, band: int) -> tuple[np.ndarray, np.ndarray]:
-    """The pixels within ``band`` of the outline (fused ≥ 0.5), as flat indices into the map,
-    and their signed distance to it (positive inside)."""
+    """The pixels within ``band`` of the outline (fused ≥ 0.5, city-block distance), as flat
+    indices into the map, and their signed distance to it (positive inside)."""
     person = (fused >= 0.5).astype(np.uint8)
-    inside = cv2.distanceTransform(person, cv2.DIST_L2, 3)
-    outside = cv2.distanceTransform(1 - person, cv2.DIST_L2, 3)
+    # city-block distances in 8 bits: a third of the time of Euclidean ones in floats
+    inside = cv2.distanceTransform(person, cv2.DIST_L1, 3, dstType=cv2.CV_8U)
+    outside = cv2.distanceTransform(1 - person, cv2.DIST_L1, 3, dstType=cv2.CV_8U)
     where = np.flatnonzero(cv2.max(inside, outside) <= band)
-    return where, inside.ravel()[where] - outside.ravel()[where]
+    signed = inside.ravel()[where].astype(np.float32) - outside.ravel()[where]
+    return where, signed
 
 
 def features(
@@ -85,18 +87,14 @@ def features(
     weighted = []
     for mask in (fused >= SURE_PERSON, fused <= SURE_BACKGROUND):
         share = cv2.resize(mask.astype(np.float32), half, interpolation=cv2.INTER_AREA)
-        share = share.reshape(-1)
-        stacked = np.empty((half[0] * half[1], 4), dtype=np.float32)
-        np.multiply(small, share[:, None], out=stacked[:, :3])
-        stacked[:, 3] = share
-        weighted.append(stacked.reshape(half[1], half[0], 4))
+        weighted.append((share, small.reshape(half[1], half[0], 3) * share[..., None]))
     for radius in WINDOWS:
         side = (2 * max(radius // 2, 1) + 1,) * 2
         means, found = [], []
-        for stacked in weighted:
-            sums = cv2.boxFilter(stacked, -1, side, normalize=False).reshape(-1, 4)[at_half]
-            count = sums[:, 3]
-            means.append(sums[:, :3] / np.maximum(count, np.float32(1e-3))[:, None])
+        for share, colours in weighted:
+            count = cv2.boxFilter(share, -1, side, normalize=False).ravel()[at_half]
+            total = cv2.boxFilter(colours, -1, side, normalize=False).reshape(-1, 3)[at_half]
+            means.append(total / np.maximum(count, np.float32(1e-3))[:, None])
             found.append(count > 1e-3)
         person, background = means
         both = found[0] & found[1]
@@ -113,11 +111,13 @@ def features(
             np.where(both, np.sqrt(reach), 0.0),
         ]
     # the brightness gradient by central differences at these pixels only
-    flat = colour.reshape(-1, 3)
+    gray = cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY).ravel()
     right, left = np.minimum(xs + 1, width - 1), np.maximum(xs - 1, 0)
     down, up = np.minimum(ys + 1, height - 1), np.maximum(ys - 1, 0)
-    dx = _brightness(flat[ys * width + right]) - _brightness(flat[ys * width + left])
-    dy = _brightness(flat[down * width + xs]) - _brightness(flat[up * width + xs])
+    dx = gray[ys * width + right].astype(np.float32) - gray[ys * width + left]
+    dy = gray[down * width + xs].astype(np.float32) - gray[up * width + xs]
+    dx *= np.float32(1 / 255)
+    dy *= np.float32(1 / 255)
     columns.append(np.sqrt(dx * dx + dy * dy))
     return np.stack(columns, axis=1).astype(np.float32, copy=False)
 
@@ -132,10 +132,6 @@ _OPPONENT = np.array(
 def _opponent(rgb: np.ndarray) -> np.ndarray:
     """N × 3 uint8 RGB → N × 3 float32 (brightness in [0, 1], colour differences in ±0.9)."""
     return rgb.astype(np.float32) @ _OPPONENT
-
-
-def _brightness(rgb: np.ndarray) -> np.ndarray:
-    return rgb.astype(np.float32) @ _OPPONENT[:, 0]
 
 
 def refine(
