@@ -24,8 +24,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-# the windows (half-sides, map pixels) over which the sure colours near a pixel are averaged
-WINDOWS = (5, 15)
+# the windows (half-sides, in cells of the shrunk map) over which the sure colours near a
+# pixel are averaged
+WINDOWS = (1, 4)
+# the sure colours are averaged on the map shrunk this many times (the windows are wide)
+STATS_SCALE = 4
 # above / below these, the fused map is sure: person / background
 SURE_PERSON, SURE_BACKGROUND = 0.98, 0.02
 
@@ -40,7 +43,7 @@ class EdgeModel:
     others: tuple[float, ...]
     standing: tuple[float, ...]
     standing_from: float = 2.5
-    band: int = 4  # map pixels either side of the outline that the step may change
+    band: int = 3  # map pixels either side of the outline that the step may change
     gain: float = 4.0  # the result sharpened around 0.5 (binary reference masks)
 
     def coefficients(self, aspect: float) -> tuple[float, ...]:
@@ -52,86 +55,108 @@ def feature_count(members: int) -> int:
 
 
 def band_of(fused: np.ndarray, band: int) -> tuple[np.ndarray, np.ndarray]:
-    """The pixels within ``band`` of the outline (fused ≥ 0.5, city-block distance), as flat
-    indices into the map, and their signed distance to it (positive inside)."""
+    """The pixels within ``band`` of the outline (fused ≥ 0.5; city-block distance, the
+    boundary's own pixels at 1 and -1), as flat indices into the map, and their signed distance
+    to it (positive inside). By repeated erosions and dilations with a cross: in 8 bits, a
+    fraction of a distance transform's cost."""
     person = (fused >= 0.5).astype(np.uint8)
-    # city-block distances in 8 bits: a third of the time of Euclidean ones in floats
-    inside = cv2.distanceTransform(person, cv2.DIST_L1, 3, dstType=cv2.CV_8U)
-    outside = cv2.distanceTransform(1 - person, cv2.DIST_L1, 3, dstType=cv2.CV_8U)
-    where = np.flatnonzero(cv2.max(inside, outside) <= band)
-    signed = inside.ravel()[where].astype(np.float32) - outside.ravel()[where]
+    inner, outer = [person], [person]
+    for _ in range(band):
+        inner.append(cv2.erode(inner[-1], _CROSS))
+        outer.append(cv2.dilate(outer[-1], _CROSS))
+    where = np.flatnonzero(outer[band] > inner[band])
+    signed = np.full(where.size, -band, dtype=np.float32)
+    for layer in (*inner[:band], *outer[:band]):
+        signed += layer.ravel()[where]
     return where, signed
+
+
+_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
 def features(
     fused: np.ndarray,
     mean: np.ndarray,
-    maps: Sequence[np.ndarray],
+    members: Sequence[np.ndarray],
     colour: np.ndarray,
     where: np.ndarray,
     signed: np.ndarray,
     band: int,
 ) -> np.ndarray:
-    """One row per pixel of ``where`` (flat indices, ``band_of``), float32; ``maps``: each
-    member's map over the whole fused map (its mean where it did not look), ``colour``: the
-    photo at the map's size. The sure colours are averaged on the map at half its size (the
-    windows are wide; a quarter of the pixels)."""
+    """One row per pixel of ``where`` (flat indices, ``band_of``), float32. ``mean`` and
+    ``members``: the members' mean and each member's probability at those pixels (the mean
+    where it did not look); ``colour``: the photo at the map's size.
+
+    Only a few full-size arrays are made: on a small machine each costs more in fresh memory
+    than in arithmetic."""
     height, width = fused.shape
+    count = len(where)
     here = _opponent(colour.reshape(-1, 3)[where])
-    at = [fused.ravel()[where], mean.ravel()[where], *(m.ravel()[where] for m in maps)]
-    columns = [*at, signed * np.float32(1 / band), here[:, 0], here[:, 1], here[:, 2]]
-    half = (max(width // 2, 1), max(height // 2, 1))
-    small = _opponent(cv2.resize(colour, half, interpolation=cv2.INTER_AREA).reshape(-1, 3))
     ys, xs = np.divmod(where, width)
-    at_half = np.minimum(ys // 2, half[1] - 1) * half[0] + np.minimum(xs // 2, half[0] - 1)
-    weighted = []
-    for mask in (fused >= SURE_PERSON, fused <= SURE_BACKGROUND):
-        share = cv2.resize(mask.astype(np.float32), half, interpolation=cv2.INTER_AREA)
-        weighted.append((share, small.reshape(half[1], half[0], 3) * share[..., None]))
-    for radius in WINDOWS:
-        side = (2 * max(radius // 2, 1) + 1,) * 2
-        means, found = [], []
-        for share, colours in weighted:
-            count = cv2.boxFilter(share, -1, side, normalize=False).ravel()[at_half]
-            total = cv2.boxFilter(colours, -1, side, normalize=False).reshape(-1, 3)[at_half]
-            means.append(total / np.maximum(count, np.float32(1e-3))[:, None])
-            found.append(count > 1e-3)
-        person, background = means
-        both = found[0] & found[1]
-        span = person - background
-        reach = np.einsum("ij,ij->i", span, span)
-        projection = np.einsum("ij,ij->i", here - background, span) / np.maximum(reach, 1e-4)
-        near_person, near_background = here - person, here - background
-        columns += [
-            np.where(both, np.clip(projection, -0.5, 1.5), at[0]),
-            np.where(found[0], np.sqrt(np.einsum("ij,ij->i", near_person, near_person)), 1.0),
-            np.where(
-                found[1], np.sqrt(np.einsum("ij,ij->i", near_background, near_background)), 1.0
-            ),
-            np.where(both, np.sqrt(reach), 0.0),
-        ]
+    # the sure person's and the sure background's summed colours and cell counts near each
+    # pixel, on the map shrunk STATS_SCALE times (a cell is sure where all of it is)
+    small_size = (max(width // STATS_SCALE, 1), max(height // STATS_SCALE, 1))
+    small = _opponent(cv2.resize(colour, small_size, interpolation=cv2.INTER_AREA))
+    cells = cv2.resize(fused, small_size, interpolation=cv2.INTER_AREA).reshape(-1, 1)
+    planes = np.empty((small.shape[0], 8), dtype=np.float32)
+    planes[:, 3:4] = cells >= SURE_PERSON
+    planes[:, 7:8] = cells <= SURE_BACKGROUND
+    planes[:, 0:3] = small * planes[:, 3:4]
+    planes[:, 4:7] = small * planes[:, 7:8]
+    planes = planes.reshape(small_size[1], small_size[0], 8)
+    at_small = np.minimum(ys // STATS_SCALE, small_size[1] - 1) * small_size[0]
+    at_small += np.minimum(xs // STATS_SCALE, small_size[0] - 1)
+    sums = np.stack(
+        [
+            cv2.boxFilter(planes, -1, (2 * r + 1, 2 * r + 1), normalize=False).reshape(-1, 8)[
+                at_small
+            ]
+            for r in WINDOWS
+        ],
+        axis=1,
+    ).reshape(count, len(WINDOWS), 2, 4)  # pixel, window, person / background, sums
+    found = sums[..., 3] > 0.5
+    means = sums[..., :3] / np.maximum(sums[..., 3:], np.float32(1.0))
+    person, background = means[:, :, 0], means[:, :, 1]
+    span = person - background
+    reach = np.einsum("nwc,nwc->nw", span, span)
+    towards = here[:, None, :] - background
+    projection = np.einsum("nwc,nwc->nw", towards, span) / np.maximum(reach, np.float32(1e-4))
+    away = here[:, None, :] - person
+    both = found[:, :, 0] & found[:, :, 1]
+    fused_here = fused.ravel()[where]
+    rows = np.empty((count, feature_count(len(members))), dtype=np.float32)
+    rows[:, 0] = fused_here
+    rows[:, 1] = mean
+    for index, member in enumerate(members, start=2):
+        rows[:, index] = member
+    column = 2 + len(members)
+    rows[:, column] = signed * np.float32(1 / band)
+    rows[:, column + 1 : column + 4] = here
+    stats = rows[:, column + 4 : column + 4 + 4 * len(WINDOWS)].reshape(count, len(WINDOWS), 4)
+    stats[:, :, 0] = np.where(both, np.clip(projection, -0.5, 1.5), fused_here[:, None])
+    stats[:, :, 1] = np.where(found[:, :, 0], np.sqrt(np.einsum("nwc,nwc->nw", away, away)), 1)
+    stats[:, :, 2] = np.where(
+        found[:, :, 1], np.sqrt(np.einsum("nwc,nwc->nw", towards, towards)), 1
+    )
+    stats[:, :, 3] = np.where(both, np.sqrt(reach), 0)
     # the brightness gradient by central differences at these pixels only
     gray = cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY).ravel()
     right, left = np.minimum(xs + 1, width - 1), np.maximum(xs - 1, 0)
     down, up = np.minimum(ys + 1, height - 1), np.maximum(ys - 1, 0)
     dx = gray[ys * width + right].astype(np.float32) - gray[ys * width + left]
     dy = gray[down * width + xs].astype(np.float32) - gray[up * width + xs]
-    dx *= np.float32(1 / 255)
-    dy *= np.float32(1 / 255)
-    columns.append(np.sqrt(dx * dx + dy * dy))
-    return np.stack(columns, axis=1).astype(np.float32, copy=False)
-
-
-# brightness and two colour differences (blue and red against it), linear in RGB: cheap at
-# any size (OpenCV's CIELAB costs ~1 ms a call in thread wake-ups alone)
-_OPPONENT = np.array(
-    [[0.299, -0.299, 0.701], [0.587, -0.587, -0.587], [0.114, 0.886, -0.114]], dtype=np.float32
-) / np.float32(255)
+    rows[:, -1] = np.sqrt(dx * dx + dy * dy) * np.float32(1 / 255)
+    return rows
 
 
 def _opponent(rgb: np.ndarray) -> np.ndarray:
-    """N × 3 uint8 RGB → N × 3 float32 (brightness in [0, 1], colour differences in ±0.9)."""
-    return rgb.astype(np.float32) @ _OPPONENT
+    """uint8 RGB (an image, or N pixels as N × 3) → float32 brightness and two colour
+    differences (OpenCV's YCrCb, in its fast 8-bit path), each in [0, 1], one row per pixel."""
+    flat = np.ascontiguousarray(rgb).reshape(1, -1, 3)
+    ycrcb = cv2.cvtColor(flat, cv2.COLOR_RGB2YCrCb).reshape(-1, 3).astype(np.float32)
+    ycrcb *= np.float32(1 / 255)
+    return ycrcb
 
 
 def refine(

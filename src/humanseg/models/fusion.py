@@ -139,19 +139,25 @@ def _edge_rows(
     where, signed = edges.band_of(fused, band)
     if where.size == 0:
         return None
-    maps = [_over_map(member, mean) for member in evidence.members]
-    return where, edges.features(fused, mean, maps, evidence.colour, where, signed, band)
+    mean_here = mean.ravel()[where]
+    members = [_member_at(member, mean_here, where, fused.shape[1]) for member in evidence.members]
+    return where, edges.features(fused, mean_here, members, evidence.colour, where, signed, band)
 
 
-def _over_map(member: MemberMap | None, mean: np.ndarray) -> np.ndarray:
-    """A member's map over the whole fused map: the members' mean where it did not look."""
+def _member_at(
+    member: MemberMap | None, mean_here: np.ndarray, where: np.ndarray, width: int
+) -> np.ndarray:
+    """A member's probability at the pixels ``where`` (flat indices into the fused map): the
+    members' mean where it did not look."""
     if member is None:
-        return mean
+        return mean_here
     if member.box is None:
-        return member.probability
+        return member.probability.ravel()[where]
     left, top, right, bottom = member.box
-    out = mean.copy()
-    out[top:bottom, left:right] = member.probability
+    ys, xs = np.divmod(where, width)
+    inside = (ys >= top) & (ys < bottom) & (xs >= left) & (xs < right)
+    out = mean_here.copy()
+    out[inside] = member.probability[ys[inside] - top, xs[inside] - left]
     return out
 
 
