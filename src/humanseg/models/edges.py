@@ -43,7 +43,7 @@ class EdgeModel:
     others: tuple[float, ...]
     standing: tuple[float, ...]
     standing_from: float = 2.5
-    band: int = 3  # map pixels either side of the outline that the step may change
+    band: int = 2  # map pixels either side of the outline that the step may change
     gain: float = 4.0  # the result sharpened around 0.5 (binary reference masks)
 
     def coefficients(self, aspect: float) -> tuple[float, ...]:
