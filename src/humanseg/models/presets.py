@@ -24,8 +24,10 @@ How a pipeline makes its matte (``humanseg.models.matter.PresetMatter``):
    set that applies is not run;
 4. ``humanseg.models.fusion.fuse``: the maps are averaged with their weights (a close-up only
    inside its box), sharpened around ``threshold``, which then maps to 0.5, stripped of
-   separate parts smaller than ``parts`` times the largest one, and scaled by the gate; a gate
-   in doubt with a person model that sees nobody gives an empty matte.
+   separate parts smaller than ``parts`` times the largest one, decided again near the
+   outline by the learned ``edge`` step (``humanseg.models.edges``; ``auto`` only), and
+   scaled by the gate; a gate in doubt with a person model that sees nobody gives an empty
+   matte.
 
 Every number here was chosen by k-fold selection on both dev sets (``humanseg eval --folds``);
 see the docs' quality page for the held-out figures and the commands that give them.
@@ -195,8 +197,9 @@ AUTO_EDGE = EdgeModel(
 AUTO = PresetSpec(
     name="auto",
     description="Default: selfie with mirror-image averaging and a zoomed second pass on the "
-    "person, with MediaPipe's whole-body segmentation on the square around them; empty when "
-    "neither the pose nor the face detector sees anybody. Fast on a CPU.",
+    "person, with MediaPipe's whole-body segmentation on the square around them, and a "
+    "learned edge step that reads the photo's colour near the outline; empty when neither the "
+    "pose nor the face detector sees anybody. Fast on a CPU.",
     guide="selfie",
     members=(
         Member("selfie"),
