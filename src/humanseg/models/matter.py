@@ -17,13 +17,7 @@ from humanseg import imaging, matting
 from humanseg.imaging import Picture, picture_size
 from humanseg.models import geometry
 from humanseg.models.faces import FaceDetector
-from humanseg.models.fusion import (
-    Evidence,
-    FusionParams,
-    MemberMap,
-    confidence,
-    fuse_both,
-)
+from humanseg.models.fusion import Evidence, FusionParams, MemberMap, confidence, fuse_both
 from humanseg.models.geometry import Box, size_of
 from humanseg.models.presets import PRESETS, PresetSpec, model_specs, segmentation_spec
 from humanseg.models.segmenter import ModelRegistry, Segmenter, Sighting
