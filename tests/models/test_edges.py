@@ -61,6 +61,15 @@ def test_the_fit_recovers_a_logistic_rule() -> None:
     assert a > 0 > b and abs(a / b + 2) < 0.3 and abs(intercept / a + 0.25) < 0.1
 
 
+def test_the_fit_stays_finite_when_every_pixel_is_on_one_side() -> None:
+    rows = [np.random.default_rng(1).random((50, 3), dtype=np.float32)]
+    inside = edges.fit(rows, [np.ones(50, dtype=bool)])
+    outside = edges.fit(rows, [np.zeros(50, dtype=bool)])
+    constant = edges.fit([np.ones((5, 3), np.float32)], [np.array([1, 0, 1, 0, 1], dtype=bool)])
+    assert all(np.isfinite(c) for c in (*inside, *outside, *constant))
+    assert inside[0] > 3 > -3 > outside[0]  # they say: person, and nobody
+
+
 def test_the_step_learns_the_edge_from_colour_and_changes_only_the_band() -> None:
     params = FusionParams((1.0,), threshold=0.5, sharpen=4.0)
     training = [_collected(str(i), *_scene(i)) for i in range(24)]

@@ -177,7 +177,8 @@ def fit(
 ) -> tuple[float, ...]:
     """Logistic regression coefficients (intercept first) for these photos' pixels, each photo
     weighing the same (a large photo's outline does not outvote a small one's), by Newton's
-    method on standardised features with a small L2 penalty."""
+    method on standardised features with a small L2 penalty (so a photo set whose pixels a
+    feature separates perfectly, or all on one side, still gets finite coefficients)."""
     x = np.concatenate(rows).astype(np.float64)
     y = np.concatenate(labels).astype(np.float64)
     weight = np.concatenate([np.full(len(r), 1.0 / max(len(r), 1)) for r in rows])
@@ -186,7 +187,8 @@ def fit(
     z = np.hstack([np.ones((len(x), 1)), (x - centre) / scale])
     beta = np.zeros(z.shape[1])
     penalty = np.full(z.shape[1], l2 * weight.sum())
-    penalty[0] = 0.0
+    # the intercept barely penalised: enough to stay finite when every pixel is on one side
+    penalty[0] *= 1e-3
     for _ in range(50):
         p = 1.0 / (1.0 + np.exp(-(z @ beta)))
         gradient = z.T @ (weight * (p - y)) + penalty * beta
