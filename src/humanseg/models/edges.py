@@ -166,7 +166,7 @@ def refine(
     again."""
     coefficients = np.asarray(model.coefficients(aspect), dtype=np.float32)
     logit = rows @ coefficients[1:] + coefficients[0]
-    probability = 1.0 / (1.0 + np.exp(-logit))
+    probability = _sigmoid(logit)
     out = fused.copy()
     out.ravel()[where] = np.clip((probability - 0.5) * model.gain + 0.5, 0.0, 1.0)
     return out
@@ -190,7 +190,7 @@ def fit(
     # the intercept barely penalised: enough to stay finite when every pixel is on one side
     penalty[0] *= 1e-3
     for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(z @ beta)))
+        p = _sigmoid(z @ beta)
         gradient = z.T @ (weight * (p - y)) + penalty * beta
         hessian = (z * (weight * p * (1.0 - p))[:, None]).T @ z + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)
@@ -200,3 +200,8 @@ def fit(
     slopes = beta[1:] / scale
     intercept = beta[0] - float(slopes @ centre)
     return (round(float(intercept), 6), *(round(float(s), 6) for s in slopes))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, without exp's overflow (and its warning) far from 0."""
+    return 0.5 + 0.5 * np.tanh(0.5 * x)
