@@ -16,6 +16,7 @@ coefficients sampled bilinearly, which bounds the cost at 16 MP.
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import cv2
 import numpy as np
@@ -30,14 +31,30 @@ GUIDED_EPS = 1e-4  # regularisation: larger keeps more of the coarse matte
 BAND_LOW, BAND_HIGH = 0.02, 0.98
 
 
-def upsample_matte(probability: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def upsample_matte(
+    probability: np.ndarray, size: tuple[int, int], steepen: float = 1.0
+) -> np.ndarray:
     """Probability map (model resolution, [0, 1]) to a uint8 matte of ``size`` = (width, height).
 
     Bilinear interpolation of the low-resolution map gives smooth edges at any scale
-    (no blocks of model pixels).
+    (no blocks of model pixels). ``steepen`` > 1 then rescales the matte by that factor
+    around 0.5 (``steepened``).
     """
     # convertScaleAbs: ×255, rounded and saturated to uint8 in one pass (the map is ≥ 0)
-    return imaging.resize_array(cv2.convertScaleAbs(probability, alpha=255.0), size)
+    matte = imaging.resize_array(cv2.convertScaleAbs(probability, alpha=255.0), size)
+    return matte if steepen == 1.0 else steepened(matte, steepen)
+
+
+def steepened(matte: np.ndarray, factor: float) -> np.ndarray:
+    """A uint8 matte rescaled ``factor`` times around 0.5 and clipped: its soft ramps
+    ``factor`` times narrower, which side of 0.5 each pixel is on unchanged."""
+    return cv2.LUT(matte, _steepening_table(factor))
+
+
+@cache
+def _steepening_table(factor: float) -> np.ndarray:
+    levels = (np.arange(256, dtype=np.float32) - 127.5) * factor + 127.5
+    return np.clip(np.rint(levels), 0, 255).astype(np.uint8)
 
 
 def apply_own_alpha(matte: np.ndarray, own_alpha: np.ndarray | None) -> np.ndarray:

@@ -216,3 +216,23 @@ def test_upsample_matte_rounds_like_numpy() -> None:
     probability = np.random.default_rng(0).random((30, 40), dtype=np.float32)
     expected = np.round(probability * 255).astype(np.uint8)
     assert np.array_equal(matting.upsample_matte(probability, (40, 30)), expected)
+
+
+def test_a_steepened_matte_keeps_every_pixel_on_its_side_of_one_half() -> None:
+    levels = np.arange(256, dtype=np.uint8)[None, :]
+    for factor in (1.5, 2.0, 4.0, 100.0):
+        steep = matting.steepened(levels, factor)
+        assert np.array_equal(steep >= 128, levels >= 128)
+        assert np.all(np.diff(steep.astype(int)) >= 0)  # still a ramp, only narrower
+    twice = matting.steepened(levels, 2.0)[0]
+    assert (twice[64], twice[192], twice[0], twice[255]) == (0, 255, 0, 255)
+    assert np.count_nonzero((twice > 0) & (twice < 255)) == 127  # half the 254 soft levels
+
+
+def test_an_upsampled_pipeline_matte_has_a_narrower_ramp_when_steepened() -> None:
+    ramp = np.tile(np.linspace(0.0, 1.0, 16, dtype=np.float32), (4, 1))
+    soft = matting.upsample_matte(ramp, (160, 40))
+    steep = matting.upsample_matte(ramp, (160, 40), steepen=2.0)
+    assert np.array_equal(soft >= 128, steep >= 128)
+    in_between = np.count_nonzero((soft[0] > 0) & (soft[0] < 255))
+    assert np.count_nonzero((steep[0] > 0) & (steep[0] < 255)) < 0.6 * in_between

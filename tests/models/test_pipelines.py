@@ -258,7 +258,8 @@ def test_a_dim_photo_the_detectors_doubt_is_looked_at_again_stretched() -> None:
     rgb = np.asarray(ImageEnhance.Brightness(dark).enhance(0.08))
     size = (rgb.shape[1], rgb.shape[0])
     assert_person_matte(pipeline.resolver.get("auto").matte(rgb, size).alpha)
-    assert unstretched.matte(rgb, size).alpha.max() < 0.8 * 255
+    # the doubting gate's factor scales the map down (0.7 reads 0.9 once steepened)
+    assert unstretched.matte(rgb, size).alpha.max() < 0.95 * 255
     cup = np.asarray(ImageEnhance.Brightness(images.coffee()).enhance(0.2))
     assert is_empty(pipeline.resolver.get("auto").matte(cup, (cup.shape[1], cup.shape[0])).alpha)
 
