@@ -17,6 +17,7 @@ from humanseg.evaluation import is_empty
 from humanseg.models.edges import band_of
 from humanseg.models.fusion import fuse, fuse_both, sharpen
 from humanseg.models.geometry import (
+    below_face,
     bounds,
     crop_padded,
     person_bounds,
@@ -246,6 +247,34 @@ def test_the_pose_flag_lets_a_person_through_where_the_detectors_doubt() -> None
     detectors_only = PresetMatter(blind_gate, pipeline.registry, pipeline.face_detector)
     doubted = detectors_only.matte(rgb, size)
     assert doubted.alpha.max() < 0.7 * 255
+
+
+def test_the_region_below_a_face_reaches_down_about_a_body() -> None:
+    assert below_face((100.0, 50.0, 120.0, 70.0), (400, 400)) == (60, 40, 160, 210)
+    assert below_face((100.0, 50.0, 120.0, 70.0), (130, 100)) == (60, 40, 130, 100)  # clipped
+    assert below_face((500.0, 50.0, 520.0, 70.0), (400, 400)) is None  # off the photo
+
+
+def test_a_person_the_guide_misses_in_a_wide_photo_is_found_below_their_face() -> None:
+    """A black-and-white portrait in a photo three times as wide as high: the guide, seeing
+    the whole photo squeezed into its square input, sees nobody; the face detector, looking
+    at square tiles, finds the face, and the guide sees the person close up."""
+    portrait = images.astronaut().convert("L").convert("RGB").resize((200, 200))
+    wide = Image.new("RGB", (600, 200), (128, 128, 128))
+    wide.paste(portrait, (200, 0))
+    rgb = np.asarray(wide)
+    pipeline = Pipeline(PipelineSettings())
+    auto = pipeline.resolver.get("auto")
+    assert isinstance(auto, PresetMatter)
+    lead, _ = auto._predict(auto.guide, rgb, (600, 200), flip=True)
+    assert lead.max() < AUTO.threshold  # the guide alone sees nobody
+    found = auto.matte(rgb, (600, 200))
+    person = found.alpha >= 128
+    assert np.count_nonzero(person[:, 200:400]) > 0.4 * 200 * 200
+    assert np.count_nonzero(person[:, :180]) + np.count_nonzero(person[:, 420:]) == 0
+    faceless = replace(AUTO, gate=replace(AUTO.gate, faces=False))
+    blind = PresetMatter(faceless, pipeline.registry, pipeline.face_detector)
+    assert is_empty(blind.matte(rgb, (600, 200)).alpha)
 
 
 def test_a_dim_photo_the_detectors_doubt_is_looked_at_again_stretched() -> None:

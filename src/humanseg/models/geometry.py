@@ -49,6 +49,26 @@ def widened(box: Box | None, margin: float, size: tuple[int, int]) -> Box | None
     )
 
 
+def below_face(face: tuple[float, float, float, float], size: tuple[int, int]) -> Box | None:
+    """The region where the person of a face (left, top, right, bottom, in pixels of an image
+    of ``size``) can be: 2.5 face widths either side of its centre, from half a face above it
+    down to 7 faces below (a standing person is about 7.5 heads tall), clipped to the image;
+    None if nothing of it is inside."""
+    left, top, right, bottom = face
+    width, height = right - left, bottom - top
+    centre = (left + right) / 2
+    box = clipped(
+        (
+            int(centre - 2.5 * width),
+            int(top - 0.5 * height),
+            int(np.ceil(centre + 2.5 * width)),
+            int(np.ceil(bottom + 7.0 * height)),
+        ),
+        size,
+    )
+    return box if box[0] < box[2] and box[1] < box[3] else None
+
+
 def clipped(box: Box, size: tuple[int, int]) -> Box:
     """The part of ``box`` inside an image of ``size``."""
     left, top, right, bottom = box

@@ -144,6 +144,14 @@ class PresetMatter:
             self.guide, feed, size, flip=mirror and spec.members[0].flip
         )
         bounds = geometry.person_bounds(lead, spec.threshold)
+        if bounds is None:
+            flip = mirror and spec.members[0].flip
+            below = self._below_a_face(pixels, lead, size, scale, flip=flip)
+            if below is not None:
+                # a face the detector is sure of, and the guide sees its person close up:
+                # the gate's face verdict, taken closer
+                lead, lead_peak = below[0], max(lead_peak, below[1])
+                bounds, presence = geometry.person_bounds(lead, spec.threshold), 1.0
         if dim is None:
             dim = _dim_or_flat(pixels, spec.stretch_from)
         if presence is None or bounds is None:
@@ -259,6 +267,46 @@ class PresetMatter:
         if colour is not None:
             colour = np.ascontiguousarray(np.rot90(colour, back))
         return replace(evidence, size=size, members=members, turns=turns % 4, colour=colour)
+
+    def _below_a_face(
+        self,
+        pixels: np.ndarray,
+        lead: np.ndarray,
+        size: tuple[int, int],
+        scale: float,
+        *,
+        flip: bool,
+    ) -> tuple[np.ndarray, float] | None:
+        """The guide's map ``lead`` (of ``size``, ``scale`` times smaller than ``pixels``) with
+        the guide's close-up of the region below the likeliest face pasted in, and that
+        close-up's peak; None when no face reaches the top of ``Gate.face_range`` or the guide
+        sees nobody there either.
+
+        The guide sees the whole photo at 256 px, squeezed: in a wide photo, or in black and
+        white, it can miss a person whose face the detector, looking at square tiles of the
+        photo (``FaceDetector.detect_tiled``), still finds; close up, the guide sees them."""
+        if self.faces is None:
+            return None
+        photo = size_of(pixels)
+        faces = self.faces.detect_tiled(Image.fromarray(pixels), (0, 0, *photo))
+        sure = [face for face in faces if face.score >= self.spec.gate.face_range[1]]
+        if not sure:
+            return None
+        region = geometry.below_face(max(sure, key=lambda face: face.score).box, photo)
+        if region is None:
+            return None
+        box = geometry.clipped(geometry.scaled(region, 1.0 / scale), size)
+        left, top, right, bottom = box
+        if left >= right or top >= bottom:
+            return None
+        probability, peak = self._predict(
+            self.guide, geometry.cut(pixels, box, scale), (right - left, bottom - top), flip=flip
+        )
+        if float(probability.max()) < self.spec.threshold:
+            return None
+        lead = lead.copy()
+        lead[top:bottom, left:right] = np.maximum(lead[top:bottom, left:right], probability)
+        return lead, peak
 
     def is_dim(self, rgb: Picture) -> bool:
         """Whether the models see ``rgb`` with its levels stretched (``PresetSpec.stretch_from``)

@@ -81,6 +81,12 @@ class Gate:
     photo (``PresetSpec.stretch_from``) still in doubt gets all three looks again with each
     channel's levels stretched to the full range.
 
+    The guide sees the whole photo squeezed into its 256 px square: in a wide photo, or in
+    black and white, it can see nobody at all where the face detector, looking at square
+    tiles of the photo, still finds a face. A face at the top of ``face_range`` whose person
+    the guide then sees close up (the region below the face, about a body high) lets the
+    photo through; the person-free images score at most 0.60 in those tiles.
+
     The pose detector also says which way up its person is (two of its key points: the hips'
     centre and a point beyond the head). The person models were trained on upright people and
     miss much of someone lying down, or upside down: such a photo is matted turned upright.
