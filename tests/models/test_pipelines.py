@@ -272,8 +272,8 @@ def test_a_person_the_guide_misses_in_a_wide_photo_is_found_below_their_face() -
     person = found.alpha >= 128
     assert np.count_nonzero(person[:, 200:400]) > 0.4 * 200 * 200
     assert np.count_nonzero(person[:, :180]) + np.count_nonzero(person[:, 420:]) == 0
-    faceless = replace(AUTO, gate=replace(AUTO.gate, faces=False))
-    blind = PresetMatter(faceless, pipeline.registry, pipeline.face_detector)
+    untiled = replace(AUTO, gate=replace(AUTO.gate, face_tiles=False))
+    blind = PresetMatter(untiled, pipeline.registry, pipeline.face_detector)
     assert is_empty(blind.matte(rgb, (600, 200)).alpha)
 
 

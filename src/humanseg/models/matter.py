@@ -285,7 +285,7 @@ class PresetMatter:
         The guide sees the whole photo at 256 px, squeezed: in a wide photo, or in black and
         white, it can miss a person whose face the detector, looking at square tiles of the
         photo (``FaceDetector.detect_tiled``), still finds; close up, the guide sees them."""
-        if self.faces is None:
+        if self.faces is None or not self.spec.gate.face_tiles:
             return None
         photo = size_of(pixels)
         faces = self.faces.detect_tiled(Image.fromarray(pixels), (0, 0, *photo))

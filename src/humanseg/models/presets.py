@@ -100,6 +100,8 @@ class Gate:
     presence_range: tuple[float, float] = (0.4, 0.5)  # pose score → factor 0 … 1
     faces: bool = True  # the face detector's verdict counts too
     face_range: tuple[float, float] = (0.75, 0.85)  # face score → factor 0 … 1
+    # where the guide sees nobody, the face detector looks at square tiles of the photo
+    face_tiles: bool = True
     landmarks: str | None = "pose-segmentation"  # a model with a pose flag, or None
     landmark_margins: tuple[float, ...] = (0.1, 0.25, 0.5)
     landmark_range: tuple[float, float] = (0.6, 0.8)  # pose flag → factor 0 … 1
