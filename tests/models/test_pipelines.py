@@ -23,6 +23,7 @@ from humanseg.models.geometry import (
     person_bounds,
     size_of,
     square_around,
+    square_tiles,
     turned,
     widened,
 )
@@ -255,6 +256,12 @@ def test_the_region_below_a_face_reaches_down_about_a_body() -> None:
     assert below_face((500.0, 50.0, 520.0, 70.0), (400, 400)) is None  # off the photo
 
 
+def test_square_tiles_cover_the_photo_along_its_long_side() -> None:
+    assert square_tiles((600, 200)) == [(x, 0, x + 200, 200) for x in (0, 100, 200, 300, 400)]
+    assert square_tiles((200, 450)) == [(0, y, 200, y + 200) for y in (0, 100, 200, 250)]
+    assert square_tiles((300, 300)) == [(0, 0, 300, 300)]
+
+
 def test_a_person_the_guide_misses_in_a_wide_photo_is_found_below_their_face() -> None:
     """A black-and-white portrait in a photo three times as wide as high: the guide, seeing
     the whole photo squeezed into its square input, sees nobody; the face detector, looking
@@ -370,3 +377,20 @@ def test_autos_edge_step_decides_the_outline_again_and_nothing_else() -> None:
     assert np.count_nonzero((stepped >= 0.5) != (before >= 0.5)) < 0.05 * np.count_nonzero(
         before >= 0.5
     )
+
+
+def test_a_thin_strip_the_guide_sees_nobody_in_is_not_tiled_for_faces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pipeline = Pipeline(PipelineSettings())
+    auto = pipeline.resolver.get("auto")
+    assert isinstance(auto, PresetMatter) and auto.faces is not None
+    calls: list[object] = []
+    detect = auto.faces.detect
+    monkeypatch.setattr(auto.faces, "detect", lambda *a, **k: calls.append(a) or detect(*a, **k))
+    strip = np.full((40, 1000, 3), 128, dtype=np.uint8)
+    assert is_empty(auto.matte(strip, (1000, 40)).alpha)
+    assert calls == []
+    grey = np.full((200, 600, 3), 128, dtype=np.uint8)
+    assert is_empty(auto.matte(grey, (600, 200)).alpha)
+    assert len(calls) == len(square_tiles((600, 200)))

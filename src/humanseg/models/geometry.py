@@ -49,6 +49,17 @@ def widened(box: Box | None, margin: float, size: tuple[int, int]) -> Box | None
     )
 
 
+def square_tiles(size: tuple[int, int]) -> list[Box]:
+    """Squares as large as the short side of an image of ``size``, overlapping by half or
+    more, that cover it along its long side."""
+    width, height = size
+    side = max(1, min(width, height))
+    step = max(1, side // 2)
+    starts_x = [*range(0, width - side, step), max(0, width - side)]
+    starts_y = [*range(0, height - side, step), max(0, height - side)]
+    return [(x, y, x + side, y + side) for y in starts_y for x in starts_x]
+
+
 def below_face(face: tuple[float, float, float, float], size: tuple[int, int]) -> Box | None:
     """The region where the person of a face (left, top, right, bottom, in pixels of an image
     of ``size``) can be: 2.5 face widths either side of its centre, from half a face above it

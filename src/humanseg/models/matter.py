@@ -33,6 +33,9 @@ MAP_SIDE = 512
 # the full-body one, k-fold held out); no pixel changes side of 0.5, so IoU does not move.
 # Four times or a binary matte gain under 0.0001 more.
 STEEPEN = 2.0
+# The face detector's tiles are squares as high as the photo: in a strip thinner than this a
+# face is too small to find, and the tiles would be many (up to 32 at WORK_SIDE).
+MIN_TILE = 64
 
 
 @dataclass(frozen=True)
@@ -284,11 +287,14 @@ class PresetMatter:
 
         The guide sees the whole photo at 256 px, squeezed: in a wide photo, or in black and
         white, it can miss a person whose face the detector, looking at square tiles of the
-        photo (``FaceDetector.detect_tiled``), still finds; close up, the guide sees them."""
-        if self.faces is None or not self.spec.gate.face_tiles:
-            return None
+        photo (``geometry.square_tiles``), still finds; close up, the guide sees them."""
         photo = size_of(pixels)
-        faces = self.faces.detect_tiled(Image.fromarray(pixels), (0, 0, *photo))
+        if self.faces is None or not self.spec.gate.face_tiles or min(photo) < MIN_TILE:
+            return None
+        image = Image.fromarray(pixels)
+        faces = [
+            face for tile in geometry.square_tiles(photo) for face in self.faces.detect(image, tile)
+        ]
         sure = [face for face in faces if face.score >= self.spec.gate.face_range[1]]
         if not sure:
             return None
