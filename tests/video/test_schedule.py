@@ -99,16 +99,25 @@ def test_a_clip_asks_the_gate_once_while_the_person_stays(
     clip = ClipMatter(matter)
     frames = person_frames(6, (320, 240))
     mattes = [clip.matte(frame, (320, 240)).alpha for frame in frames]
-    # a clip keeps every part of the matte (a photo drops far smaller ones)
+    # a clip keeps every part of the matte (a photo drops far smaller ones) and the map's soft
+    # edge (a photo's is steepened)
     every_part = replace(matter.spec.params, parts=0.0)
+    photo_evidence = [matter.evidence(frame) for frame in frames]
     photo_mattes = [
-        matter.matte_from(matter.evidence(frame), (320, 240), every_part).alpha for frame in frames
+        matter.matte_from(evidence, (320, 240), every_part, steepen=1.0).alpha
+        for evidence in photo_evidence
+    ]
+    steep_mattes = [
+        matter.matte_from(evidence, (320, 240), every_part).alpha for evidence in photo_evidence
     ]
     assert len(looks) == 1 + len(frames)  # once for the clip, then once per photo
-    for as_clip, as_photo in zip(mattes, photo_mattes, strict=True):
+    for as_clip, as_photo, steep in zip(mattes, photo_mattes, steep_mattes, strict=True):
         assert np.count_nonzero(as_clip >= 128) > 0.05 * as_clip.size  # the person is kept
         if as_photo.max() == 255:  # a sure gate on the photo: the same matte
             assert np.array_equal(as_clip, as_photo)
+        assert np.array_equal(steep >= 128, as_photo >= 128)
+        soft = np.count_nonzero((as_photo > 0) & (as_photo < 255))
+        assert np.count_nonzero((steep > 0) & (steep < 255)) < soft
 
 
 def test_a_clip_keeps_every_part_of_the_matte(pipeline: Pipeline) -> None:

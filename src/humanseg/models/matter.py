@@ -108,9 +108,16 @@ class PresetMatter:
     def matte(self, rgb: Picture, size: tuple[int, int]) -> Matte:
         return self.matte_from(self.evidence(rgb), size, self.params)
 
-    def matte_from(self, evidence: Evidence, size: tuple[int, int], params: FusionParams) -> Matte:
+    def matte_from(
+        self,
+        evidence: Evidence,
+        size: tuple[int, int],
+        params: FusionParams,
+        *,
+        steepen: float = STEEPEN,
+    ) -> Matte:
         fused, before_edge = fuse_both(evidence, params)
-        alpha = matting.upsample_matte(fused, size, STEEPEN)
+        alpha = matting.upsample_matte(fused, size, steepen)
         return Matte(alpha, confidence(evidence, params, before_edge))
 
     def evidence(
