@@ -70,15 +70,17 @@ def test_foreground_returns_rgba_cutout_without_background_colour(client: httpx.
 
 
 def test_matte_is_smooth_not_blocky(client: httpx.Client) -> None:
-    """Upscaled 4× from the model's 256 px, edges must ramp, not step in 8-px blocks."""
+    """Upscaled 4× from the fused 512 px map, edges must ramp, not step in blocks."""
     big = images.astronaut().resize((2048, 2048))
     matte = np.asarray(
         result_image(segment(client, img=base64.b64encode(images.encode(big, "JPEG")).decode()))
     ).astype(int)
     steps = np.abs(np.diff(matte, axis=1))
     edge_steps = steps[steps > 0]
-    # bilinear upsampling spreads each model-pixel transition over several output pixels
-    assert np.percentile(edge_steps, 99) < 64
+    # bilinear upsampling spreads each map-pixel transition over 4 output pixels here, and
+    # the pipeline steepens it twice around 0.5: every transition still takes two pixels or
+    # more (a blocky matte would jump 0 → 255 at once)
+    assert edge_steps.max() <= 128
     intermediate = ((matte > 10) & (matte < 245)).mean()
     assert intermediate > 0.001
 
