@@ -33,8 +33,8 @@ MAP_SIDE = 512
 # the full-body one, k-fold held out); no pixel changes side of 0.5, so IoU does not move.
 # Four times or a binary matte gain under 0.0001 more.
 STEEPEN = 2.0
-# The face detector's tiles are squares as high as the photo: in a strip thinner than this a
-# face is too small to find, and the tiles would be many (up to 32 at WORK_SIDE).
+# The face detector's tiles are squares as large as the photo's short side: in a strip thinner
+# than this a face is too small to find, and the tiles would be many (up to 32 at WORK_SIDE).
 MIN_TILE = 64
 
 
