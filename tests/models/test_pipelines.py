@@ -282,6 +282,12 @@ def test_a_person_the_guide_misses_in_a_wide_photo_is_found_below_their_face() -
     untiled = replace(AUTO, gate=replace(AUTO.gate, face_tiles=False))
     blind = PresetMatter(untiled, pipeline.registry, pipeline.face_detector)
     assert is_empty(blind.matte(rgb, (600, 200)).alpha)
+    # darkened, the face is found only in the tiles stretched, as the gate's other looks are
+    dark = np.asarray(ImageEnhance.Brightness(wide).enhance(0.35))
+    assert auto.is_dim(dark)
+    person = auto.matte(dark, (600, 200)).alpha >= 128
+    assert np.count_nonzero(person[:, 200:400]) > 0.4 * 200 * 200
+    assert np.count_nonzero(person[:, :180]) + np.count_nonzero(person[:, 420:]) == 0
 
 
 def test_a_dim_photo_the_detectors_doubt_is_looked_at_again_stretched() -> None:
@@ -391,6 +397,10 @@ def test_a_thin_strip_the_guide_sees_nobody_in_is_not_tiled_for_faces(
     strip = np.full((40, 1000, 3), 128, dtype=np.uint8)
     assert is_empty(auto.matte(strip, (1000, 40)).alpha)
     assert calls == []
-    grey = np.full((200, 600, 3), 128, dtype=np.uint8)
-    assert is_empty(auto.matte(grey, (600, 200)).alpha)
+    noise = np.random.default_rng(0).integers(0, 256, (200, 600, 3), dtype=np.uint8)
+    assert not auto.is_dim(noise)
+    assert is_empty(auto.matte(noise, (600, 200)).alpha)
     assert len(calls) == len(square_tiles((600, 200)))
+    grey = np.full((200, 600, 3), 128, dtype=np.uint8)  # flat: looked at again stretched
+    assert is_empty(auto.matte(grey, (600, 200)).alpha)
+    assert len(calls) == 3 * len(square_tiles((600, 200)))

@@ -150,20 +150,22 @@ class PresetMatter:
         scale = width / size[0]  # from map pixels to ``pixels``' pixels
         # the first halvings of the photo serve the guide's input and the detector's
         feed = imaging.halved(pixels, self.guide.input_size)
-        lead, lead_peak = self._predict(
-            self.guide, feed, size, flip=mirror and spec.members[0].flip
-        )
+        flip = mirror and spec.members[0].flip
+        lead, lead_peak = self._predict(self.guide, feed, size, flip=flip)
         bounds = geometry.person_bounds(lead, spec.threshold)
-        if bounds is None:
-            flip = mirror and spec.members[0].flip
-            below = self._below_a_face(pixels, lead, size, scale, flip=flip)
-            if below is not None:
-                # a face the detector is sure of, and the guide sees its person close up:
-                # the gate's face verdict, taken closer
-                lead, lead_peak = below[0], max(lead_peak, below[1])
-                bounds, presence = geometry.person_bounds(lead, spec.threshold), 1.0
         if dim is None:
             dim = _dim_or_flat(pixels, spec.stretch_from)
+        below = None
+        if bounds is None:
+            # a dim or flat photo is looked at again stretched, as by the gate's other looks
+            for look in (pixels, _stretched(pixels)) if dim else (pixels,):
+                below = self._below_a_face(look, lead, size, scale, flip=flip)
+                if below is not None:
+                    # a face the detector is sure of, and the guide sees its person close up:
+                    # the gate's face verdict, taken closer
+                    lead, lead_peak = below[0], max(lead_peak, below[1])
+                    bounds, presence = geometry.person_bounds(lead, spec.threshold), 1.0
+                    break
         if presence is None or bounds is None:
             presence, turn = self._presence(pixels, feed, bounds, size, scale, dim=dim)
             if turn and turns is None:
@@ -178,9 +180,9 @@ class PresetMatter:
             # let it through: a flat clock face, stretched, looks enough like a person.
             pixels = _stretched(pixels)
             feed = imaging.halved(pixels, self.guide.input_size)
-            lead, lead_peak = self._predict(
-                self.guide, feed, size, flip=mirror and spec.members[0].flip
-            )
+            lead, lead_peak = self._predict(self.guide, feed, size, flip=flip)
+            if below is not None:  # the close-up below the face stays the guide's view
+                lead, lead_peak = np.maximum(lead, below[0]), max(lead_peak, below[1])
             bounds = geometry.person_bounds(lead, spec.threshold) or bounds
         aspect = geometry.aspect(bounds)
         weights = spec.params.for_aspect(aspect).weights
