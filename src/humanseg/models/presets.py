@@ -85,7 +85,8 @@ class Gate:
     black and white, it can see nobody at all where the face detector, looking at square
     tiles of the photo, still finds a face. A face at the top of ``face_range`` whose person
     the guide then sees close up (the region below the face, about a body high) lets the
-    photo through; the person-free images score at most 0.60 in those tiles.
+    photo through (a dim or flat photo's tiles are looked at stretched too); the person-free
+    images score at most 0.60 in those tiles.
 
     The pose detector also says which way up its person is (two of its key points: the hips'
     centre and a point beyond the head). The person models were trained on upright people and
