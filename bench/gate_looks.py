@@ -10,7 +10,9 @@ flat photo, all the looks again with its levels stretched) only run while the de
 doubt: on scikit-image's person-free images (as they are, and darkened), and on a portrait
 turned black-and-white and blurred. A photo of a person the detectors are sure of (the
 portrait itself) runs none. Where the guide sees nobody, the face detector looks at square
-tiles of the photo (a black-and-white portrait in a wide photo is found so). A person lying
+tiles of the photo (a black-and-white portrait in a wide photo is found so), and then the
+guide itself looks at square tiles (a person a quarter as high as the photo is found so). A
+person lying
 down (the portrait on its side) is looked at again with the photo turned upright, and matted
 so; where the guide sees nobody (most person-free images), the pose detector also looks at
 the whole photo for someone lying down.
@@ -33,6 +35,7 @@ from humanseg.models.matter import PresetMatter
 from humanseg.models.presets import PRESETS
 from humanseg.pipeline import Pipeline
 from humanseg.settings import PipelineSettings
+from humanseg.transforms import placed
 
 
 def _timed(matter: PresetMatter, rgb: np.ndarray, repeat: int) -> float:
@@ -67,7 +70,9 @@ def main() -> None:
         replace(
             spec,
             stretch_from=math.inf,
-            gate=replace(spec.gate, landmarks=None, turn_from=None, face_tiles=False),
+            gate=replace(
+                spec.gate, landmarks=None, turn_from=None, face_tiles=False, guide_tiles=False
+            ),
         ),
         pipeline.registry,
         pipeline.face_detector,
@@ -81,6 +86,9 @@ def main() -> None:
         ],
         "portrait lying down (head to the right)": [np.ascontiguousarray(np.rot90(portrait, 3))],
         "black-and-white portrait in a wide photo (found below its face)": [_wide(portrait)],
+        "portrait a quarter as high as the photo (found in the guide's tiles)": [
+            placed(np.asarray(portrait.resize((150, 150))), 4.0, fill=True)
+        ],
         "person-free images": free,
         "person-free images, darkened": [
             np.asarray(ImageEnhance.Brightness(Image.fromarray(rgb)).enhance(0.35)) for rgb in free

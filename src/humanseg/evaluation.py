@@ -32,7 +32,7 @@ from humanseg.models.edges import EdgeModel
 from humanseg.models.fusion import Evidence, FusionParams, fuse
 from humanseg.models.matter import Matte, Matter, PresetMatter
 from humanseg.pipeline import Pipeline
-from humanseg.transforms import TRANSFORMS, transformed, turned_mask
+from humanseg.transforms import TRANSFORMS, transformed, transformed_mask
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 BAD_IOU = 0.85  # a result under this IoU is "bad": the confidence should rank it low
@@ -148,21 +148,26 @@ class Photo:
     ) -> None:
         settings = pipeline.settings
         self.refine = settings.refine_edges  # as the API would: full pixels to refine with
+        # a photo placed in a larger canvas is decoded whole: its place in the canvas is
+        # counted in its own pixels, as its reference mask's is in the mask's
+        placed = transform is not None and TRANSFORMS[transform].canvas != 1.0
         decoded = imaging.decode(
             pair.image.read_bytes(),
             max_side=settings.max_image_side,
             max_pixels=settings.max_image_pixels,
-            draft_size=None if self.refine else matter.input_size,
+            draft_size=None if self.refine or placed else matter.input_size,
         )
         self.pair = pair
         self.rgb, self.alpha, self.size = decoded.rgb, decoded.alpha, decoded.size
         self.truth = load_mask(pair.mask)
         if transform is not None:
             self.rgb = transformed(np.asarray(self.rgb), transform)
-            self.truth = turned_mask(self.truth, transform)
+            self.truth = transformed_mask(self.truth, transform)
             if self.alpha is not None:
-                self.alpha = turned_mask(self.alpha, transform)
-            if TRANSFORMS[transform].turns % 2:
+                self.alpha = transformed_mask(self.alpha, transform)
+            if placed:
+                self.size = (self.rgb.shape[1], self.rgb.shape[0])
+            elif TRANSFORMS[transform].turns % 2:
                 self.size = (self.size[1], self.size[0])
 
     def score(self, matte: Matte, ms: float, *, refine: bool | None = None) -> PhotoScore:

@@ -34,6 +34,7 @@ from humanseg.models.segmenter import Sighting
 from humanseg.pipeline import Pipeline
 from humanseg.schema import parse_output_spec
 from humanseg.settings import PipelineSettings
+from humanseg.transforms import canvas_box, placed
 from tests.support import images
 from tests.support.images import assert_person_matte, result_image
 
@@ -262,6 +263,45 @@ def test_square_tiles_cover_the_photo_along_its_long_side() -> None:
     assert square_tiles((300, 300)) == [(0, 0, 300, 300)]
 
 
+def test_square_tiles_of_a_smaller_side_cover_the_photo_both_ways() -> None:
+    tiles = square_tiles((600, 400), 200)
+    columns, rows = (0, 100, 200, 300, 400), (0, 100, 200)
+    assert tiles == [(x, y, x + 200, y + 200) for y in rows for x in columns]
+    covered = np.zeros((400, 600), dtype=bool)
+    for left, top, right, bottom in square_tiles((650, 410), 200):
+        assert right - left == bottom - top == 200 and right <= 650 and bottom <= 410
+        covered[top:bottom, left:right] = True
+    assert covered.all()
+    assert square_tiles((300, 100), 500) == square_tiles((300, 100))  # never past the photo
+
+
+def test_a_small_person_the_guide_misses_is_found_in_its_tiles() -> None:
+    """The astronaut a quarter as wide and as high as the photo: the guide, seeing the whole
+    photo at 256 px, sees nobody; in square tiles half as large as the photo it sees her, the
+    pose detector is sure of her close up, and she is matted in place. A cup of coffee or a
+    cat as small stays empty."""
+    portrait = np.asarray(images.astronaut().resize((150, 150)))
+    rgb = placed(portrait, 4.0, fill=True)
+    left, top, width, height = canvas_box((150, 150), 4.0)
+    assert rgb.shape == (height, width, 3) == (600, 600, 3)
+    pipeline = Pipeline(PipelineSettings())
+    auto = pipeline.resolver.get("auto")
+    assert isinstance(auto, PresetMatter)
+    lead, _ = auto._predict(auto.guide, rgb, (600, 600), flip=True)
+    assert lead.max() < AUTO.threshold  # the guide alone sees nobody
+    person = auto.matte(rgb, (600, 600)).alpha >= 128
+    assert np.count_nonzero(person[top : top + 150, left : left + 150]) > 0.35 * 150 * 150
+    near = np.zeros_like(person)
+    near[top - 10 : top + 160, left - 10 : left + 160] = True
+    assert np.count_nonzero(person & ~near) == 0  # nothing beside her
+    untiled = replace(AUTO, gate=replace(AUTO.gate, guide_tiles=False))
+    blind = PresetMatter(untiled, pipeline.registry, pipeline.face_detector)
+    assert is_empty(blind.matte(rgb, (600, 600)).alpha)
+    for photo in (images.coffee(), images.cat()):
+        small = placed(np.asarray(photo.convert("RGB")), 3.0, fill=True)
+        assert is_empty(auto.matte(small, (small.shape[1], small.shape[0])).alpha)
+
+
 def test_a_person_the_guide_misses_in_a_wide_photo_is_found_below_their_face() -> None:
     """A black-and-white portrait in a photo three times as wide as high: the guide, seeing
     the whole photo squeezed into its square input, sees nobody; the face detector, looking
@@ -279,7 +319,7 @@ def test_a_person_the_guide_misses_in_a_wide_photo_is_found_below_their_face() -
     person = found.alpha >= 128
     assert np.count_nonzero(person[:, 200:400]) > 0.4 * 200 * 200
     assert np.count_nonzero(person[:, :180]) + np.count_nonzero(person[:, 420:]) == 0
-    untiled = replace(AUTO, gate=replace(AUTO.gate, face_tiles=False))
+    untiled = replace(AUTO, gate=replace(AUTO.gate, face_tiles=False, guide_tiles=False))
     blind = PresetMatter(untiled, pipeline.registry, pipeline.face_detector)
     assert is_empty(blind.matte(rgb, (600, 200)).alpha)
     # darkened, the face is found only in the tiles stretched, as the gate's other looks are

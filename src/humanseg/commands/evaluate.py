@@ -51,9 +51,10 @@ from humanseg.transforms import TRANSFORMS
     default=None,
     help="Change every photo before the models see it: grayscale (black-and-white "
     "photography), dim (underexposed: 35 % brightness), low-contrast (haze: 40 % "
-    "contrast), or rotated-90, rotated-180, rotated-270 (turned counter-clockwise, its "
-    "reference mask with it: people lying down or upside down); how much each one leans on "
-    "what the dev photos have.",
+    "contrast), rotated-90, rotated-180, rotated-270 (turned counter-clockwise, its "
+    "reference mask with it: people lying down or upside down), or small (placed in a photo "
+    "three times as wide and as high, its reference mask with it: people far off); how much "
+    "each one leans on what the dev photos have.",
 )
 @click.option(
     "--reference/--no-reference",

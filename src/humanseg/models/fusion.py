@@ -46,7 +46,8 @@ class Evidence:
     members: tuple[MemberMap | None, ...]  # in the pipeline's member order; None: not run
     presence: float  # the person gate's factor in [0, 1] (0: nobody, the matte is empty)
     aspect: float = 1.0  # height / width of the box around the person the guide found
-    # with ``presence`` 0: the share of the map where the guide model still saw a person
+    # with ``presence`` 0: the share of the map where the guide model still saw a person (of
+    # the tile it saw them in, where only the guide's tiles showed them)
     guide_saw: float = 0.0
     # quarter turns counter-clockwise the photo was given for the models to see the person
     # upright (someone lying down, or upside down); the maps are back in the photo's frame

@@ -49,11 +49,11 @@ def widened(box: Box | None, margin: float, size: tuple[int, int]) -> Box | None
     )
 
 
-def square_tiles(size: tuple[int, int]) -> list[Box]:
-    """Squares as large as the short side of an image of ``size``, overlapping by half or
-    more, that cover it along its long side."""
+def square_tiles(size: tuple[int, int], side: int | None = None) -> list[Box]:
+    """Squares of ``side`` (the short side of an image of ``size`` when None), overlapping by
+    half or more, that cover it."""
     width, height = size
-    side = max(1, min(width, height))
+    side = max(1, min(width, height) if side is None else min(side, width, height))
     step = max(1, side // 2)
     starts_x = [*range(0, width - side, step), max(0, width - side)]
     starts_y = [*range(0, height - side, step), max(0, height - side)]

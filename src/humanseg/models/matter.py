@@ -166,13 +166,23 @@ class PresetMatter:
                     lead, lead_peak = below[0], max(lead_peak, below[1])
                     bounds, presence = geometry.person_bounds(lead, spec.threshold), 1.0
                     break
+        tiled = False
+        seen_in = 1.0  # the share of the photo in which the guide's sighting is measured
+        if bounds is None and spec.gate.guide_tiles:
+            # nobody in the squeezed photo: a small person may still show in its tiles
+            found = self._tiled_guide(pixels, lead, size, scale)
+            if found is not None:
+                lead, lead_peak, seen_in = found[0], max(lead_peak, found[1]), found[2]
+                bounds, tiled = geometry.person_bounds(lead, spec.threshold), True
         if presence is None or bounds is None:
-            presence, turn = self._presence(pixels, feed, bounds, size, scale, dim=dim)
+            presence, turn = self._presence(pixels, feed, bounds, size, scale, dim=dim, tiled=tiled)
             if turn and turns is None:
                 # someone lying down or upside down: the models were trained on upright people
                 return self._upright(pixels, turn, every_member, mirror, None, dim)
         if presence == 0.0:
-            seen = float(np.count_nonzero(lead >= spec.threshold)) / lead.size
+            # what the guide saw in a tile counts as a share of that tile: an empty answer
+            # where it saw someone fill a tile is no sure answer, however small they are
+            seen = float(np.count_nonzero(lead >= spec.threshold)) / (lead.size * seen_in)
             return Evidence(size, (None,) * len(spec.members), 0.0, guide_saw=seen)
         if dim:
             # Someone in an underexposed or hazy photo: the models, trained on well-exposed
@@ -323,6 +333,49 @@ class PresetMatter:
         lead[top:bottom, left:right] = np.maximum(lead[top:bottom, left:right], probability)
         return lead, peak
 
+    def _tiled_guide(
+        self, pixels: np.ndarray, lead: np.ndarray, size: tuple[int, int], scale: float
+    ) -> tuple[np.ndarray, float, float] | None:
+        """The guide's map ``lead`` (of ``size``, ``scale`` times smaller than ``pixels``) with
+        its maps of square tiles of the photo pasted in, their peak, and one tile's share of
+        the photo; None when it sees nobody in them either.
+
+        Squeezed into its 256 px square, a person a third as high as the photo is a few
+        dozen pixels wide, and the guide (a selfie model) sees nobody. Squares as large as
+        the photo's short side, then half as large (``geometry.square_tiles``), show them
+        two to six times larger; the first size at which the guide sees someone is kept.
+        Only one pass each (no mirror image): this runs on every photo where the guide sees
+        nobody, person-free ones included."""
+        photo = size_of(pixels)
+        whole = (0, 0, *photo)
+        out: np.ndarray | None = None
+        peak = 0.0
+        for share in self.spec.gate.guide_tile_sides:
+            side = round(share * min(photo))
+            if side < MIN_TILE:
+                break
+            for tile in geometry.square_tiles(photo, side):
+                box = geometry.clipped(geometry.scaled(tile, 1.0 / scale), size)
+                left, top, right, bottom = box
+                if tile == whole or left >= right or top >= bottom:
+                    continue
+                probability, here = self._predict(
+                    self.guide,
+                    geometry.cut(pixels, box, scale),
+                    (right - left, bottom - top),
+                    flip=False,
+                )
+                if here < self.spec.threshold:
+                    continue
+                if out is None:
+                    out = lead.copy()
+                window = out[top:bottom, left:right]
+                np.maximum(window, probability, out=window)
+                peak = max(peak, here)
+            if out is not None:
+                return out, peak, min(1.0, side * side / (photo[0] * photo[1]))
+        return None
+
     def is_dim(self, rgb: Picture) -> bool:
         """Whether the models see ``rgb`` with its levels stretched (``PresetSpec.stretch_from``)
         once the gate lets it through."""
@@ -351,6 +404,7 @@ class PresetMatter:
         scale: float,
         *,
         dim: bool,
+        tiled: bool = False,
     ) -> tuple[float, int]:
         """The gate's factor in [0, 1], and the quarter turns that would show the person the
         pose detector is sure of upright (``Gate.turn_from``; 0: upright, or not sure).
@@ -374,11 +428,13 @@ class PresetMatter:
             if self.detector is None or self.spec.gate.turn_from is None:
                 return 0.0, 0
             return 0.0, self._turns(self.detector.sighting(feed))
-        factor, turns = self._looks(rgb, feed, person, size, scale)
+        factor, turns = self._looks(rgb, feed, person, size, scale, tiled)
         if dim and (factor < 1.0 or turns):
             # a dim photo is turned, or not, as the detector sees it stretched, as the models
             # will: in the dark its key points can point anywhere
-            again, turns = self._looks(_stretched(rgb), _stretched(feed), person, size, scale)
+            again, turns = self._looks(
+                _stretched(rgb), _stretched(feed), person, size, scale, tiled
+            )
             factor = max(factor, again)
         return factor, turns
 
@@ -398,8 +454,11 @@ class PresetMatter:
         person: Box,
         size: tuple[int, int],
         scale: float,
+        tiled: bool = False,
     ) -> tuple[float, int]:
-        """``_presence``'s looks at ``rgb`` (and ``feed``, ``rgb`` halved) as they are."""
+        """``_presence``'s looks at ``rgb`` (and ``feed``, ``rgb`` halved) as they are; for a
+        person only the guide's tiles showed (``tiled``), the stricter looks of
+        ``Gate.tiled_pose_range``."""
         gate = self.spec.gate
         box = geometry.widened(person, gate.margin, size)
         if box is None:
@@ -413,10 +472,11 @@ class PresetMatter:
             if sighting.score < gate.presence_range[1] and not whole:
                 # the whole photo may show them better
                 sighting = max(sighting, self.detector.sighting(feed), key=lambda s: s.score)
-            factor, turns = _ramp(sighting.score, gate.presence_range), self._turns(sighting)
+            pose_range = gate.tiled_pose_range if tiled else gate.presence_range
+            factor, turns = _ramp(sighting.score, pose_range), self._turns(sighting)
         if factor < 1.0 and self.faces is not None:
             factor = max(factor, _ramp(self.faces.score(crop), gate.face_range))
-        for margin in gate.landmark_margins if self.landmarks is not None else ():
+        for margin in gate.landmark_margins if self.landmarks is not None and not tiled else ():
             if factor >= 1.0:
                 break
             around = geometry.widened(person, margin, size)

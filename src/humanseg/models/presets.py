@@ -88,6 +88,12 @@ class Gate:
     photo through (a dim or flat photo's tiles are looked at stretched too); the person-free
     images score at most 0.60 in those tiles.
 
+    A person a third as high as the photo is too small for the guide at 256 px, and often
+    for the face detector too: where both see nobody, the guide itself looks at square
+    tiles of the photo (as large as its short side, then half as large). What it finds there
+    must satisfy the pose or the face detector close up; the landmark model's pose flag, high
+    on a cat or a logo seen close, does not count there.
+
     The pose detector also says which way up its person is (two of its key points: the hips'
     centre and a point beyond the head). The person models were trained on upright people and
     miss much of someone lying down, or upside down: such a photo is matted turned upright.
@@ -103,6 +109,14 @@ class Gate:
     face_range: tuple[float, float] = (0.75, 0.85)  # face score → factor 0 … 1
     # where the guide sees nobody, the face detector looks at square tiles of the photo
     face_tiles: bool = True
+    # where the guide (and the face tiles) still see nobody, the guide looks at square tiles
+    # of the photo; a person it finds there passes only the pose detector's stricter range
+    # (dim person-free images score up to 0.69 on the squares around what it finds, people
+    # a third as high as the photo mostly 0.8 or more) or the face detector's
+    guide_tiles: bool = True
+    # the guide's tiles: squares of these shares of the photo's short side, largest first
+    guide_tile_sides: tuple[float, ...] = (1.0, 0.5)
+    tiled_pose_range: tuple[float, float] = (0.7, 0.8)
     landmarks: str | None = "pose-segmentation"  # a model with a pose flag, or None
     landmark_margins: tuple[float, ...] = (0.1, 0.25, 0.5)
     landmark_range: tuple[float, float] = (0.6, 0.8)  # pose flag → factor 0 … 1
