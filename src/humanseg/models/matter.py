@@ -438,12 +438,13 @@ class PresetMatter:
             factor = max(factor, again)
         return factor, turns
 
-    def _turns(self, sighting: Sighting) -> int:
+    def _turns(self, sighting: Sighting, sure: float | None = None) -> int:
         """The quarter turns that show ``sighting``'s person upright, if the detector is sure
-        of them (``Gate.presence_range``'s top) and they are turned ``Gate.turn_from`` or
-        more; else 0."""
+        of them (``sure``, by default ``Gate.presence_range``'s top) and they are turned
+        ``Gate.turn_from`` or more; else 0."""
         gate = self.spec.gate
-        if gate.turn_from is None or sighting.score < gate.presence_range[1]:
+        sure = gate.presence_range[1] if sure is None else sure
+        if gate.turn_from is None or sighting.score < sure:
             return 0
         return sighting.quarter_turns(gate.turn_from)
 
@@ -473,7 +474,8 @@ class PresetMatter:
                 # the whole photo may show them better
                 sighting = max(sighting, self.detector.sighting(feed), key=lambda s: s.score)
             pose_range = gate.tiled_pose_range if tiled else gate.presence_range
-            factor, turns = _ramp(sighting.score, pose_range), self._turns(sighting)
+            factor = _ramp(sighting.score, pose_range)
+            turns = self._turns(sighting, pose_range[1])
         if factor < 1.0 and self.faces is not None:
             factor = max(factor, _ramp(self.faces.score(crop), gate.face_range))
         for margin in gate.landmark_margins if self.landmarks is not None and not tiled else ():
