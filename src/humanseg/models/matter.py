@@ -166,15 +166,23 @@ class PresetMatter:
                     lead, lead_peak = below[0], max(lead_peak, below[1])
                     bounds, presence = geometry.person_bounds(lead, spec.threshold), 1.0
                     break
-        tiled = False
+        tiled = nobody = False
         seen_in = 1.0  # the share of the photo in which the guide's sighting is measured
         if bounds is None and spec.gate.guide_tiles:
-            # nobody in the squeezed photo: a small person may still show in its tiles
+            # Nobody in the squeezed photo. Someone lying down or upside down (whom the guide,
+            # trained on upright people, misses) is looked for first, as the gate does
+            # wherever the guide sees nobody; then a small person may show in its tiles.
+            if turns is None:
+                turn = self._presence(pixels, feed, None, size, scale, dim=dim)[1]
+                if turn:
+                    return self._upright(pixels, turn, every_member, mirror, None, dim)
             found = self._tiled_guide(pixels, lead, size, scale)
-            if found is not None:
+            if found is None:
+                presence, nobody = 0.0, True  # the gate's answer where the guide sees nobody
+            else:
                 lead, lead_peak, seen_in = found[0], max(lead_peak, found[1]), found[2]
                 bounds, tiled = geometry.person_bounds(lead, spec.threshold), True
-        if presence is None or bounds is None:
+        if (presence is None or bounds is None) and not nobody:
             presence, turn = self._presence(pixels, feed, bounds, size, scale, dim=dim, tiled=tiled)
             if turn and turns is None:
                 # someone lying down or upside down: the models were trained on upright people
