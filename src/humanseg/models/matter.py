@@ -328,15 +328,10 @@ class PresetMatter:
         region = geometry.below_face(max(sure, key=lambda face: face.score).box, photo)
         if region is None:
             return None
-        box = geometry.clipped(geometry.scaled(region, 1.0 / scale), size)
-        left, top, right, bottom = box
-        if left >= right or top >= bottom:
+        seen = self._guide_close_up(pixels, region, size, scale, flip=flip)
+        if seen is None or float(seen[1].max()) < self.spec.threshold:
             return None
-        probability, peak = self._predict(
-            self.guide, geometry.cut(pixels, box, scale), (right - left, bottom - top), flip=flip
-        )
-        if float(probability.max()) < self.spec.threshold:
-            return None
+        (left, top, right, bottom), probability, peak = seen
         lead = lead.copy()
         lead[top:bottom, left:right] = np.maximum(lead[top:bottom, left:right], probability)
         return lead, peak
@@ -349,9 +344,10 @@ class PresetMatter:
         the photo; None when it sees nobody in them either.
 
         Squeezed into its 256 px square, a person a third as high as the photo is a few
-        dozen pixels wide, and the guide (a selfie model) sees nobody. Squares as large as
-        the photo's short side, then half as large (``geometry.square_tiles``), show them
-        two to six times larger; the first size at which the guide sees someone is kept.
+        dozen pixels wide, and the guide (a selfie model) sees nobody. Squares of
+        ``Gate.guide_tile_sides`` of the photo's short side (as large, then half as large;
+        ``geometry.square_tiles``) show them two to six times larger; the first size at which
+        the guide sees someone is kept.
         Only one pass each (no mirror image): this runs on every photo where the guide sees
         nobody, person-free ones included."""
         photo = size_of(pixels)
@@ -363,18 +359,10 @@ class PresetMatter:
             if side < MIN_TILE:
                 break
             for tile in geometry.square_tiles(photo, side):
-                box = geometry.clipped(geometry.scaled(tile, 1.0 / scale), size)
-                left, top, right, bottom = box
-                if tile == whole or left >= right or top >= bottom:
+                seen = None if tile == whole else self._guide_close_up(pixels, tile, size, scale)
+                if seen is None or seen[2] < self.spec.threshold:
                     continue
-                probability, here = self._predict(
-                    self.guide,
-                    geometry.cut(pixels, box, scale),
-                    (right - left, bottom - top),
-                    flip=False,
-                )
-                if here < self.spec.threshold:
-                    continue
+                (left, top, right, bottom), probability, here = seen
                 if out is None:
                     out = lead.copy()
                 window = out[top:bottom, left:right]
@@ -383,6 +371,27 @@ class PresetMatter:
             if out is not None:
                 return out, peak, min(1.0, side * side / (photo[0] * photo[1]))
         return None
+
+    def _guide_close_up(
+        self,
+        pixels: np.ndarray,
+        region: Box,
+        size: tuple[int, int],
+        scale: float,
+        *,
+        flip: bool = False,
+    ) -> tuple[Box, np.ndarray, float] | None:
+        """The guide's map of ``region`` of ``pixels`` seen close up: the region's box on the
+        map of ``size`` (``scale`` times smaller than ``pixels``), the map there and its peak;
+        None when the region has no pixel on that map."""
+        box = geometry.clipped(geometry.scaled(region, 1.0 / scale), size)
+        left, top, right, bottom = box
+        if left >= right or top >= bottom:
+            return None
+        probability, peak = self._predict(
+            self.guide, geometry.cut(pixels, box, scale), (right - left, bottom - top), flip=flip
+        )
+        return box, probability, peak
 
     def is_dim(self, rgb: Picture) -> bool:
         """Whether the models see ``rgb`` with its levels stretched (``PresetSpec.stretch_from``)
