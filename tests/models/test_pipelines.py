@@ -287,7 +287,7 @@ def test_a_small_person_the_guide_misses_is_found_in_its_tiles() -> None:
     pipeline = Pipeline(PipelineSettings())
     auto = pipeline.resolver.get("auto")
     assert isinstance(auto, PresetMatter)
-    lead, _ = auto._predict(auto.guide, rgb, (600, 600), flip=True)
+    lead, _ = auto.guide.predict_at(rgb, (600, 600), flip=True)
     assert lead.max() < AUTO.threshold  # the guide alone sees nobody
     person = auto.matte(rgb, (600, 600)).alpha >= 128
     assert np.count_nonzero(person[top : top + 150, left : left + 150]) > 0.35 * 150 * 150
@@ -313,7 +313,7 @@ def test_a_person_the_guide_misses_in_a_wide_photo_is_found_below_their_face() -
     pipeline = Pipeline(PipelineSettings())
     auto = pipeline.resolver.get("auto")
     assert isinstance(auto, PresetMatter)
-    lead, _ = auto._predict(auto.guide, rgb, (600, 200), flip=True)
+    lead, _ = auto.guide.predict_at(rgb, (600, 200), flip=True)
     assert lead.max() < AUTO.threshold  # the guide alone sees nobody
     found = auto.matte(rgb, (600, 200))
     person = found.alpha >= 128
@@ -430,10 +430,12 @@ def test_a_thin_strip_the_guide_sees_nobody_in_is_not_tiled_for_faces(
 ) -> None:
     pipeline = Pipeline(PipelineSettings())
     auto = pipeline.resolver.get("auto")
-    assert isinstance(auto, PresetMatter) and auto.faces is not None
+    assert isinstance(auto, PresetMatter) and auto.gate.faces is not None
     calls: list[object] = []
-    detect = auto.faces.detect
-    monkeypatch.setattr(auto.faces, "detect", lambda *a, **k: calls.append(a) or detect(*a, **k))
+    detect = auto.gate.faces.detect
+    monkeypatch.setattr(
+        auto.gate.faces, "detect", lambda *a, **k: calls.append(a) or detect(*a, **k)
+    )
     strip = np.full((40, 1000, 3), 128, dtype=np.uint8)
     assert is_empty(auto.matte(strip, (1000, 40)).alpha)
     assert calls == []

@@ -89,13 +89,13 @@ def test_a_clip_asks_the_gate_once_while_the_person_stays(
     matter = pipeline.resolver.get("auto")
     assert isinstance(matter, PresetMatter)
     looks = []
-    original = matter._presence
+    original = matter.gate.presence
 
     def presence(*args: object, **keywords: object) -> float:
         looks.append(1)
         return original(*args, **keywords)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(matter, "_presence", presence)
+    monkeypatch.setattr(matter.gate, "presence", presence)
     clip = ClipMatter(matter)
     frames = person_frames(6, (320, 240))
     mattes = [clip.matte(frame, (320, 240)).alpha for frame in frames]

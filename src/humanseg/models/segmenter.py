@@ -7,10 +7,11 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property, partial
 
+import cv2
 import numpy as np
 from PIL import Image
 
-from humanseg import imaging
+from humanseg import imaging, matting
 from humanseg.imaging import Picture
 from humanseg.models import availability
 from humanseg.models.catalog import ModelSpec, get_spec
@@ -99,6 +100,20 @@ class Segmenter:
         """Person probability in [0, 1], float32, shaped (height, width) of the model input."""
         return self.predict_tensor(self.to_tensor(rgb))
 
+    def predict_at(
+        self, rgb: np.ndarray, size: tuple[int, int], *, flip: bool = False
+    ) -> tuple[np.ndarray, float]:
+        """``predict`` brought to ``size`` (width, height), and its peak; with ``flip``,
+        averaged with the mirror image's, and the lower of the two passes' peaks."""
+        tensor = self.to_tensor(rgb)
+        probability = self.predict_tensor(tensor)
+        peak = float(probability.max())
+        if flip:  # the mirror image of the resized input: one resize, not two
+            other = self.predict_tensor(mirrored(tensor, self.spec.preprocess.layout))
+            peak = min(peak, float(other.max()))
+            probability = (probability + other[:, ::-1]) * np.float32(0.5)
+        return matting.upsample_probability(probability, size), peak
+
     def predict_tensor(self, tensor: np.ndarray) -> np.ndarray:
         """``predict`` for an input already made by ``to_tensor`` (e.g. a flipped one)."""
         extra = None
@@ -179,6 +194,13 @@ class Sighting:
         if self.tilt is None or abs(self.tilt) < turn_from:
             return 0
         return -round(self.tilt / 90.0) % 4
+
+
+def mirrored(tensor: np.ndarray, layout: str) -> np.ndarray:
+    """A model input (batch of one) flipped left to right."""
+    if layout == "NHWC":  # OpenCV flips an H×W×C image several times faster than numpy copies
+        return cv2.flip(tensor[0], 1)[None]
+    return np.ascontiguousarray(tensor[..., ::-1])
 
 
 def _tilt(regressors: np.ndarray, anchor: int, orientation: Orientation) -> float:
