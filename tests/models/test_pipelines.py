@@ -302,6 +302,34 @@ def test_a_small_person_the_guide_misses_is_found_in_its_tiles() -> None:
         assert is_empty(auto.matte(small, (small.shape[1], small.shape[0])).alpha)
 
 
+def test_a_small_person_the_guide_sees_a_speck_of_is_matted_whole() -> None:
+    """The astronaut, 150 px high in a photo 3.6 times as large: squeezed into the guide's
+    square, she shows as a speck (a part of her over the threshold). The guide's tiles show
+    all of her, and her matte matches the pipeline's matte of the portrait alone; without
+    the tiles for a speck, the matte keeps to the speck's surroundings."""
+    pipeline = Pipeline(PipelineSettings())
+    auto = pipeline.resolver.get("auto")
+    assert isinstance(auto, PresetMatter)
+    portrait = np.asarray(images.astronaut().resize((150, 150)))
+    alone = auto.matte(portrait, (150, 150)).alpha >= 128
+    rgb = placed(portrait, 3.6, fill=True)
+    left, top, width, height = canvas_box((150, 150), 3.6)
+    reference = np.zeros((height, width), dtype=bool)
+    reference[top : top + 150, left : left + 150] = alone
+    map_size = (512, 512)
+    lead, _ = auto.guide.predict_at(rgb, map_size, flip=True)
+    speck = person_bounds(lead, AUTO.threshold)
+    assert speck is not None and auto.gate._a_speck(speck, map_size)
+
+    def iou(matter: PresetMatter) -> float:
+        person = matter.matte(rgb, (width, height)).alpha >= 128
+        return np.count_nonzero(person & reference) / np.count_nonzero(person | reference)
+
+    assert iou(auto) > 0.75
+    untiled = replace(AUTO, gate=replace(AUTO.gate, guide_tiles_below=0.0))
+    assert iou(PresetMatter(untiled, pipeline.registry, pipeline.face_detector)) < 0.75
+
+
 def test_a_person_the_guide_misses_in_a_wide_photo_is_found_below_their_face() -> None:
     """A black-and-white portrait in a photo three times as wide as high: the guide, seeing
     the whole photo squeezed into its square input, sees nobody; the face detector, looking

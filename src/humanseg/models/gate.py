@@ -96,6 +96,32 @@ class PersonGate:
                     break
         tiled = nobody = False
         seen_in = 1.0  # the share of the photo in which the guide's sighting is measured
+        tiles: np.ndarray | None = None  # the guide's map with its tiles' maps pasted in
+        if bounds is not None and self.rules.guide_tiles and self._a_speck(bounds, size):
+            # The guide sees a speck of someone: a small person, squeezed into its 256 px
+            # square, shows a few pixels over the threshold. The gate is asked about the speck
+            # as always (and may turn the photo); then the guide's tiles may show all of them,
+            # and if the stricter gate for what only the tiles show lets them through, the
+            # tiles' map replaces the speck.
+            known = presence is not None  # a clip's frames: the detectors are not asked again
+            if presence is None:
+                presence, turn = self.presence(pixels, feed, bounds, size, scale, dim=dim)
+                if turn and may_turn:
+                    return Finding(pixels, lead, lead_peak, bounds, presence, dim, turns=turn)
+            found = self._tiled_guide(pixels, lead, size, scale)
+            if found is not None:
+                wider = geometry.person_bounds(found[0], spec.threshold)
+                factor, turn = (
+                    (presence, 0)
+                    if known
+                    else self.presence(pixels, feed, wider, size, scale, dim=dim, tiled=True)
+                )
+                if turn and may_turn:
+                    return Finding(pixels, found[0], found[1], wider, factor, dim, turns=turn)
+                if factor > 0.0:
+                    tiles, lead_peak, seen_in = found[0], max(lead_peak, found[1]), found[2]
+                    lead, bounds, tiled = tiles, wider, True
+                    presence = max(presence, factor)
         if bounds is None and self.rules.guide_tiles:
             # Nobody in the squeezed photo. Someone lying down or upside down (whom the guide,
             # trained on upright people, misses) is looked for first, as the gate does
@@ -108,8 +134,8 @@ class PersonGate:
             if found is None:
                 presence, nobody = 0.0, True  # the gate's answer where the guide sees nobody
             else:
-                lead, lead_peak, seen_in = found[0], max(lead_peak, found[1]), found[2]
-                bounds, tiled = geometry.person_bounds(lead, spec.threshold), True
+                tiles, lead_peak, seen_in = found[0], max(lead_peak, found[1]), found[2]
+                lead, bounds, tiled = tiles, geometry.person_bounds(tiles, spec.threshold), True
         if (presence is None or bounds is None) and not nobody:
             presence, turn = self.presence(pixels, feed, bounds, size, scale, dim=dim, tiled=tiled)
             if turn and may_turn:
@@ -130,8 +156,16 @@ class PersonGate:
             lead, lead_peak = self.guide.predict_at(feed, size, flip=flip)
             if below is not None:  # the close-up below the face stays the guide's view
                 lead, lead_peak = np.maximum(lead, below[0]), max(lead_peak, below[1])
+            if tiles is not None:  # and so do its tiles (the photo squeezed sees a speck)
+                lead = np.maximum(lead, tiles)
             bounds = geometry.person_bounds(lead, spec.threshold) or bounds
         return Finding(pixels, lead, lead_peak, bounds, presence, dim)
+
+    def _a_speck(self, bounds: Box, size: tuple[int, int]) -> bool:
+        """Whether the guide's region ``bounds`` on a map of ``size`` is too small for a person
+        the models can matte (``Gate.guide_tiles_below``)."""
+        left, top, right, bottom = bounds
+        return max(right - left, bottom - top) < self.rules.guide_tiles_below * min(size)
 
     def _below_a_face(
         self,
