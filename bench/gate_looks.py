@@ -11,8 +11,8 @@ doubt: on scikit-image's person-free images (as they are, and darkened), and on 
 turned black-and-white and blurred. A photo of a person the detectors are sure of (the
 portrait itself) runs none. Where the guide sees nobody, the face detector looks at square
 tiles of the photo (a black-and-white portrait in a wide photo is found so), and then the
-guide itself looks at square tiles (a person a quarter as high as the photo is found so). A
-person lying
+guide itself looks at square tiles (a person a quarter as high as the photo is found so), as
+it does where it sees only a speck of someone (a person a little larger). A person lying
 down (the portrait on its side) is looked at again with the photo turned upright, and matted
 so; where the guide sees nobody (most person-free images), the pose detector also looks at
 the whole photo for someone lying down.
@@ -88,6 +88,9 @@ def main() -> None:
         "black-and-white portrait in a wide photo (found below its face)": [_wide(portrait)],
         "portrait a quarter as high as the photo (found in the guide's tiles)": [
             placed(np.asarray(portrait.resize((150, 150))), 4.0, fill=True)
+        ],
+        "portrait 3.6 times smaller than the photo (a speck to the guide; its tiles)": [
+            placed(np.asarray(portrait.resize((150, 150))), 3.6, fill=True)
         ],
         "person-free images": free,
         "person-free images, darkened": [
