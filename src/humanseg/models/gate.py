@@ -96,6 +96,7 @@ class PersonGate:
                     break
         tiled = nobody = False
         seen_in = 1.0  # the share of the photo in which the guide's sighting is measured
+        refused = 0.0  # what the guide saw in tiles the stricter gate refused, as a share of one
         tiles: np.ndarray | None = None  # the guide's map with its tiles' maps pasted in
         if bounds is not None and self.rules.guide_tiles and self._a_speck(bounds, size):
             # The guide sees a speck of someone: a small person, squeezed into its 256 px
@@ -122,6 +123,10 @@ class PersonGate:
                     tiles, lead_peak, seen_in = found[0], max(lead_peak, found[1]), found[2]
                     lead, bounds, tiled = tiles, wider, True
                     presence = max(presence, factor)
+                else:
+                    refused = float(np.count_nonzero(found[0] >= spec.threshold)) / (
+                        found[0].size * found[2]
+                    )
         if bounds is None and self.rules.guide_tiles:
             # Nobody in the squeezed photo. Someone lying down or upside down (whom the guide,
             # trained on upright people, misses) is looked for first, as the gate does
@@ -146,7 +151,7 @@ class PersonGate:
             # what the guide saw in a tile counts as a share of that tile: an empty answer
             # where it saw someone fill a tile is no sure answer, however small they are
             seen = float(np.count_nonzero(lead >= spec.threshold)) / (lead.size * seen_in)
-            return Finding(pixels, lead, lead_peak, bounds, 0.0, dim, guide_saw=seen)
+            return Finding(pixels, lead, lead_peak, bounds, 0.0, dim, guide_saw=max(seen, refused))
         if dim:
             # Someone in an underexposed or hazy photo: the models, trained on well-exposed
             # photos, see it with its levels stretched from here on. Only once the gate has
