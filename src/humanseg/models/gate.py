@@ -124,9 +124,7 @@ class PersonGate:
                     lead, bounds, tiled = tiles, wider, True
                     presence = max(presence, factor)
                 else:
-                    refused = float(np.count_nonzero(found[0] >= spec.threshold)) / (
-                        found[0].size * found[2]
-                    )
+                    refused = self._seen(found[0], found[2])
         if bounds is None and self.rules.guide_tiles:
             # Nobody in the squeezed photo. Someone lying down or upside down (whom the guide,
             # trained on upright people, misses) is looked for first, as the gate does
@@ -150,8 +148,8 @@ class PersonGate:
         if presence == 0.0:
             # what the guide saw in a tile counts as a share of that tile: an empty answer
             # where it saw someone fill a tile is no sure answer, however small they are
-            seen = float(np.count_nonzero(lead >= spec.threshold)) / (lead.size * seen_in)
-            return Finding(pixels, lead, lead_peak, bounds, 0.0, dim, guide_saw=max(seen, refused))
+            seen = max(self._seen(lead, seen_in), refused)
+            return Finding(pixels, lead, lead_peak, bounds, 0.0, dim, guide_saw=seen)
         if dim:
             # Someone in an underexposed or hazy photo: the models, trained on well-exposed
             # photos, see it with its levels stretched from here on. Only once the gate has
@@ -165,6 +163,11 @@ class PersonGate:
                 lead = np.maximum(lead, tiles)
             bounds = geometry.person_bounds(lead, spec.threshold) or bounds
         return Finding(pixels, lead, lead_peak, bounds, presence, dim)
+
+    def _seen(self, lead: np.ndarray, share: float) -> float:
+        """The share of the guide's map ``lead`` over the threshold, measured in a ``share`` of
+        the photo (a tile's, for what the guide saw in its tiles)."""
+        return float(np.count_nonzero(lead >= self.spec.threshold)) / (lead.size * share)
 
     def _a_speck(self, bounds: Box, size: tuple[int, int]) -> bool:
         """Whether the guide's region ``bounds`` on a map of ``size`` is too small for a person
