@@ -159,7 +159,7 @@ class PersonGate:
             lead, lead_peak = self.guide.predict_at(feed, size, flip=flip)
             if below is not None:  # the close-up below the face stays the guide's view
                 lead, lead_peak = np.maximum(lead, below[0]), max(lead_peak, below[1])
-            if tiles is not None:  # and so do its tiles (the photo squeezed sees a speck)
+            if tiles is not None:  # and so do the maps of its tiles
                 lead = np.maximum(lead, tiles)
             bounds = geometry.person_bounds(lead, spec.threshold) or bounds
         return Finding(pixels, lead, lead_peak, bounds, presence, dim)
