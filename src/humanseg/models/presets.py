@@ -113,7 +113,7 @@ class Gate:
     face_tiles: bool = True
     # where the guide (and the face tiles) still see nobody, the guide looks at square tiles
     # of the photo; a person it finds there passes only the pose detector's stricter range
-    # (dim person-free images score up to 0.69 on the squares around what it finds, people
+    # (person-free images score up to 0.72 on the squares around what it finds, people
     # a third as high as the photo mostly 0.8 or more) or the face detector's
     guide_tiles: bool = True
     # the guide's tiles: squares of these shares of the photo's short side, largest first
