@@ -94,8 +94,12 @@ class PresetMatter:
 
     @property
     def input_size(self) -> tuple[int, int]:
-        width = max(segmenter.input_size[0] for segmenter in self.members)
-        height = max(segmenter.input_size[1] for segmenter in self.members)
+        sizes = [
+            member.input_size(segmenter.input_size)
+            for member, segmenter in zip(self.spec.members, self.members, strict=True)
+        ]
+        width = max(size[0] for size in sizes)
+        height = max(size[1] for size in sizes)
         zooms = any(member.view == "box" for member in self.spec.members)
         return (2 * width, 2 * height) if zooms else (width, height)
 
@@ -177,7 +181,9 @@ class PresetMatter:
                 probability, peak = (
                     (lead, lead_peak)
                     if segmenter is self.guide
-                    else segmenter.predict_at(pixels, size, flip=mirror and member.flip)
+                    else segmenter.predict_at(
+                        pixels, size, flip=mirror and member.flip, short_side=member.short_side
+                    )
                 )
                 specific = segmenter.spec.person_specific
                 near_map = near_the_person(segmenter, probability, None)
@@ -192,7 +198,10 @@ class PresetMatter:
                 close_up = geometry.crop_padded(pixels, geometry.scaled(square, scale))
                 side = square[2] - square[0]
                 probability, peak = segmenter.predict_at(
-                    close_up, (side, side), flip=mirror and member.flip
+                    close_up,
+                    (side, side),
+                    flip=mirror and member.flip,
+                    short_side=member.short_side,
                 )
                 box = geometry.clipped(square, size)
                 left, top = box[0] - square[0], box[1] - square[1]
@@ -203,7 +212,7 @@ class PresetMatter:
                 region = (box[2] - box[0], box[3] - box[1])
                 close_up = geometry.cut(pixels, box, scale)
                 probability, peak = segmenter.predict_at(
-                    close_up, region, flip=mirror and member.flip
+                    close_up, region, flip=mirror and member.flip, short_side=member.short_side
                 )
             near_map = near_the_person(segmenter, probability, box)
             maps.append(MemberMap(near_map, box, segmenter.spec.person_specific, peak))

@@ -60,6 +60,19 @@ class Member:
     # only for tall people (True) or only for the others (False), with the pipeline's numbers
     # for tall people (``PresetSpec.tall_weights``); None: for both
     tall: bool | None = None
+    # a model with a dynamic input size: the short side of its input, instead of its own
+    short_side: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.short_side is not None and CATALOG[self.model].preprocess.short_side is None:
+            raise ValueError(f"{self.model} has a fixed input size: no short_side for it")
+
+    def input_size(self, model: tuple[int, int]) -> tuple[int, int]:
+        """The typical input this member gives a model whose own is ``model``."""
+        own = CATALOG[self.model].preprocess.short_side
+        if self.short_side is None or own is None:
+            return model
+        return (round(model[0] * self.short_side / own), round(model[1] * self.short_side / own))
 
 
 @dataclass(frozen=True)
@@ -241,6 +254,40 @@ AUTO = PresetSpec(
     edge=AUTO_EDGE,
 )
 
+# ``balanced``'s learned edge step, fitted as ``AUTO_EDGE`` is (``bench/fit_edge.py --model
+# balanced``); one more member, so one more coefficient.
+# fmt: off
+BALANCED_EDGE = EdgeModel(
+    others=(
+        1.796697, -0.597701, 1.535739, 0.509735, 0.63093, 0.651205, 1.732945, 0.447123,
+        -0.574863, -0.084446, -5.080027, 0.450864, -0.658728, -0.694786, -0.228114, 0.245238,
+        0.421971, -0.369567, -0.718705, 1.832295,
+    ),
+    standing=(
+        -2.10772, -0.703647, 1.803972, 0.025913, 0.348951, 1.914247, 2.861697, 0.198814,
+        -0.02469, -3.2986, 0.149779, 0.421709, 0.282515, -0.273753, 0.080564, 0.136643,
+        -1.372344, 0.823613, 0.24582, -0.041673,
+    ),
+)
+# fmt: on
+
+BALANCED = PresetSpec(
+    name="balanced",
+    description="Between auto and quality: auto's members and learned edge step, with MODNet "
+    "on the photo at 320 px (its short side) as a fourth member. Needs onnxruntime.",
+    guide="selfie",
+    members=(
+        *AUTO.members,
+        # MODNet, a portrait matting model, at 320 px rather than its own 512: the time of
+        # auto's other members again, and most of what MODNet adds at 512 (k-fold)
+        Member("modnet", view="photo", flip=False, short_side=320),
+    ),
+    threshold=0.4,
+    sharpen=8.0,
+    parts=0.5,
+    edge=BALANCED_EDGE,
+)
+
 QUALITY = PresetSpec(
     name="quality",
     description="Slower, better: selfie, MODNet and U²-Net (rembg's default model), each also "
@@ -287,7 +334,9 @@ QUALITY_RVM = PresetSpec(
     parts=0.5,
 )
 
-PRESETS: dict[str, PresetSpec] = {preset.name: preset for preset in (AUTO, QUALITY, QUALITY_RVM)}
+PRESETS: dict[str, PresetSpec] = {
+    preset.name: preset for preset in (AUTO, BALANCED, QUALITY, QUALITY_RVM)
+}
 
 
 def model_specs(name: str) -> list[ModelSpec]:

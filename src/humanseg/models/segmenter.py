@@ -77,11 +77,13 @@ class Segmenter:
             return None
         return _per_channel(-np.asarray(pre.mean) / np.asarray(pre.std))
 
-    def to_tensor(self, rgb: Picture) -> np.ndarray:
+    def to_tensor(self, rgb: Picture, short_side: int | None = None) -> np.ndarray:
+        """``rgb`` as the model's input; ``short_side``: its short side at that many pixels
+        instead of the model's own (a model with a dynamic input size)."""
         pre = self.spec.preprocess
         pixels = np.asarray(rgb)
         height, width = pixels.shape[:2]
-        size = pre.input_size(width, height)
+        size = pre.input_size(width, height, short_side)
         area = pre.shrink == "area"
         if pre.resize == "letterbox":
             resized = _letterbox(pixels, size, area=area)
@@ -101,11 +103,17 @@ class Segmenter:
         return self.predict_tensor(self.to_tensor(rgb))
 
     def predict_at(
-        self, rgb: np.ndarray, size: tuple[int, int], *, flip: bool = False
+        self,
+        rgb: np.ndarray,
+        size: tuple[int, int],
+        *,
+        flip: bool = False,
+        short_side: int | None = None,
     ) -> tuple[np.ndarray, float]:
         """``predict`` brought to ``size`` (width, height), and its peak; with ``flip``,
-        averaged with the mirror image's, and the lower of the two passes' peaks."""
-        tensor = self.to_tensor(rgb)
+        averaged with the mirror image's, and the lower of the two passes' peaks;
+        ``short_side`` as for ``to_tensor``."""
+        tensor = self.to_tensor(rgb, short_side)
         probability = self.predict_tensor(tensor)
         peak = float(probability.max())
         if flip:  # the mirror image of the resized input: one resize, not two
