@@ -16,7 +16,7 @@ from tests.support.s3 import AWS_ENV, BUCKET, boto_kwargs
 PROCESS_FIXTURES = frozenset({"server", "client", "s3_server", "local_ray"})
 
 # What the shared test server's operator chose to run (pulled when it starts).
-SERVED_MODELS = "auto,quality,selfie,selfie-landscape,modnet,u2netp"
+SERVED_MODELS = "auto,balanced,quality,selfie,selfie-landscape,modnet,u2netp"
 
 # Small limits so every limit can be provoked cheaply.
 SERVER_LIMITS = {

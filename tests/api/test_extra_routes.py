@@ -39,12 +39,13 @@ def test_models_lists_the_catalog(client: httpx.Client) -> None:
     assert answer["default"] == "auto"
     names = [model["name"] for model in answer["models"]]
     pipelines = len(PRESETS)
-    assert names[:pipelines] == ["auto", "quality", "quality-rvm"]  # the pipelines first
+    # the pipelines first
+    assert names[:pipelines] == ["auto", "balanced", "quality", "quality-rvm"]
     # then every segmentation model (not the pose and face detectors used inside pipelines)
     assert names[pipelines:] == [
         name for name in CATALOG if name not in ("pose-detection", "face-detection")
     ]
-    quality_rvm = answer["models"][2]
+    quality_rvm = answer["models"][3]
     assert quality_rvm["opt_in"] is True and "GPL-3.0" in quality_rvm["license"]
     assert "face-detection" in CATALOG
     auto = answer["models"][0]

@@ -1,4 +1,5 @@
-"""Pipelines (`auto`, `quality`) and the per-request `model` field, through the real server."""
+"""Pipelines (`auto`, `balanced`, `quality`) and the per-request `model` field, through the real
+server."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ from humanseg.models.geometry import (
     widened,
 )
 from humanseg.models.matter import PresetMatter
-from humanseg.models.presets import AUTO, QUALITY
+from humanseg.models.presets import AUTO, BALANCED, QUALITY, Member
 from humanseg.models.runtimes import LiteRTSession
-from humanseg.models.segmenter import Sighting
+from humanseg.models.segmenter import Segmenter, Sighting
 from humanseg.pipeline import Pipeline
 from humanseg.schema import parse_output_spec
 from humanseg.settings import PipelineSettings
@@ -117,6 +118,52 @@ def test_onnx_model_through_the_server(client: httpx.Client) -> None:
         "openvino-cpu-bf16",
         "openvino-cpu-f32",
     )
+
+
+def test_a_member_may_give_a_model_with_a_dynamic_input_a_smaller_one() -> None:
+    modnet = Member("modnet", short_side=320)
+    assert modnet.input_size((672, 512)) == (420, 320)
+    assert Member("modnet").input_size((672, 512)) == (672, 512)
+    with pytest.raises(ValueError, match="fixed input size"):
+        Member("selfie", short_side=320)  # a LiteRT graph of one size
+    assert BALANCED.members[:3] == AUTO.members and BALANCED.edge is not None
+    assert BALANCED.params.edge is not None and len(BALANCED.edge.others) == 20
+
+
+def test_balanced_is_auto_with_modnet_at_320_px(
+    client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("onnxruntime")
+    photo = images.astronaut_jpeg()
+    response = client.post(
+        "/human_image_segmentation",
+        json={"img": base64.b64encode(photo).decode(), "model": "balanced"},
+    )
+    balanced = np.asarray(result_image(response))
+    assert_person_matte(balanced)
+    assert 0.0 <= float(response.headers["X-Humanseg-Confidence"]) <= 1.0
+    auto = matte(client, photo, model="auto")
+    assert not np.array_equal(balanced, auto)
+    assert ((balanced >= 128) == (auto >= 128)).mean() > 0.95  # the same person, one more view
+    # MODNet sees the photo with its short side at 320 px, not its own 512
+    pipeline = Pipeline(PipelineSettings())
+    matter = pipeline.resolver.get("balanced")
+    assert isinstance(matter, PresetMatter)
+    shapes: list[tuple[int, ...]] = []
+    original = Segmenter.to_tensor
+
+    def to_tensor(self: Segmenter, rgb: object, short_side: int | None = None) -> np.ndarray:
+        tensor = original(self, rgb, short_side)  # type: ignore[arg-type]
+        if self.spec.name == "modnet":
+            shapes.append(tensor.shape)
+        return tensor
+
+    monkeypatch.setattr(Segmenter, "to_tensor", to_tensor)
+    matter.matte(Image.open(io.BytesIO(photo)).convert("RGB"), (512, 512))
+    assert shapes == [(1, 3, 320, 320)]
+    # the JPEG draft the photo is decoded at: MODNet's typical input at 320 px (420 × 320),
+    # doubled for the close-ups, not its own at 512 px doubled
+    assert matter.input_size == (840, 640)
 
 
 def test_quality_pipeline_lists_each_model_once() -> None:

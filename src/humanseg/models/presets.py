@@ -1,4 +1,5 @@
-"""Named pipelines (``auto``, ``quality``): which catalog models they fuse, and their numbers.
+"""Named pipelines (``auto``, ``balanced``, ``quality``): which catalog models they fuse, and
+their numbers.
 
 How a pipeline makes its matte (``humanseg.models.matter.PresetMatter``):
 
