@@ -1,5 +1,6 @@
 """Fit a pipeline's learned edge step on folders of photos and reference masks, and print the
-coefficients to paste into ``humanseg.models.presets`` (``AUTO_EDGE``).
+coefficients to paste into ``humanseg.models.presets`` (``AUTO_EDGE``, or ``BALANCED_EDGE``
+with ``--model balanced``).
 
     .venv/bin/python bench/fit_edge.py ../shared/eval/dev ../shared/eval/dev-fullbody
 

@@ -26,9 +26,9 @@ How a pipeline makes its matte (``humanseg.models.matter.PresetMatter``):
 4. ``humanseg.models.fusion.fuse``: the maps are averaged with their weights (a close-up only
    inside its box), sharpened around ``threshold``, which then maps to 0.5, stripped of
    separate parts smaller than ``parts`` times the largest one, decided again near the
-   outline by the learned ``edge`` step (``humanseg.models.edges``; ``auto`` only), and
-   scaled by the gate; a gate in doubt with a person model that sees nobody gives an empty
-   matte.
+   outline by the learned ``edge`` step (``humanseg.models.edges``; ``auto`` and
+   ``balanced``), and scaled by the gate; a gate in doubt with a person model that sees
+   nobody gives an empty matte.
 
 Every number here was chosen by k-fold selection on both dev sets (``humanseg eval --folds``);
 see the docs' quality page for the held-out figures and the commands that give them.
