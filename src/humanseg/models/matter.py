@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -92,7 +93,7 @@ class PresetMatter:
         self.guide = self.gate.guide
         self.members = [registry.get(member.model) for member in spec.members]
 
-    @property
+    @cached_property  # asked on every request (the JPEG draft size); the members never change
     def input_size(self) -> tuple[int, int]:
         sizes = [
             member.input_size(segmenter.input_size)
