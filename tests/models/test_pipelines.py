@@ -15,6 +15,7 @@ import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
 from humanseg.evaluation import is_empty
+from humanseg.models.catalog import CATALOG
 from humanseg.models.edges import band_of
 from humanseg.models.fusion import fuse, fuse_both, sharpen
 from humanseg.models.geometry import (
@@ -130,6 +131,31 @@ def test_a_member_may_give_a_model_with_a_dynamic_input_a_smaller_one() -> None:
     assert BALANCED.params.edge is not None and len(BALANCED.edge.others) == 20
 
 
+def test_a_person_far_off_is_fused_on_a_larger_map() -> None:
+    from humanseg.models.matter import PERSON_ON_MAP, _map_for_person
+
+    # a person filling the photo: the map stays MAP_SIDE (512) long
+    assert _map_for_person((512, 384), (100, 20, 400, 380), (1024, 768)) == (512, 384)
+    # a person 120 px high on it: a map grown until they are PERSON_ON_MAP high, ...
+    grown = _map_for_person((512, 384), (200, 200, 260, 320), (2048, 1536))
+    assert grown[0] / grown[1] == pytest.approx(512 / 384, rel=0.01)
+    assert 120 * grown[0] / 512 == pytest.approx(PERSON_ON_MAP, rel=0.01)
+    # ... but never past the photo's working pixels, nor for a map that already has them all
+    assert _map_for_person((512, 384), (250, 250, 260, 260), (1024, 768)) == (1024, 768)
+    assert _map_for_person((400, 300), (10, 10, 20, 20), (400, 300)) == (400, 300)
+    assert _map_for_person((512, 384), None, (1024, 768)) == (512, 384)
+
+
+def test_a_member_may_skip_a_person_too_small_for_its_model() -> None:
+    modnet = Member("modnet", short_side=320, min_person=200)
+    # a 1000 × 500 view reaches MODNet 640 × 320: a person 100 px high there is 64 px high
+    assert modnet.seen_height(100, (1000, 500), CATALOG["modnet"]) == pytest.approx(64.0)
+    # a fixed input stretches the view to it: 256 px high for selfie, whatever the view
+    assert Member("selfie").seen_height(50, (400, 100), CATALOG["selfie"]) == pytest.approx(128)
+    with pytest.raises(ValueError, match="min_person"):
+        Member("modnet", min_person=0)
+
+
 def test_balanced_is_auto_with_modnet_at_320_px(
     client: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -161,6 +187,16 @@ def test_balanced_is_auto_with_modnet_at_320_px(
     monkeypatch.setattr(Segmenter, "to_tensor", to_tensor)
     matter.matte(Image.open(io.BytesIO(photo)).convert("RGB"), (512, 512))
     assert shapes == [(1, 3, 320, 320)]
+    # the same person in a photo twice as wide and as high: about 150 px high in MODNet's
+    # input, under its 200, so it is not run and the other members decide
+    shapes.clear()
+    astronaut = np.asarray(Image.open(io.BytesIO(photo)).convert("RGB"))
+    wide = np.full((1024, 1024, 3), 127, dtype=np.uint8)
+    wide[512:, 256:768] = astronaut
+    evidence = matter.evidence(wide)
+    assert shapes == [] and evidence.presence > 0.0
+    assert evidence.members[3] is None and evidence.members[0] is not None
+    assert_person_matte(np.asarray(matter.matte(wide, (1024, 1024)).alpha)[512:, 256:768])
     # the JPEG draft the photo is decoded at: MODNet's typical input at 320 px (420 × 320),
     # doubled for the close-ups, not its own at 512 px doubled
     assert matter.input_size == (840, 640)
