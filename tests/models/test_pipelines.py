@@ -196,6 +196,7 @@ def test_balanced_is_auto_with_modnet_at_320_px(
     evidence = matter.evidence(wide)
     assert shapes == [] and evidence.presence > 0.0
     assert evidence.members[3] is None and evidence.members[0] is not None
+    assert max(evidence.size) > 512  # fused on a larger map than MAP_SIDE: a person far off
     assert_person_matte(np.asarray(matter.matte(wide, (1024, 1024)).alpha)[512:, 256:768])
     # the JPEG draft the photo is decoded at: MODNet's typical input at 320 px (420 × 320),
     # doubled for the close-ups, not its own at 512 px doubled

@@ -162,12 +162,14 @@ class PresetMatter:
         if found.presence == 0.0:
             return Evidence(size, (None,) * len(spec.members), 0.0, guide_saw=found.guide_saw)
         pixels, lead, lead_peak, bounds = found.pixels, found.lead, found.peak, found.bounds
+        # taken on the guide's own map: the box scaled to a larger one is rounded, and a
+        # standing person's numbers apply from a ratio (``tall_from``) it must not cross
+        aspect = geometry.aspect(bounds)
         larger = _map_for_person(size, bounds, (width, height))
         if larger != size:
             lead = cv2.resize(lead, larger, interpolation=cv2.INTER_LINEAR)
             bounds = geometry.scaled(bounds, larger[0] / size[0]) if bounds else None
             size, scale = larger, width / larger[0]
-        aspect = geometry.aspect(bounds)
         weights = spec.params.for_aspect(aspect).weights
         near: np.ndarray | None = None
 
