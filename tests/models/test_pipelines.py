@@ -143,6 +143,8 @@ def test_a_person_far_off_is_fused_on_a_larger_map() -> None:
     # ... but never past the photo's working pixels, nor for a map that already has them all
     assert _map_for_person((512, 384), (250, 250, 260, 260), (1024, 768)) == (1024, 768)
     assert _map_for_person((400, 300), (10, 10, 20, 20), (400, 300)) == (400, 300)
+    # nor by less than MIN_GROWTH (a 640 px photo's map can only grow by a quarter)
+    assert _map_for_person((512, 384), (10, 10, 20, 20), (640, 480)) == (512, 384)
     assert _map_for_person((512, 384), None, (1024, 768)) == (512, 384)
 
 
@@ -187,17 +189,18 @@ def test_balanced_is_auto_with_modnet_at_320_px(
     monkeypatch.setattr(Segmenter, "to_tensor", to_tensor)
     matter.matte(Image.open(io.BytesIO(photo)).convert("RGB"), (512, 512))
     assert shapes == [(1, 3, 320, 320)]
-    # the same person in a photo twice as wide and as high: about 150 px high in MODNet's
-    # input, under its 200, so it is not run and the other members decide
+    # the same person in a photo three times as wide and as high: under 100 px high in
+    # MODNet's input, under its 200, so it is not run and the other members decide, on a
+    # map at least MIN_GROWTH times MAP_SIDE (the person far off)
     shapes.clear()
     astronaut = np.asarray(Image.open(io.BytesIO(photo)).convert("RGB"))
-    wide = np.full((1024, 1024, 3), 127, dtype=np.uint8)
-    wide[512:, 256:768] = astronaut
+    wide = np.full((1536, 1536, 3), 127, dtype=np.uint8)
+    wide[1024:, 512:1024] = astronaut
     evidence = matter.evidence(wide)
     assert shapes == [] and evidence.presence > 0.0
     assert evidence.members[3] is None and evidence.members[0] is not None
-    assert max(evidence.size) > 512  # fused on a larger map than MAP_SIDE: a person far off
-    assert_person_matte(np.asarray(matter.matte(wide, (1024, 1024)).alpha)[512:, 256:768])
+    assert max(evidence.size) >= 1.5 * 512
+    assert_person_matte(np.asarray(matter.matte(wide, (1536, 1536)).alpha)[1024:, 512:1024])
     # the JPEG draft the photo is decoded at: MODNet's typical input at 320 px (420 × 320),
     # doubled for the close-ups, not its own at 512 px doubled
     assert matter.input_size == (840, 640)
