@@ -61,7 +61,16 @@ def run_pool(task: Task, items: list[Item], *, workers: int) -> Iterator[Entry]:
             while (pending or in_flight) and not broken:
                 while pending and len(in_flight) < 2 * workers:
                     item = pending.popleft()
-                    in_flight[pool.submit(_ProcessWorker.process, item)] = item
+                    try:
+                        future = pool.submit(_ProcessWorker.process, item)
+                    except BrokenProcessPool:
+                        # a worker died since the last wait: this item was never sent
+                        pending.appendleft(item)
+                        broken = True
+                        break
+                    in_flight[future] = item
+                if broken:
+                    break
                 completed, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in completed:
                     if isinstance(future.exception(), BrokenProcessPool):
