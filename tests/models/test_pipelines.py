@@ -36,7 +36,7 @@ from humanseg.models.segmenter import Segmenter, Sighting
 from humanseg.pipeline import Pipeline
 from humanseg.schema import parse_output_spec
 from humanseg.settings import PipelineSettings
-from humanseg.transforms import canvas_box, placed
+from humanseg.transforms import canvas_box, placed, transformed
 from tests.support import images
 from tests.support.images import assert_person_matte, result_image
 
@@ -204,6 +204,23 @@ def test_balanced_is_auto_with_modnet_at_320_px(
     # the JPEG draft the photo is decoded at: MODNet's typical input at 320 px (420 × 320),
     # doubled for the close-ups, not its own at 512 px doubled
     assert matter.input_size == (840, 640)
+
+
+def test_a_member_too_small_still_vetoes_while_the_gate_doubts() -> None:
+    """The moon turned clockwise: the pose detector half believes in a person (the gate
+    doubts), whose box would be under 200 px high in MODNet's input. MODNet runs all the
+    same, sees nobody, and its veto leaves the image empty."""
+    pytest.importorskip("onnxruntime")
+    from skimage import data
+
+    moon = transformed(np.stack([data.moon()] * 3, axis=-1), "rotated-270")
+    matter = Pipeline(PipelineSettings()).resolver.get("balanced")
+    assert isinstance(matter, PresetMatter)
+    evidence = matter.evidence(moon)
+    assert 0.0 < evidence.presence < 1.0
+    modnet = evidence.members[3]
+    assert modnet is not None and modnet.peak is not None and modnet.peak < 0.1
+    assert is_empty(np.asarray(matter.matte(moon, (512, 512)).alpha))
 
 
 def test_quality_pipeline_lists_each_model_once() -> None:

@@ -176,6 +176,8 @@ class PresetMatter:
             size, scale = larger, width / larger[0]
         weights = spec.params.for_aspect(aspect).weights
         near: np.ndarray | None = None
+        # while the gate doubts, every member runs: its "nobody" is a veto (``_doubted``)
+        sure = found.presence >= 1.0
 
         def near_the_person(segmenter: Segmenter, probability: np.ndarray, box: Box | None):
             """A general model's map kept only near the person the guide found."""
@@ -195,7 +197,7 @@ class PresetMatter:
                 maps.append(None)
                 continue
             if member.view == "photo":
-                if _too_small(member, segmenter, bounds, size):
+                if sure and _too_small(member, segmenter, bounds, size):
                     maps.append(None)
                     continue
                 probability, peak = (
@@ -216,7 +218,7 @@ class PresetMatter:
             if member.view == "square":
                 square = geometry.square_around(box)
                 side = square[2] - square[0]
-                if _too_small(member, segmenter, bounds, (side, side)):
+                if sure and _too_small(member, segmenter, bounds, (side, side)):
                     maps.append(None)
                     continue
                 close_up = geometry.crop_padded(pixels, geometry.scaled(square, scale))
@@ -233,7 +235,7 @@ class PresetMatter:
                 ]
             else:
                 region = (box[2] - box[0], box[3] - box[1])
-                if _too_small(member, segmenter, bounds, region):
+                if sure and _too_small(member, segmenter, bounds, region):
                     maps.append(None)
                     continue
                 close_up = geometry.cut(pixels, box, scale)

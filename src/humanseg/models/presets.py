@@ -64,7 +64,9 @@ class Member:
     # a model with a dynamic input size: the short side of its input, instead of its own
     short_side: int | None = None
     # not run where the person's box would be under this many pixels high in the model's
-    # input (``seen_height``): too small for the model to add anything but its errors
+    # input (``seen_height``): too small for the model to add anything but its errors. It
+    # still runs while the gate doubts: a person model's "nobody" is the veto that keeps a
+    # person-free image empty then (``fusion._doubted``)
     min_person: int | None = None
 
     def __post_init__(self) -> None:
