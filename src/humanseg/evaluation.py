@@ -44,6 +44,7 @@ THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
 SHARPENING = (1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0)
 WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 PARTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6)  # ``FusionParams.parts``
+AGREEMENT = (0.0, 1.0, 2.0, 4.0)  # ``FusionParams.agreement``
 # height / width of the person's box from which a pipeline's numbers for tall people apply
 TALL_FROM = (1.5, 2.0, 2.5, 3.0, math.inf)
 
@@ -310,6 +311,7 @@ def choose(
         ("threshold", THRESHOLDS),
         ("sharpen", SHARPENING),
         ("parts", PARTS),
+        ("agreement", AGREEMENT),
         *((index, WEIGHTS) for index in range(1, len(start.weights))),
     ]
     start = replace(start, edge=None)  # the edge step is fitted after (``fit_edge``)
@@ -375,6 +377,8 @@ def format_params(params: FusionParams) -> str:
     text = f"weights {params.weights}, threshold {params.threshold}, sharpen {params.sharpen}"
     if params.parts:
         text += f", parts {params.parts}"
+    if params.agreement:
+        text += f", agreement {params.agreement}"
     if params.tall is not None and params.tall_from != math.inf:
         text += f"; from height/width {params.tall_from}: " + format_params(params.tall)
     if params.edge is not None:

@@ -127,7 +127,10 @@ def test_a_member_may_give_a_model_with_a_dynamic_input_a_smaller_one() -> None:
     assert Member("modnet").input_size((672, 512)) == (672, 512)
     with pytest.raises(ValueError, match="fixed input size"):
         Member("selfie", short_side=320)  # a LiteRT graph of one size
-    assert BALANCED.members[:3] == AUTO.members and BALANCED.edge is not None
+    # auto's members and views (their weights its own), MODNet fourth
+    views = [(m.model, m.view, m.margin, m.flip) for m in BALANCED.members[:3]]
+    assert views == [(m.model, m.view, m.margin, m.flip) for m in AUTO.members]
+    assert BALANCED.edge is not None
     assert BALANCED.params.edge is not None and len(BALANCED.edge.others) == 20
 
 
@@ -248,7 +251,8 @@ def test_quality_runs_u2net_on_the_box_or_for_someone_standing_on_photo_and_squa
     passes = {i: 1 + QUALITY.members[i].flip for i in u2net}
     assert passes[views["box"]] == sum(passes[i] for i in standing) == 2
     # k-fold selection keeps it so: each view's weight stays 0 in the other regime
-    assert QUALITY.fixed == {*standing, ("tall", views["box"])}
+    agreement = {"agreement", ("tall", "agreement")}  # quality weighs members as they are
+    assert QUALITY.fixed == {*standing, ("tall", views["box"]), *agreement}
 
 
 def test_quality_pipeline_finds_a_small_person(client: httpx.Client) -> None:

@@ -72,6 +72,11 @@ class FusionParams:
     # a separate part of the matte with less than this share of the largest part's area is
     # dropped (0: every part kept); see ``drop_small_parts``
     parts: float = 0.0
+    # each member's weight is scaled, photo by photo, by its agreement with the members'
+    # weighted mean (soft IoU, over where it looked) raised to this power, so a member that
+    # fails on this photo (MODNet on several people in the dark, selfie on a blurred
+    # passer-by) counts less there; 0: the weights as they are. See ``agreed_weights``
+    agreement: float = 0.0
     tall: FusionParams | None = None
     tall_from: float = math.inf
     # the learned edge step (``humanseg.models.edges``), applied after either set of numbers;
@@ -165,7 +170,7 @@ def _member_at(
 def _fused(evidence: Evidence, params: FusionParams) -> tuple[np.ndarray, np.ndarray]:
     """The sharpened fusion of a photo with a person (before the gate's factor), and the
     members' mean it was sharpened from."""
-    mean = _weighted_mean(evidence, params.weights)
+    mean = _agreed_mean(evidence, params.weights, params.agreement)
     people: np.ndarray | None = None  # the person models' own say, with general members
     general = zip(evidence.members, params.weights, strict=True)
     if any(m is not None and w and not m.person_specific for m, w in general):
@@ -174,7 +179,7 @@ def _fused(evidence: Evidence, params: FusionParams) -> tuple[np.ndarray, np.nda
             for m, w in zip(evidence.members, params.weights, strict=True)
         )
         if any(weights):
-            alone = _weighted_mean(evidence, weights)
+            alone = _agreed_mean(evidence, weights, params.agreement)
             people = alone >= params.threshold
             # A general model can miss a person who does not stand out (and outvote the
             # person models): when the fusion keeps less than half of what the person models
@@ -212,6 +217,49 @@ def _doubted(evidence: Evidence, params: FusionParams) -> bool:
 
 def _peak(member: MemberMap) -> float:
     return float(member.probability.max()) if member.peak is None else member.peak
+
+
+def _agreed_mean(evidence: Evidence, weights: tuple[float, ...], agreement: float) -> np.ndarray:
+    """The members' mean, each weighted by ``agreed_weights``."""
+    mean = _weighted_mean(evidence, weights)
+    if not agreement:
+        return mean
+    return _weighted_mean(evidence, agreed_weights(evidence, weights, agreement, mean))
+
+
+def agreed_weights(
+    evidence: Evidence,
+    weights: tuple[float, ...],
+    agreement: float,
+    mean: np.ndarray | None = None,
+) -> tuple[float, ...]:
+    """``weights``, each times its member's soft IoU with the members' weighted ``mean`` (over
+    the member's box, for a close-up) to the power ``agreement``.
+
+    Which member fails differs from photo to photo, and the fixed weights, chosen over many
+    photos, cannot know it: on the dev sets (k-fold) this lowers ``balanced``'s MAD by a
+    sixth, mostly by overruling a member that misses or invents a person."""
+    if mean is None:
+        mean = _weighted_mean(evidence, weights)
+    out = []
+    for member, weight in zip(evidence.members, weights, strict=True):
+        if member is None or weight == 0.0:
+            out.append(weight)
+            continue
+        seen = mean
+        if member.box is not None:
+            left, top, right, bottom = member.box
+            seen = mean[top:bottom, left:right]
+        out.append(weight * soft_iou(member.probability, seen) ** agreement)
+    return tuple(out)
+
+
+def soft_iou(first: np.ndarray, second: np.ndarray) -> float:
+    """The IoU of two probability maps (products for the intersection); 1 for two empty
+    maps."""
+    both = float(np.dot(first.ravel(), second.ravel()))
+    union = float(first.sum(dtype=np.float64) + second.sum(dtype=np.float64)) - both
+    return both / union if union > 0.0 else 1.0
 
 
 def _weighted_mean(evidence: Evidence, weights: tuple[float, ...]) -> np.ndarray:
