@@ -14,6 +14,7 @@ from humanseg.models.fusion import (
     Evidence,
     FusionParams,
     MemberMap,
+    agreed_weights,
     confidence,
     drop_small_parts,
     fuse,
@@ -34,6 +35,29 @@ def test_a_close_up_counts_only_inside_its_box() -> None:
     fused = fuse(evidence, FusionParams((1.0, 1.0), threshold=0.5, sharpen=1.0))
     assert np.allclose(fused[:10, :10], 0.1)  # (0 + 0.2) / 2 inside the box
     assert np.allclose(fused[5:25, 10:30][5:, 5:], 0.9)  # outside it, the whole map alone
+
+
+def test_a_member_that_disagrees_with_the_rest_weighs_less_on_that_photo() -> None:
+    """Two members see the person; a third, weighed most, misses them and sees someone
+    elsewhere (MODNet on a dim group): weighed by their agreement, the two decide."""
+    seen = np.zeros((30, 80), dtype=np.float32)
+    seen[5:25, 10:30] = 1.0
+    elsewhere = np.zeros_like(seen)
+    elsewhere[5:25, 45:65] = 1.0
+    members = (MemberMap(seen), MemberMap(seen.copy()), MemberMap(elsewhere))
+    evidence = Evidence((80, 30), members, 1.0)
+    params = FusionParams((1.0, 1.0, 1.5), threshold=0.35, sharpen=4.0)
+    fixed = fuse(evidence, params)
+    assert (fixed[5:25, 45:65] >= 0.5).all()  # fixed weights: the third invents a person
+    weights = agreed_weights(evidence, params.weights, 2.0)
+    assert weights[0] == weights[1] and weights[2] / 1.5 < 0.5 * weights[0]
+    agreed = fuse(evidence, replace(params, agreement=2.0))
+    assert (agreed[5:25, 45:65] < 0.5).all()
+    assert (agreed[5:25, 10:30] >= 0.5).all()  # the person the two agree on stays
+    # without the exponent, or with members that agree, the weights are as given
+    assert agreed_weights(evidence, params.weights, 0.0) == params.weights
+    same = Evidence((80, 30), (MemberMap(seen), MemberMap(seen.copy())), 1.0)
+    assert agreed_weights(same, (1.0, 2.0), 2.0) == pytest.approx((1.0, 2.0))
 
 
 def test_a_general_model_cannot_empty_a_person() -> None:

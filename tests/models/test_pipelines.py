@@ -131,6 +131,10 @@ def test_a_member_may_give_a_model_with_a_dynamic_input_a_smaller_one() -> None:
     views = [(m.model, m.view, m.margin, m.flip) for m in BALANCED.members[:3]]
     assert views == [(m.model, m.view, m.margin, m.flip) for m in AUTO.members]
     assert BALANCED.edge is not None
+    # balanced weighs its members by their agreement, so k-fold selection chooses how much;
+    # auto leaves it off
+    assert BALANCED.params.agreement > 0 and "agreement" not in BALANCED.fixed
+    assert AUTO.params.agreement == 0 and "agreement" in AUTO.fixed
     assert BALANCED.params.edge is not None and len(BALANCED.edge.others) == 20
 
 
