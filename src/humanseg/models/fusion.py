@@ -74,8 +74,8 @@ class FusionParams:
     parts: float = 0.0
     # each member's weight is scaled, photo by photo, by its agreement with the members'
     # weighted mean (soft IoU, over where it looked) raised to this power, so a member that
-    # fails on this photo (MODNet on several people in the dark, selfie on a blurred
-    # passer-by) counts less there; 0: the weights as they are. See ``agreed_weights``
+    # fails on this photo (MODNet on several people in the dark) counts less there; 0: the
+    # weights as they are. See ``agreed_weights``
     agreement: float = 0.0
     tall: FusionParams | None = None
     tall_from: float = math.inf
@@ -238,7 +238,7 @@ def agreed_weights(
 
     Which member fails differs from photo to photo, and the fixed weights, chosen over many
     photos, cannot know it: on the dev sets (k-fold) this lowers ``balanced``'s MAD by a
-    sixth, mostly by overruling a member that misses or invents a person."""
+    sixth, mostly by overruling a member that misses the person there."""
     if mean is None:
         mean = _weighted_mean(evidence, weights)
     out = []

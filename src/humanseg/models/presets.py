@@ -299,7 +299,8 @@ BALANCED_EDGE = EdgeModel(
 BALANCED = PresetSpec(
     name="balanced",
     description="Between auto and quality: auto's members and learned edge step, with MODNet "
-    "on the photo at 320 px (its short side) as a fourth member. Needs onnxruntime.",
+    "on the photo at 320 px (its short side) as a fourth member, each weighed by how well it "
+    "agrees with the others on the photo. Needs onnxruntime.",
     guide="selfie",
     members=(
         Member("selfie"),
