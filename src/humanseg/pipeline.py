@@ -20,6 +20,7 @@ from humanseg.errors import ErrorCode, error
 from humanseg.models.catalog import FACE_DETECTION
 from humanseg.models.faces import FaceDetector
 from humanseg.models.matter import Resolver
+from humanseg.models.passes import Passes
 from humanseg.models.segmenter import ModelRegistry
 from humanseg.models.store import ModelStore
 from humanseg.outputs import ImageFormat, OutputSpec, OutputType
@@ -73,6 +74,7 @@ class Pipeline:
             pool_size=self.concurrency,
             engine=settings.onnx_engine,
             precision=settings.openvino_precision,
+            passes=Passes.for_cores(settings.inference_threads, enabled=settings.parallel_passes),
         )
         self.resolver = Resolver(
             self.registry, self.face_detector, every_part=settings.keep_every_part

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Protocol
 
 import cv2
@@ -101,6 +101,7 @@ class PresetMatter:
         self.gate = PersonGate(spec, registry, faces)
         self.guide = self.gate.guide
         self.members = [registry.get(member.model) for member in spec.members]
+        self.passes = registry.passes
 
     @cached_property  # asked on every request (the JPEG draft size); the members never change
     def input_size(self) -> tuple[int, int]:
@@ -175,80 +176,75 @@ class PresetMatter:
             bounds = geometry.scaled(bounds, larger[0] / size[0]) if bounds else None
             size, scale = larger, width / larger[0]
         weights = spec.params.for_aspect(aspect).weights
-        near: np.ndarray | None = None
         # while the gate doubts, every member runs: its "nobody" is a veto (``_doubted``)
         sure = found.presence >= 1.0
-
-        def near_the_person(segmenter: Segmenter, probability: np.ndarray, box: Box | None):
-            """A general model's map kept only near the person the guide found."""
-            nonlocal near
-            if segmenter.spec.person_specific:
-                return probability
-            if near is None:
-                near = matting.dilate_mask(lead >= spec.threshold, _near_radius(size))
-            if box is not None:
-                left, top, right, bottom = box
-                return np.where(near[top:bottom, left:right], probability, np.float32(0.0))
-            return np.where(near, probability, np.float32(0.0))
-
-        maps: list[MemberMap | None] = []
-        for member, segmenter, weight in zip(spec.members, self.members, weights, strict=True):
-            if weight == 0.0 and not every_member:
-                maps.append(None)
-                continue
-            if member.view == "photo":
-                if sure and _too_small(member, segmenter, bounds, size):
-                    maps.append(None)
-                    continue
-                probability, peak = (
-                    (lead, lead_peak)
-                    if segmenter is self.guide
-                    else segmenter.predict_at(
-                        pixels, size, flip=mirror and member.flip, short_side=member.short_side
-                    )
-                )
-                specific = segmenter.spec.person_specific
-                near_map = near_the_person(segmenter, probability, None)
-                maps.append(MemberMap(near_map, person_specific=specific, peak=peak))
-                continue
-            box = geometry.widened(bounds, member.margin, size)
-            if box is None or (box == (0, 0, *size) and segmenter is self.guide):
-                maps.append(None)  # no person, or the close-up would be the same input again
-                continue
-            if member.view == "square":
-                square = geometry.square_around(box)
-                side = square[2] - square[0]
-                if sure and _too_small(member, segmenter, bounds, (side, side)):
-                    maps.append(None)
-                    continue
-                close_up = geometry.crop_padded(pixels, geometry.scaled(square, scale))
-                probability, peak = segmenter.predict_at(
-                    close_up,
-                    (side, side),
-                    flip=mirror and member.flip,
-                    short_side=member.short_side,
-                )
-                box = geometry.clipped(square, size)
-                left, top = box[0] - square[0], box[1] - square[1]
-                probability = probability[
-                    top : top + box[3] - box[1], left : left + box[2] - box[0]
-                ]
-            else:
-                region = (box[2] - box[0], box[3] - box[1])
-                if sure and _too_small(member, segmenter, bounds, region):
-                    maps.append(None)
-                    continue
-                close_up = geometry.cut(pixels, box, scale)
-                probability, peak = segmenter.predict_at(
-                    close_up, region, flip=mirror and member.flip, short_side=member.short_side
-                )
-            near_map = near_the_person(segmenter, probability, box)
-            maps.append(MemberMap(near_map, box, segmenter.spec.person_specific, peak))
-        colour = None
+        running = [index for index, weight in enumerate(weights) if weight != 0.0 or every_member]
+        near: np.ndarray | None = None  # where a general model's map counts: near the person
+        if any(not self.members[index].spec.person_specific for index in running):
+            near = matting.dilate_mask(lead >= spec.threshold, _near_radius(size))
+        view = _View(pixels, size, scale, bounds, lead, lead_peak, near, sure, mirror)
+        calls = {index: partial(self._member_map, index, view) for index in running}
         if self.params.edge is not None or every_member:
             # bilinear: averaging over an odd ratio (1000 → 512 px) costs several milliseconds
-            colour = imaging.resize_array(pixels, size, area=False)
-        return Evidence(size, tuple(maps), found.presence, aspect, colour=colour)
+            calls[-1] = partial(imaging.resize_array, pixels, size, area=False)
+        # a member whose session uses several cores runs alone; the others side by side
+        alone = {
+            index: calls.pop(index)
+            for index in list(calls)
+            if index >= 0 and not self.members[index].single_threaded
+        }
+        done = dict(zip(calls, self.passes.run(*calls.values()), strict=True))
+        done.update((index, call()) for index, call in alone.items())
+        maps = tuple(done.get(index) for index in range(len(spec.members)))
+        colour = done.get(-1)
+        return Evidence(size, maps, found.presence, aspect, colour=colour)
+
+    def _member_map(self, index: int, view: _View) -> MemberMap | None:
+        """What member ``index`` says about the photo seen as ``view``; None where it does not
+        look (the person too small for it, or no person's box to look at)."""
+        member, segmenter = self.spec.members[index], self.members[index]
+        pixels, size, bounds, mirror = view.pixels, view.size, view.bounds, view.mirror
+        if member.view == "photo":
+            if view.sure and _too_small(member, segmenter, bounds, size):
+                return None
+            probability, peak = (
+                (view.lead, view.lead_peak)
+                if segmenter is self.guide
+                else segmenter.predict_at(
+                    pixels, size, flip=mirror and member.flip, short_side=member.short_side
+                )
+            )
+            return MemberMap(
+                view.near_the_person(segmenter, probability, None),
+                None,
+                segmenter.spec.person_specific,
+                peak,
+            )
+        box = geometry.widened(bounds, member.margin, size)
+        if box is None or (box == (0, 0, *size) and segmenter is self.guide):
+            return None  # no person, or the close-up would be the same input again
+        if member.view == "square":
+            square = geometry.square_around(box)
+            side = square[2] - square[0]
+            if view.sure and _too_small(member, segmenter, bounds, (side, side)):
+                return None
+            close_up = geometry.crop_padded(pixels, geometry.scaled(square, view.scale))
+            probability, peak = segmenter.predict_at(
+                close_up, (side, side), flip=mirror and member.flip, short_side=member.short_side
+            )
+            box = geometry.clipped(square, size)
+            left, top = box[0] - square[0], box[1] - square[1]
+            probability = probability[top : top + box[3] - box[1], left : left + box[2] - box[0]]
+        else:
+            region = (box[2] - box[0], box[3] - box[1])
+            if view.sure and _too_small(member, segmenter, bounds, region):
+                return None
+            close_up = geometry.cut(pixels, box, view.scale)
+            probability, peak = segmenter.predict_at(
+                close_up, region, flip=mirror and member.flip, short_side=member.short_side
+            )
+        near_map = view.near_the_person(segmenter, probability, box)
+        return MemberMap(near_map, box, segmenter.spec.person_specific, peak)
 
     def _upright(
         self,
@@ -289,6 +285,32 @@ class PresetMatter:
         """Whether the models see ``rgb`` with its levels stretched (``PresetSpec.stretch_from``)
         once the gate lets it through."""
         return dim_or_flat(_shrunk(rgb, WORK_SIDE), self.spec.stretch_from)
+
+
+@dataclass(frozen=True)
+class _View:
+    """The photo as the members see it, once the gate has found the person."""
+
+    pixels: np.ndarray  # the working pixels (levels stretched, if so)
+    size: tuple[int, int]  # the fused map's (width, height)
+    scale: float  # from map pixels to ``pixels``' pixels
+    bounds: Box | None  # the person's box on the map
+    lead: np.ndarray  # the guide's map
+    lead_peak: float
+    near: np.ndarray | None  # where a general model's map counts (None: no general member)
+    sure: bool  # the gate is sure (factor 1): members may skip a person too small for them
+    mirror: bool  # mirror-image passes allowed
+
+    def near_the_person(
+        self, segmenter: Segmenter, probability: np.ndarray, box: Box | None
+    ) -> np.ndarray:
+        """A general model's map kept only near the person the guide found."""
+        if segmenter.spec.person_specific or self.near is None:
+            return probability
+        if box is not None:
+            left, top, right, bottom = box
+            return np.where(self.near[top:bottom, left:right], probability, np.float32(0.0))
+        return np.where(self.near, probability, np.float32(0.0))
 
 
 def _shrunk(rgb: Picture, side: int) -> np.ndarray:

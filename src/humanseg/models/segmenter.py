@@ -15,6 +15,7 @@ from humanseg import imaging, matting
 from humanseg.imaging import Picture
 from humanseg.models import availability
 from humanseg.models.catalog import ModelSpec, get_spec
+from humanseg.models.passes import Passes
 from humanseg.models.runtimes import (
     LiteRTSession,
     OnnxSession,
@@ -40,10 +41,14 @@ class Segmenter:
         pool_size: int,
         engine: str = "onnxruntime",
         precision: str = "f32",
+        passes: Passes | None = None,
     ):
         self.spec = spec
         path = store.ensure(spec)
         threads = session_threads(threads, spec.runtime)
+        # a single-threaded session leaves the other cores to a mirror-image pass beside it
+        self.single_threaded = threads == 1
+        self.passes = passes if passes is not None and self.single_threaded else Passes(0)
         factory: partial[Session]
         if spec.runtime == "litert":
             factory = partial(LiteRTSession, path, threads=threads)
@@ -114,12 +119,16 @@ class Segmenter:
         averaged with the mirror image's, and the lower of the two passes' peaks;
         ``short_side`` as for ``to_tensor``."""
         tensor = self.to_tensor(rgb, short_side)
-        probability = self.predict_tensor(tensor)
-        peak = float(probability.max())
         if flip:  # the mirror image of the resized input: one resize, not two
-            other = self.predict_tensor(mirrored(tensor, self.spec.preprocess.layout))
-            peak = min(peak, float(other.max()))
+            probability, other = self.passes.run(
+                partial(self.predict_tensor, tensor),
+                partial(self.predict_tensor, mirrored(tensor, self.spec.preprocess.layout)),
+            )
+            peak = min(float(probability.max()), float(other.max()))
             probability = (probability + other[:, ::-1]) * np.float32(0.5)
+        else:
+            probability = self.predict_tensor(tensor)
+            peak = float(probability.max())
         return matting.upsample_probability(probability, size), peak
 
     def predict_tensor(self, tensor: np.ndarray) -> np.ndarray:
@@ -254,8 +263,11 @@ class ModelRegistry:
         pool_size: int,
         engine: str = "onnxruntime",
         precision: str = "f32",
+        passes: Passes | None = None,
     ) -> None:
         self.store = store
+        # independent passes of one request side by side (``humanseg.models.passes``)
+        self.passes = passes if passes is not None else Passes(0)
         self._threads = threads
         self._pool_size = pool_size
         self._engine = engine
@@ -291,6 +303,7 @@ class ModelRegistry:
                     pool_size=self._pool_size,
                     engine=self._engine,
                     precision=self._precision,
+                    passes=self.passes,
                 )
                 segmenter.warm_up()
                 self._loaded[name] = segmenter

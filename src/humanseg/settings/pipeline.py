@@ -53,6 +53,14 @@ class PipelineSettings(BaseSettings):
         "U²-Net, ISNet…) use every core, which about halves their latency; the small LiteRT "
         "models use one, so concurrent requests share the cores.",
     )
+    parallel_passes: bool = Field(
+        True,
+        description="Run one request's independent model passes (a mirror-image pass, a "
+        "pipeline's members that need nothing from each other) side by side on the cores its "
+        "inference may use (HUMANSEG_INFERENCE_THREADS; 0: every core), where each pass is "
+        "single-threaded: lower latency on an idle machine for the same work; a busy server "
+        "runs them one after another. false: always one after another.",
+    )
     refine_edges: bool = Field(
         False,
         description="Refine the matte's edges against the full-resolution photo (guided filter); "

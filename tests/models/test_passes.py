@@ -1,0 +1,122 @@
+"""Independent model passes side by side (``humanseg.models.passes``), and pipelines giving the
+same mattes with them as without."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from humanseg.models.passes import Passes
+from humanseg.pipeline import Pipeline
+from humanseg.settings import PipelineSettings
+from humanseg.settings.fields import cpu_count
+from tests.models.test_pipelines import _small_astronaut
+from tests.support import images
+
+WAIT = 10.0  # seconds: far longer than any call here takes when it runs at all
+
+
+def test_results_come_back_in_the_calls_order() -> None:
+    passes = Passes(1)
+    assert passes.run(*(lambda n=n: n * n for n in range(6))) == [0, 1, 4, 9, 16, 25]
+    assert passes.run() == []
+    assert passes.run(lambda: "alone") == ["alone"]
+
+
+def test_two_calls_run_at_the_same_time() -> None:
+    # each waits for the other at the barrier: one after another, neither could pass it
+    barrier = threading.Barrier(2, timeout=WAIT)
+    names: list[str] = []
+
+    def call() -> int:
+        names.append(threading.current_thread().name)
+        return barrier.wait()
+
+    assert sorted(Passes(1).run(call, call)) == [0, 1]
+    assert len(set(names)) == 2
+
+
+def test_no_workers_runs_every_call_on_the_callers_thread() -> None:
+    caller = threading.current_thread().name
+    names = Passes(0).run(*(lambda: threading.current_thread().name for _ in range(3)))
+    assert names == [caller] * 3
+    assert Passes.for_cores(enabled=False).workers == 0
+    assert Passes.for_cores(1).workers == 0  # one inference thread: one core
+    assert Passes.for_cores(3).workers == 2
+
+
+def test_a_busy_pool_does_not_keep_the_caller_waiting() -> None:
+    """With its one worker taken by another request, the calls run on the caller's thread."""
+    passes = Passes(1)
+    release, started = threading.Event(), threading.Event()
+
+    def occupy() -> None:
+        started.set()
+        release.wait(WAIT)
+
+    other = threading.Thread(target=passes.run, args=(lambda: release.wait(WAIT), occupy))
+    other.start()
+    try:
+        assert started.wait(WAIT)
+        caller = threading.current_thread().name
+        names = passes.run(*(lambda: threading.current_thread().name for _ in range(3)))
+        assert names == [caller] * 3
+    finally:
+        release.set()
+        other.join(WAIT)
+
+
+def test_passes_asked_for_inside_a_pass_do_not_deadlock() -> None:
+    passes = Passes(1)
+
+    def inner(n: int) -> list[int]:
+        return passes.run(*(lambda k=k: n + k for k in range(3)))
+
+    assert passes.run(*(lambda n=n: inner(10 * n) for n in range(3))) == [
+        [0, 1, 2],
+        [10, 11, 12],
+        [20, 21, 22],
+    ]
+
+
+def test_the_first_failure_in_order_is_raised_after_the_others_end() -> None:
+    passes = Passes(1)
+    started, ended = threading.Event(), threading.Event()
+    later: list[str] = []
+
+    def first() -> None:
+        assert started.wait(WAIT)  # the worker has taken the second call
+        raise ValueError("first")
+
+    def second() -> None:
+        started.set()
+        time.sleep(0.2)
+        ended.set()
+        raise KeyError("second")
+
+    with pytest.raises(ValueError, match="first"):
+        passes.run(first, second, lambda: later.append("ran"))
+    assert ended.is_set()  # the worker's call had ended
+    assert later == []  # not started when the first failed: dropped
+    with pytest.raises(KeyError):
+        passes.run(lambda: None, lambda: {}["missing"])
+
+
+@pytest.mark.parametrize("model", ["auto", "balanced"])
+def test_a_pipeline_gives_the_same_matte_with_passes_side_by_side_or_not(model: str) -> None:
+    """Each pass has its own session and input: running them side by side changes nothing."""
+    mattes = []
+    for parallel in (True, False):
+        pipeline = Pipeline(PipelineSettings(parallel_passes=parallel))
+        assert (pipeline.registry.passes.workers > 0) == (parallel and cpu_count() > 1)
+        results = [
+            pipeline.process(photo, model=model)
+            for photo in (images.astronaut_jpeg(), _small_astronaut(), images.two_people_apart())
+        ]
+        mattes.append([(np.asarray(images.decode(r.data)), r.confidence) for r in results])
+    for (side, side_confidence), (alone, alone_confidence) in zip(*mattes, strict=True):
+        assert np.array_equal(side, alone)
+        assert side_confidence == alone_confidence
