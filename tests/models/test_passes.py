@@ -3,6 +3,7 @@ same mattes with them as without."""
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 
@@ -120,3 +121,23 @@ def test_a_pipeline_gives_the_same_matte_with_passes_side_by_side_or_not(model: 
     for (side, side_confidence), (alone, alone_confidence) in zip(*mattes, strict=True):
         assert np.array_equal(side, alone)
         assert side_confidence == alone_confidence
+
+
+_SHARED = Passes(1)  # a forked child inherits it, with its executor, without its threads
+
+
+def test_a_forked_child_runs_its_passes_with_workers_of_its_own() -> None:
+    assert _SHARED.run(lambda: 1, lambda: 2) == [1, 2]  # the parent's worker exists now
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        names = pool.apply(_worker_names)
+    assert names[0] != names[1]  # side by side: the barrier needs both at once
+
+
+def _worker_names() -> list[str]:
+    barrier = threading.Barrier(2, timeout=WAIT)
+
+    def call() -> str:
+        barrier.wait()
+        return threading.current_thread().name
+
+    return _SHARED.run(call, call)

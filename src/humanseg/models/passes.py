@@ -13,6 +13,7 @@ The results are the same either way: each pass has its own model session and inp
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,6 +29,7 @@ class Passes:
     def __init__(self, workers: int) -> None:
         self.workers = max(0, workers)
         self._executor: ThreadPoolExecutor | None = None
+        self._pid = 0
         self._lock = threading.Lock()
 
     @classmethod
@@ -63,12 +65,14 @@ class Passes:
         return [outcome.result() for outcome in outcomes]
 
     def _pool(self) -> ThreadPoolExecutor:
-        if self._executor is None:
+        # a forked child has the executor but not its threads: it makes its own
+        if self._executor is None or self._pid != os.getpid():
             with self._lock:
-                if self._executor is None:
+                if self._executor is None or self._pid != os.getpid():
                     self._executor = ThreadPoolExecutor(
                         max_workers=self.workers, thread_name_prefix="humanseg-pass"
                     )
+                    self._pid = os.getpid()
         return self._executor
 
 
