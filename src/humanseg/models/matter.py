@@ -183,20 +183,18 @@ class PresetMatter:
         if any(not self.members[index].spec.person_specific for index in running):
             near = matting.dilate_mask(lead >= spec.threshold, _near_radius(size))
         view = _View(pixels, size, scale, bounds, lead, lead_peak, near, sure, mirror)
-        calls = {index: partial(self._member_map, index, view) for index in running}
-        if self.params.edge is not None or every_member:
-            # bilinear: averaging over an odd ratio (1000 → 512 px) costs several milliseconds
-            calls[-1] = partial(imaging.resize_array, pixels, size, area=False)
         # a member whose session uses several cores runs alone; the others side by side
-        alone = {
-            index: calls.pop(index)
-            for index in list(calls)
-            if index >= 0 and not self.members[index].single_threaded
-        }
-        done = dict(zip(calls, self.passes.run(*calls.values()), strict=True))
-        done.update((index, call()) for index, call in alone.items())
+        side = [index for index in running if self.members[index].single_threaded]
+        calls: list[Callable[[], object]] = [partial(self._member_map, i, view) for i in side]
+        with_colour = self.params.edge is not None or every_member
+        if with_colour:
+            # bilinear: averaging over an odd ratio (1000 → 512 px) costs several milliseconds
+            calls.append(partial(imaging.resize_array, pixels, size, area=False))
+        results = self.passes.run(*calls)
+        colour = results.pop() if with_colour else None
+        done = dict(zip(side, results, strict=True))
+        done.update((i, self._member_map(i, view)) for i in running if i not in done)
         maps = tuple(done.get(index) for index in range(len(spec.members)))
-        colour = done.get(-1)
         return Evidence(size, maps, found.presence, aspect, colour=colour)
 
     def _member_map(self, index: int, view: _View) -> MemberMap | None:
