@@ -10,12 +10,16 @@ import time
 import numpy as np
 import pytest
 
+from humanseg.evaluation import is_empty
+from humanseg.models.gate import PersonGate
+from humanseg.models.matter import PresetMatter
 from humanseg.models.passes import Passes
 from humanseg.pipeline import Pipeline
 from humanseg.settings import PipelineSettings
 from humanseg.settings.fields import cpu_count
 from tests.models.test_pipelines import _small_astronaut
 from tests.support import images
+from tests.support.images import assert_person_matte
 
 WAIT = 10.0  # seconds: far longer than any call here takes when it runs at all
 
@@ -121,6 +125,36 @@ def test_a_pipeline_gives_the_same_matte_with_passes_side_by_side_or_not(model: 
     for (side, side_confidence), (alone, alone_confidence) in zip(*mattes, strict=True):
         assert np.array_equal(side, alone)
         assert side_confidence == alone_confidence
+
+
+def test_the_members_start_while_the_detectors_look(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The members start on the person the guide found before the detectors have said; their
+    work is used where the detectors let that person through, dropped where not."""
+    events: list[str] = []
+    start, presence = PresetMatter._start, PersonGate.presence
+
+    def started(matter: PresetMatter, *args: object, **kwargs: object) -> object:
+        events.append("members")
+        return start(matter, *args, **kwargs)  # type: ignore[arg-type]
+
+    def looked(gate: PersonGate, *args: object, **kwargs: object) -> tuple[float, int]:
+        verdict = presence(gate, *args, **kwargs)  # type: ignore[arg-type]
+        events.append(f"gate {verdict[0]:g}")
+        return verdict
+
+    monkeypatch.setattr(PresetMatter, "_start", started)
+    monkeypatch.setattr(PersonGate, "presence", looked)
+    pipeline = Pipeline(PipelineSettings(parallel_passes=True))
+    pipeline.registry.passes = Passes(1)  # side by side even on one core
+    pipeline.load("auto")
+    events.clear()
+    person = pipeline.process(images.astronaut_jpeg())
+    assert events == ["members", "gate 1"]  # started once, before the verdict, and used
+    assert_person_matte(np.asarray(images.decode(person.data)))
+    events.clear()
+    cat = pipeline.process(images.encode(images.cat()))
+    assert events == ["members", "gate 0"]  # the guide saw someone; the detectors did not
+    assert is_empty(np.asarray(images.decode(cat.data)))
 
 
 _SHARED = Passes(1)  # a forked child inherits it, with its executor, without its threads

@@ -70,12 +70,18 @@ class PersonGate:
         presence: float | None = None,
         dim: bool | None = None,
         may_turn: bool = True,
+        meanwhile: Callable[[np.ndarray, float, Box], object] | None = None,
     ) -> Finding:
         """The guide's map of ``pixels`` at ``size`` (``scale`` times smaller), with its mirror
         image's averaged in (``flip``), and the gate's verdict. ``presence``: the gate's factor
         when already known (a clip's frames), so the detectors are not asked again; ``dim``,
         whether the photo counts as dim or flat, when already decided; ``may_turn``: False
-        when the photo is already turned as decided (the finding's ``turns`` is then 0)."""
+        when the photo is already turned as decided (the finding's ``turns`` is then 0).
+        ``meanwhile`` is called with the guide's map, its peak and the person's bounds just
+        before the detectors look at a person the guide found plainly (a photo neither dim nor
+        flat, the person no speck), so that the members can start on them while the detectors
+        decide; the finding then has that very map and those bounds if it lets them through
+        unchanged."""
         spec = self.spec
         # the first halvings of the photo serve the guide's input and the detector's
         feed = imaging.halved(pixels, self.guide.input_size)
@@ -139,6 +145,8 @@ class PersonGate:
             else:
                 tiles, lead_peak, seen_in = found[0], max(lead_peak, found[1]), found[2]
                 lead, bounds, tiled = tiles, geometry.person_bounds(tiles, spec.threshold), True
+        if meanwhile is not None and presence is None and bounds is not None and not dim:
+            meanwhile(lead, lead_peak, bounds)
         if (presence is None or bounds is None) and not nobody:
             presence, turn = self.presence(pixels, feed, bounds, size, scale, dim=dim, tiled=tiled)
             if turn and may_turn:

@@ -21,6 +21,7 @@ from humanseg.models.faces import FaceDetector
 from humanseg.models.fusion import Evidence, FusionParams, MemberMap, confidence, fuse_both
 from humanseg.models.gate import PersonGate, dim_or_flat
 from humanseg.models.geometry import Box, size_of
+from humanseg.models.passes import Pending
 from humanseg.models.presets import PRESETS, Member, PresetSpec, model_specs, segmentation_spec
 from humanseg.models.segmenter import ModelRegistry, Segmenter
 
@@ -158,44 +159,94 @@ class PresetMatter:
         size = imaging.fit_size((width, height), MAP_SIDE)
         scale = width / size[0]  # from map pixels to ``pixels``' pixels
         flip = mirror and spec.members[0].flip
+        early: list[_Members] = []
+
+        def meanwhile(lead: np.ndarray, lead_peak: float, bounds: Box) -> None:
+            # the members start on the person the guide found while the detectors look
+            early.append(
+                self._start(pixels, size, lead, lead_peak, bounds, True, mirror, every_member)
+            )
+
         found = self.gate.find(
-            pixels, size, scale, flip=flip, presence=presence, dim=dim, may_turn=turns is None
+            pixels,
+            size,
+            scale,
+            flip=flip,
+            presence=presence,
+            dim=dim,
+            may_turn=turns is None,
+            meanwhile=meanwhile if self.passes.workers else None,
         )
+        started = early[0] if early else None
+        if started is not None and not (
+            found.presence >= 1.0
+            and not found.turns
+            and found.pixels is pixels
+            and found.lead is started.lead
+            and found.peak == started.view.lead_peak
+            and found.bounds == started.bounds
+        ):
+            started.pending.abandon()  # the detectors decided otherwise: the work is dropped
+            started = None
         if found.turns:
             # someone lying down or upside down: the models were trained on upright people
             return self._upright(pixels, found.turns, every_member, mirror, None, found.dim)
         if found.presence == 0.0:
             return Evidence(size, (None,) * len(spec.members), 0.0, guide_saw=found.guide_saw)
-        pixels, lead, lead_peak, bounds = found.pixels, found.lead, found.peak, found.bounds
+        if started is None:
+            # while the gate doubts, every member runs: its "nobody" is a veto (``_doubted``)
+            sure = found.presence >= 1.0
+            started = self._start(
+                found.pixels, size, found.lead, found.peak, found.bounds, sure, mirror, every_member
+            )
+        results = started.pending.results()
+        colour = results.pop() if started.with_colour else None
+        done = dict(zip(started.side, results, strict=True))
+        view = started.view
+        done.update((i, self._member_map(i, view)) for i in started.running if i not in done)
+        maps = tuple(done.get(index) for index in range(len(spec.members)))
+        return Evidence(view.size, maps, found.presence, started.aspect, colour=colour)
+
+    def _start(
+        self,
+        pixels: np.ndarray,
+        size: tuple[int, int],
+        lead: np.ndarray,
+        lead_peak: float,
+        bounds: Box | None,
+        sure: bool,
+        mirror: bool,
+        every_member: bool,
+    ) -> _Members:
+        """The members' passes on the person the guide found at ``bounds`` on its map ``lead``
+        (of ``size``), started side by side; ``sure``: the gate's factor is 1."""
+        spec = self.spec
+        width = pixels.shape[1]
+        scale = width / size[0]  # from map pixels to ``pixels``' pixels
         # taken on the guide's own map: the box scaled to a larger one is rounded, and a
         # standing person's numbers apply from a ratio (``tall_from``) it must not cross
         aspect = geometry.aspect(bounds)
-        larger = _map_for_person(size, bounds, (width, height))
+        own = (lead, bounds)
+        larger = _map_for_person(size, bounds, size_of(pixels))
         if larger != size:
             lead = cv2.resize(lead, larger, interpolation=cv2.INTER_LINEAR)
             bounds = geometry.scaled(bounds, larger[0] / size[0]) if bounds else None
             size, scale = larger, width / larger[0]
         weights = spec.params.for_aspect(aspect).weights
-        # while the gate doubts, every member runs: its "nobody" is a veto (``_doubted``)
-        sure = found.presence >= 1.0
         running = [index for index, weight in enumerate(weights) if weight != 0.0 or every_member]
         near: np.ndarray | None = None  # where a general model's map counts: near the person
         if any(not self.members[index].spec.person_specific for index in running):
             near = matting.dilate_mask(lead >= spec.threshold, _near_radius(size))
         view = _View(pixels, size, scale, bounds, lead, lead_peak, near, sure, mirror)
-        # a member whose session uses several cores runs alone; the others side by side
+        # a member whose session uses several cores runs alone, after; the others side by side
         side = [index for index in running if self.members[index].single_threaded]
         calls: list[Callable[[], object]] = [partial(self._member_map, i, view) for i in side]
         with_colour = self.params.edge is not None or every_member
         if with_colour:
             # bilinear: averaging over an odd ratio (1000 → 512 px) costs several milliseconds
             calls.append(partial(imaging.resize_array, pixels, size, area=False))
-        results = self.passes.run(*calls)
-        colour = results.pop() if with_colour else None
-        done = dict(zip(side, results, strict=True))
-        done.update((i, self._member_map(i, view)) for i in running if i not in done)
-        maps = tuple(done.get(index) for index in range(len(spec.members)))
-        return Evidence(size, maps, found.presence, aspect, colour=colour)
+        pending = self.passes.start(*calls)
+        return _Members(own[0], own[1], aspect, view, running, side, with_colour, pending)
 
     def _member_map(self, index: int, view: _View) -> MemberMap | None:
         """What member ``index`` says about the photo seen as ``view``; None where it does not
@@ -283,6 +334,20 @@ class PresetMatter:
         """Whether the models see ``rgb`` with its levels stretched (``PresetSpec.stretch_from``)
         once the gate lets it through."""
         return dim_or_flat(_shrunk(rgb, WORK_SIDE), self.spec.stretch_from)
+
+
+@dataclass(frozen=True)
+class _Members:
+    """A pipeline's members started on the person the guide found (``PresetMatter._start``)."""
+
+    lead: np.ndarray  # the guide's map they were started on, as the gate found it
+    bounds: Box | None  # the person's bounds on it
+    aspect: float
+    view: _View
+    running: list[int]  # the members that run
+    side: list[int]  # those of them side by side, in ``pending`` (then the colour)
+    with_colour: bool  # the photo's colour at the map's size last in ``pending``
+    pending: Pending
 
 
 @dataclass(frozen=True)

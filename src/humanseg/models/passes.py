@@ -41,28 +41,22 @@ class Passes:
         return cls(cores - 1 if enabled else 0)
 
     def run(self, *calls: Callable[[], Any]) -> list[Any]:
-        """Each call's result, in order. Where calls fail, the first one's exception (in that
-        order) is raised once every started call has ended; calls not started by then are
-        dropped."""
+        """Each call's result, in order, the first call run on this thread. Where calls fail,
+        the first one's exception (in that order) is raised once every started call has
+        ended; calls not started by then are dropped."""
         if self.workers == 0 or len(calls) < 2:
             return [call() for call in calls]
+        pending = self.start(*calls[1:])
+        return pending.finish([_outcome(calls[0])])
+
+    def start(self, *calls: Callable[[], Any]) -> Pending:
+        """The calls handed to the workers while this thread does something else; their
+        results come from ``Pending.results`` (which runs here those no worker has started),
+        or ``Pending.abandon`` drops them."""
+        if self.workers == 0:
+            return Pending(calls, None)
         pool = self._pool()
-        futures: list[Future[Any]] = [pool.submit(call) for call in calls[1:]]
-        outcomes: list[Future[Any]] = [_outcome(calls[0])]
-        # every call no worker has started yet runs here, before waiting for any that one has
-        for call, future in zip(calls[1:], futures, strict=True):
-            failed = any(_failed(outcome) for outcome in outcomes if outcome.done())
-            if future.cancel():
-                outcomes.append(_cancelled() if failed else _outcome(call))
-            else:
-                outcomes.append(future)
-        for outcome in outcomes:  # every call has ended before anything is raised
-            if not outcome.cancelled():
-                outcome.exception()
-        for outcome in outcomes:
-            if _failed(outcome):
-                raise outcome.exception()  # type: ignore[misc]
-        return [outcome.result() for outcome in outcomes]
+        return Pending(calls, [pool.submit(call) for call in calls])
 
     def _pool(self) -> ThreadPoolExecutor:
         # a forked child has the executor but not its threads: it makes its own
@@ -74,6 +68,43 @@ class Passes:
                     )
                     self._pid = os.getpid()
         return self._executor
+
+
+class Pending:
+    """Calls started by ``Passes.start``."""
+
+    def __init__(
+        self, calls: tuple[Callable[[], Any], ...], futures: list[Future[Any]] | None
+    ) -> None:
+        self._calls = calls
+        self._futures = futures
+
+    def results(self) -> list[Any]:
+        """Each call's result, in order (as ``Passes.run``'s)."""
+        return self.finish([])
+
+    def abandon(self) -> None:
+        """Drop the calls: those not started never run, the others end unheeded."""
+        for future in self._futures or ():
+            future.cancel()
+
+    def finish(self, outcomes: list[Future[Any]]) -> list[Any]:
+        """``outcomes`` (calls already run), then the pending calls' results, in order."""
+        futures = self._futures or [None] * len(self._calls)
+        # every call no worker has started yet runs here, before waiting for any that one has
+        for call, future in zip(self._calls, futures, strict=True):
+            failed = any(_failed(outcome) for outcome in outcomes if outcome.done())
+            if future is None or future.cancel():
+                outcomes.append(_cancelled() if failed else _outcome(call))
+            else:
+                outcomes.append(future)
+        for outcome in outcomes:  # every call has ended before anything is raised
+            if not outcome.cancelled():
+                outcome.exception()
+        for outcome in outcomes:
+            if _failed(outcome):
+                raise outcome.exception()  # type: ignore[misc]
+        return [outcome.result() for outcome in outcomes]
 
 
 def _outcome(call: Callable[[], Any]) -> Future[Any]:
