@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -59,6 +60,7 @@ class PersonGate:
         self.detector = registry.get(self.rules.detector) if self.rules.detector else None
         self.faces = faces() if faces is not None and self.rules.faces else None
         self.landmarks = registry.get(self.rules.landmarks) if self.rules.landmarks else None
+        self.passes = registry.passes  # the tiles' looks side by side
 
     def find(
         self,
@@ -204,9 +206,9 @@ class PersonGate:
         if self.faces is None or not self.rules.face_tiles or min(photo) < MIN_TILE:
             return None
         image = Image.fromarray(pixels)
-        faces = [
-            face for tile in geometry.square_tiles(photo) for face in self.faces.detect(image, tile)
-        ]
+        tiles = geometry.square_tiles(photo)
+        seen = self.passes.run(*(partial(self.faces.detect, image, tile) for tile in tiles))
+        faces = [face for found in seen for face in found]
         sure = [face for face in faces if face.score >= self.rules.face_range[1]]
         if not sure:
             return None
@@ -243,8 +245,9 @@ class PersonGate:
             side = round(share * min(photo))
             if side < MIN_TILE:
                 break
-            for tile in geometry.square_tiles(photo, side):
-                seen = None if tile == whole else self._guide_close_up(pixels, tile, size, scale)
+            tiles = [tile for tile in geometry.square_tiles(photo, side) if tile != whole]
+            looks = (partial(self._guide_close_up, pixels, tile, size, scale) for tile in tiles)
+            for seen in self.passes.run(*looks):
                 if seen is None or seen[2] < self.spec.threshold:
                     continue
                 (left, top, right, bottom), probability, here = seen
