@@ -49,8 +49,9 @@ def test_no_workers_runs_every_call_on_the_callers_thread() -> None:
     names = Passes(0).run(*(lambda: threading.current_thread().name for _ in range(3)))
     assert names == [caller] * 3
     assert Passes.for_cores(enabled=False).workers == 0
-    assert Passes.for_cores(1).workers == 0  # one inference thread: one core
-    assert Passes.for_cores(3).workers == 2
+    assert Passes.for_cores(0).workers == cpu_count() - 1
+    assert Passes.for_cores(1).workers == 0  # one core for each inference
+    assert Passes.for_cores(3).workers == 0  # three threads for each inference instead
 
 
 def test_a_busy_pool_does_not_keep_the_caller_waiting() -> None:

@@ -4,9 +4,11 @@ The small LiteRT models run single-threaded (``runtimes.session_threads``), so o
 leaves the other cores idle while its passes run one after another: a mirror-image pass, or
 the members of a pipeline that need nothing from each other. ``Passes.run`` gives all but the
 first to a small shared pool and takes back, on the calling thread, any that no worker has
-started by the time its own is done. A busy server (every worker taken by other requests)
-thus runs them in turn, as before, instead of waiting for a worker; and a pass that itself
-asks for passes side by side can never wait on work that nobody runs.
+started by the time its own is done; ``Passes.start`` hands calls over while the caller does
+something else (a pipeline's members, while the person gate's detectors look). A busy
+server (every worker taken by other requests) thus runs them in turn, as before, instead of
+waiting for a worker; and a pass that itself asks for passes side by side can never wait on
+work that nobody runs.
 
 The results are the same either way: each pass has its own model session and inputs.
 """
@@ -34,11 +36,11 @@ class Passes:
 
     @classmethod
     def for_cores(cls, threads: int = 0, *, enabled: bool = True) -> Passes:
-        """One worker per core beyond the caller's, of ``threads`` cores (0: every core:
-        ``PipelineSettings.inference_threads``); none when not ``enabled``
+        """One worker per core beyond the caller's where the small models run single-threaded
+        (``threads``, ``PipelineSettings.inference_threads``, at 0); none where each inference
+        is given a number of threads instead, or when not ``enabled``
         (``PipelineSettings.parallel_passes``)."""
-        cores = threads if threads > 0 else cpu_count()
-        return cls(cores - 1 if enabled else 0)
+        return cls(cpu_count() - 1 if enabled and threads == 0 else 0)
 
     def run(self, *calls: Callable[[], Any]) -> list[Any]:
         """Each call's result, in order, the first call run on this thread. Where calls fail,

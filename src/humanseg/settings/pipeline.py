@@ -56,10 +56,10 @@ class PipelineSettings(BaseSettings):
     parallel_passes: bool = Field(
         True,
         description="Run one request's independent model passes (a mirror-image pass, a "
-        "pipeline's members that need nothing from each other) side by side on the cores its "
-        "inference may use (HUMANSEG_INFERENCE_THREADS; 0: every core), where each pass is "
-        "single-threaded: lower latency on an idle machine for the same work; a busy server "
-        "runs them one after another. false: always one after another.",
+        "pipeline's members that need nothing from each other, the person gate's tiles) side "
+        "by side on idle cores, where the small models run single-threaded "
+        "(HUMANSEG_INFERENCE_THREADS 0): lower latency on an idle machine for the same work; "
+        "a busy server runs them one after another. false: always one after another.",
     )
     refine_edges: bool = Field(
         False,
