@@ -3,6 +3,7 @@ same mattes with them as without."""
 
 from __future__ import annotations
 
+import contextvars
 import multiprocessing
 import threading
 import time
@@ -176,3 +177,18 @@ def _worker_names() -> list[str]:
         return threading.current_thread().name
 
     return _SHARED.run(call, call)
+
+
+_REQUEST: contextvars.ContextVar[str] = contextvars.ContextVar("request", default="none")
+
+
+def test_a_pass_on_a_worker_sees_the_callers_context() -> None:
+    """What a pass logs keeps the request's id (a context variable) on a worker too."""
+    _REQUEST.set("r-1")
+    barrier = threading.Barrier(2, timeout=WAIT)
+
+    def call() -> str:
+        barrier.wait()  # both at once: one of them on a worker
+        return _REQUEST.get()
+
+    assert Passes(1).run(call, call) == ["r-1", "r-1"]

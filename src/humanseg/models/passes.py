@@ -19,6 +19,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
 from typing import Any
 
 from humanseg.settings.fields import cpu_count
@@ -58,7 +59,8 @@ class Passes:
         if self.workers == 0:
             return Pending(calls, None)
         pool = self._pool()
-        return Pending(calls, [pool.submit(call) for call in calls])
+        # each in a copy of this thread's context: what it logs keeps the request's id
+        return Pending(calls, [pool.submit(copy_context().run, call) for call in calls])
 
     def _pool(self) -> ThreadPoolExecutor:
         # a forked child has the executor but not its threads: it makes its own
