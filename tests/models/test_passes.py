@@ -14,7 +14,7 @@ import pytest
 from humanseg.evaluation import is_empty
 from humanseg.models.gate import PersonGate
 from humanseg.models.matter import PresetMatter
-from humanseg.models.passes import Passes
+from humanseg.models.passes import Passes, in_turn
 from humanseg.pipeline import Pipeline
 from humanseg.settings import PipelineSettings
 from humanseg.settings.fields import cpu_count
@@ -192,3 +192,14 @@ def test_a_pass_on_a_worker_sees_the_callers_context() -> None:
         return _REQUEST.get()
 
     assert Passes(1).run(call, call) == ["r-1", "r-1"]
+
+
+def test_in_turn_runs_every_pass_on_the_callers_thread() -> None:
+    """For a clip, whose own stages keep the other cores busy, passes go one after another."""
+    passes, caller = Passes(1), threading.current_thread().name
+    with in_turn():
+        names = passes.run(*(lambda: threading.current_thread().name for _ in range(3)))
+        started = passes.start(lambda: threading.current_thread().name).results()
+    assert names == [caller] * 3 and started == [caller]
+    barrier = threading.Barrier(2, timeout=WAIT)
+    assert sorted(passes.run(barrier.wait, barrier.wait)) == [0, 1]  # side by side again

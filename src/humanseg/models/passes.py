@@ -17,12 +17,28 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextvars import copy_context
+from contextlib import contextmanager
+from contextvars import ContextVar, copy_context
 from typing import Any
 
 from humanseg.settings.fields import cpu_count
+
+# set by ``in_turn`` for the calls it surrounds, on this thread (and its passes)
+_IN_TURN: ContextVar[bool] = ContextVar("humanseg_passes_in_turn", default=False)
+
+
+@contextmanager
+def in_turn() -> Iterator[None]:
+    """Every pass asked for inside runs one after another on the caller's thread: for work
+    whose other threads already keep the cores busy (a clip's decoding and encoding stages),
+    where passes side by side would only contend with them."""
+    token = _IN_TURN.set(True)
+    try:
+        yield
+    finally:
+        _IN_TURN.reset(token)
 
 
 class Passes:
@@ -47,7 +63,7 @@ class Passes:
         """Each call's result, in order, the first call run on this thread. Where calls fail,
         the first one's exception (in that order) is raised once every started call has
         ended; calls not started by then are dropped."""
-        if self.workers == 0 or len(calls) < 2:
+        if self.workers == 0 or len(calls) < 2 or _IN_TURN.get():
             return [call() for call in calls]
         pending = self.start(*calls[1:])
         return pending.finish([_outcome(calls[0])])
@@ -56,7 +72,7 @@ class Passes:
         """The calls handed to the workers while this thread does something else; their
         results come from ``Pending.results`` (which runs here those no worker has started),
         or ``Pending.abandon`` drops them."""
-        if self.workers == 0:
+        if self.workers == 0 or _IN_TURN.get():
             return Pending(calls, None)
         pool = self._pool()
         # each in a copy of this thread's context: what it logs keeps the request's id

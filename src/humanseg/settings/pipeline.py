@@ -59,7 +59,8 @@ class PipelineSettings(BaseSettings):
         "pipeline's members that need nothing from each other, the person gate's tiles) side "
         "by side on idle cores, where the small models run single-threaded "
         "(HUMANSEG_INFERENCE_THREADS 0): lower latency on an idle machine for the same work; "
-        "a busy server runs them one after another. false: always one after another.",
+        "a busy server runs them one after another, and so does a clip (its decoding and "
+        "encoding keep the other cores busy). false: always one after another.",
     )
     refine_edges: bool = Field(
         False,

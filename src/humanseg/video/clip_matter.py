@@ -21,6 +21,7 @@ from __future__ import annotations
 from humanseg.imaging import Picture
 from humanseg.models.fusion import FusionParams
 from humanseg.models.matter import Matte, Matter, PresetMatter
+from humanseg.models.passes import in_turn
 
 
 class ClipMatter:
@@ -49,13 +50,16 @@ class ClipMatter:
         # map the gate looks again (and says 0)
         if self._dim is None:
             self._dim = matter.is_dim(rgb)
-        evidence = matter.evidence(
-            rgb,
-            mirror=self.mirror,
-            presence=1.0 if self._sure else None,
-            dim=self._dim,
-            turns=self._turns,
-        )
+        # a clip's other stages (decoding, motion, composing, encoding) run on threads of
+        # their own: passes side by side would only contend with them (bench/video_speed.py)
+        with in_turn():
+            evidence = matter.evidence(
+                rgb,
+                mirror=self.mirror,
+                presence=1.0 if self._sure else None,
+                dim=self._dim,
+                turns=self._turns,
+            )
         self._sure = evidence.presence == 1.0
         if self._sure and self._turns is None:
             self._turns = evidence.turns
