@@ -226,7 +226,7 @@ class PresetMatter:
         # taken on the guide's own map: the box scaled to a larger one is rounded, and a
         # standing person's numbers apply from a ratio (``tall_from``) it must not cross
         aspect = geometry.aspect(bounds)
-        own = (lead, bounds)
+        guide_lead, guide_bounds = lead, bounds  # as the gate found them
         larger = _map_for_person(size, bounds, size_of(pixels))
         if larger != size:
             lead = cv2.resize(lead, larger, interpolation=cv2.INTER_LINEAR)
@@ -246,7 +246,7 @@ class PresetMatter:
             # bilinear: averaging over an odd ratio (1000 → 512 px) costs several milliseconds
             calls.append(partial(imaging.resize_array, pixels, size, area=False))
         pending = self.passes.start(*calls)
-        return _Members(own[0], own[1], aspect, view, running, side, with_colour, pending)
+        return _Members(guide_lead, guide_bounds, aspect, view, running, side, with_colour, pending)
 
     def _member_map(self, index: int, view: _View) -> MemberMap | None:
         """What member ``index`` says about the photo seen as ``view``; None where it does not
