@@ -233,7 +233,7 @@ def main() -> None:
     scores: dict[str, list[evaluation.PhotoScore]] = {name: [] for name in names}
     for fold in range(args.folds):
         training = [i for i in items if evaluation.fold_of(i.photo.pair, args.folds) != fold]
-        params = evaluation.choose(training, spec.params, fixed=spec.fixed)
+        params = evaluation.choose_on(training, spec)
         for item in items:
             if evaluation.fold_of(item.photo.pair, args.folds) != fold:
                 continue

@@ -8,11 +8,12 @@ ones, on model outputs computed once.
 Every member of ``--model`` and every ``--add`` one (``Member``'s fields as ``key=value``) runs
 once on each photo; each ``--variant`` (indices into that list: the pipeline's members first,
 then the added ones, in order) is then fused, its numbers chosen and its edge step fitted on
-the folds a photo is not in, as ``humanseg eval --folds`` does for the pipeline itself. The
-variant's members start from their weights, and the fusion from the pipeline's numbers;
-``--agreement`` opens the agreement power to the selection from that start (0: the
-pipeline's own). Pipelines with numbers for standing people (``quality``) are not supported:
-their members differ by regime. What was tried with it is in docs/quality.md.
+the folds a photo is not in, as ``humanseg eval --folds`` does for the pipeline itself, from
+the same neutral start (``evaluation.neutral``: every weight 1, threshold 0.5…).
+``--agreement`` (not 0) opens the agreement power to the selection (0: as the pipeline
+has it, open for ``balanced``, shut for the others). Pipelines with numbers for standing
+people (``quality``) are not supported: their members differ by regime. What was tried with
+it is in docs/quality.md.
 """
 
 from __future__ import annotations

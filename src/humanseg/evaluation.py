@@ -7,7 +7,8 @@ pipeline); the matte is compared with the mask at the mask's size.
 With ``folds`` (k-fold selection), a pipeline's numbers (member weights, threshold,
 sharpening, the share under which separate parts are dropped) are chosen on k−1 folds of
 every folder and the held-out fold is scored with them, rotating, so each photo is scored by
-numbers chosen without it. The models run once per photo
+numbers chosen without it. The selection starts from numbers that know no photo (``neutral``),
+not from the shipped ones, which were chosen on every photo. The models run once per photo
 (``PresetMatter.evidence``); each candidate only fuses their maps again.
 """
 
@@ -31,6 +32,7 @@ from humanseg.models import edges, fusion
 from humanseg.models.edges import EdgeModel
 from humanseg.models.fusion import Evidence, FusionParams, fuse
 from humanseg.models.matter import Matte, Matter, PresetMatter
+from humanseg.models.presets import PresetSpec
 from humanseg.pipeline import Pipeline
 from humanseg.transforms import TRANSFORMS, transformed, transformed_mask
 
@@ -47,6 +49,7 @@ PARTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6)  # ``FusionParams.parts``
 AGREEMENT = (0.0, 1.0, 2.0, 4.0)  # ``FusionParams.agreement``
 # height / width of the person's box from which a pipeline's numbers for tall people apply
 TALL_FROM = (1.5, 2.0, 2.5, 3.0, math.inf)
+NEUTRAL_TALL_FROM = 2.0  # where the selection starts: a box twice as high as wide
 
 
 @dataclass(frozen=True)
@@ -293,6 +296,34 @@ def _with(params: FusionParams, key: Key, value: float) -> FusionParams:
     return replace(params, weights=tuple(weights))
 
 
+def neutral(params: FusionParams, fixed: Collection[Key] = ()) -> FusionParams:
+    """Where the selection starts: numbers that know nothing of any photo (each member's
+    weight 1, threshold 0.5, sharpening 4, every part kept, no weighing by agreement; the same
+    for tall people, from a box twice as high as wide), but for the numbers in ``fixed``,
+    which keep ``params``'s (a member's weight in the regime it is not for). Started from the
+    shipped numbers, chosen on every photo, a fold's selection would know its held-out
+    photos through them, and its held-out figures would flatter the pipeline."""
+
+    def start(own: FusionParams, tall: bool) -> FusionParams:
+        weights = tuple(
+            own.weights[index] if (("tall", index) if tall else index) in fixed else 1.0
+            for index in range(len(own.weights))
+        )
+        agreement = ("tall", "agreement") if tall else "agreement"
+        return FusionParams(
+            weights=weights,
+            threshold=0.5,
+            sharpen=4.0,
+            parts=0.0,
+            agreement=own.agreement if agreement in fixed else 0.0,
+        )
+
+    base = start(params, tall=False)
+    if params.tall is None:
+        return base
+    return replace(base, tall=start(params.tall, tall=True), tall_from=NEUTRAL_TALL_FROM)
+
+
 def choose(
     items: Sequence[Collected],
     start: FusionParams,
@@ -398,6 +429,13 @@ def score_collected(
     return scores
 
 
+def choose_on(items: Sequence[Collected], spec: PresetSpec) -> FusionParams:
+    """A pipeline's numbers chosen on ``items`` from the neutral start, as k-fold selection
+    chooses them on each fold's training photos and as the shipped ones were chosen on every
+    photo of the dev sets (``bench/choose_numbers.py``), its edge step not yet fitted."""
+    return choose(items, neutral(spec.params, spec.fixed), fixed=spec.fixed)
+
+
 def k_fold(
     matter: PresetMatter, items: Sequence[Collected], folds: int, salt: str = ""
 ) -> tuple[list[PhotoScore], list[FusionParams]]:
@@ -408,7 +446,7 @@ def k_fold(
     for fold in range(folds):
         training = [item for item in items if fold_of(item.photo.pair, folds, salt) != fold]
         held_out = [item for item in items if fold_of(item.photo.pair, folds, salt) == fold]
-        params = choose(training, matter.spec.params, fixed=matter.spec.fixed)
+        params = choose_on(training, matter.spec)
         if matter.spec.edge is not None:
             params = fit_edge(training, params, matter.spec.edge)
         chosen.append(params)

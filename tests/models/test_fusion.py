@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -249,3 +250,39 @@ def test_every_part_keeps_every_part_in_both_sets_of_numbers() -> None:
     kept = params.every_part()
     assert kept.parts == 0.0 and kept.tall is not None and kept.tall.parts == 0.0
     assert replace(kept, parts=0.5, tall=params.tall) == params
+
+
+def test_selection_starts_from_numbers_that_know_no_photo() -> None:
+    """k-fold selection starts from the neutral numbers, not from the shipped ones (chosen on
+    every photo, held-out ones included): what it chooses does not depend on them."""
+    shipped = FusionParams(
+        (1.0, 0.0, 2.0),
+        threshold=0.35,
+        sharpen=12.0,
+        parts=0.5,
+        agreement=2.0,
+        tall=FusionParams((1.0, 3.0, 0.5), 0.45, 6.0, 0.2),
+        tall_from=3.0,
+    )
+    start = evaluation.neutral(shipped, fixed={1, ("tall", 2)})
+    assert start == FusionParams(
+        (1.0, 0.0, 1.0),  # the weight the selection may not change stays as shipped
+        threshold=0.5,
+        sharpen=4.0,
+        tall=FusionParams((1.0, 1.0, 0.5), 0.5, 4.0),
+        tall_from=evaluation.NEUTRAL_TALL_FROM,
+    )
+    kept = evaluation.neutral(replace(shipped, tall=None), fixed={"agreement"})
+    assert kept.agreement == 2.0 and kept.tall is None and kept.tall_from == math.inf
+
+    truth = (_person() >= 0.5).astype(np.float32)
+    shifted = MemberMap(np.roll(_person(), 6, axis=1))
+    items = [
+        _collected(str(i), Evidence((40, 30), (MemberMap(_person()), shifted), 1.0), truth)
+        for i in range(4)
+    ]
+    one = SimpleNamespace(params=FusionParams((1.0, 3.0), 0.25, 48.0, 0.6), fixed=frozenset())
+    other = SimpleNamespace(params=FusionParams((1.0, 0.0), 0.55, 1.0), fixed=frozenset())
+    chosen = evaluation.choose_on(items, one)  # type: ignore[arg-type]
+    assert chosen == evaluation.choose_on(items, other)  # type: ignore[arg-type]
+    assert chosen.weights[1] < 1.0  # the shifted member loses its say

@@ -16,7 +16,7 @@ from PIL import Image, ImageEnhance, ImageFilter
 
 from humanseg.evaluation import is_empty
 from humanseg.models.catalog import CATALOG
-from humanseg.models.edges import band_of
+from humanseg.models.edges import band_of, feature_count
 from humanseg.models.fusion import fuse, fuse_both, sharpen
 from humanseg.models.geometry import (
     below_face,
@@ -242,21 +242,21 @@ def test_quality_pipeline_lists_each_model_once() -> None:
     assert "face-detection" in QUALITY.needs and QUALITY.opt_in is False
 
 
-def test_quality_runs_u2net_on_the_box_or_for_someone_standing_on_photo_and_square() -> None:
-    params = QUALITY.params
-    u2net = [i for i, m in enumerate(QUALITY.members) if m.model == "u2net"]
-    views = {QUALITY.members[i].view: i for i in u2net}
-    wide, tall = params.for_aspect(1.0), params.for_aspect(QUALITY.tall_from)
-    assert tall is not wide
-    assert [wide.weights[i] > 0 for i in u2net] == [i == views["box"] for i in u2net]
-    standing = {views["photo"], views["square"]}
-    assert [tall.weights[i] > 0 for i in u2net] == [i in standing for i in u2net]
-    # two U²-Net passes either way: the box mirrored, or the photo and the square once each
-    passes = {i: 1 + QUALITY.members[i].flip for i in u2net}
-    assert passes[views["box"]] == sum(passes[i] for i in standing) == 2
-    # k-fold selection keeps it so: each view's weight stays 0 in the other regime
-    agreement = {"agreement", ("tall", "agreement")}  # quality weighs members as they are
-    assert QUALITY.fixed == {*standing, ("tall", views["box"]), *agreement}
+def test_quality_is_balanced_with_u2net_on_the_box() -> None:
+    """``quality``: ``balanced``'s members (their views, inputs and limits; the weights are the
+    selection's) with U²-Net on the person's box and its mirror image as a fifth, weighed by
+    their agreement, and a learned edge step for its five members."""
+
+    def seen(m: Member) -> tuple[object, ...]:
+        return (m.model, m.view, m.margin, m.flip, m.short_side, m.min_person)
+
+    assert [seen(m) for m in QUALITY.members[:-1]] == [seen(m) for m in BALANCED.members]
+    u2net = QUALITY.members[-1]
+    assert (u2net.model, u2net.view, u2net.flip, u2net.weight > 0) == ("u2net", "box", True, True)
+    assert QUALITY.agreement > 0 and QUALITY.tall_weights is None
+    assert QUALITY.edge is not None
+    assert len(QUALITY.edge.others) == len(QUALITY.edge.standing) == feature_count(5) + 1
+    assert any(QUALITY.edge.others) and any(QUALITY.edge.standing)  # fitted, not a placeholder
 
 
 def test_quality_pipeline_finds_a_small_person(client: httpx.Client) -> None:

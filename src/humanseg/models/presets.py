@@ -26,8 +26,8 @@ How a pipeline makes its matte (``humanseg.models.matter.PresetMatter``):
 4. ``humanseg.models.fusion.fuse``: the maps are averaged with their weights (a close-up only
    inside its box), sharpened around ``threshold``, which then maps to 0.5, stripped of
    separate parts smaller than ``parts`` times the largest one, decided again near the
-   outline by the learned ``edge`` step (``humanseg.models.edges``; ``auto`` and
-   ``balanced``), and scaled by the gate; a gate in doubt with a person model that sees
+   outline by the learned ``edge`` step (``humanseg.models.edges``; every pipeline but
+   ``quality-rvm``), and scaled by the gate; a gate in doubt with a person model that sees
    nobody gives an empty matte.
 
 Every number here was chosen by k-fold selection on both dev sets (``humanseg eval --folds``);
@@ -244,7 +244,7 @@ class PresetSpec:
 
 
 # ``auto``'s learned edge step, fitted on every photo of both dev sets with its fusion numbers
-# (``bench/fit_edge.py`` prints them); the figures in the docs are k-fold held out, the step
+# (``bench/choose_numbers.py`` prints them); the figures in the docs are k-fold held out, the step
 # fitted on the other folds each time. The order is ``humanseg.models.edges.features``'.
 # fmt: off
 AUTO_EDGE = EdgeModel(
@@ -279,7 +279,7 @@ AUTO = PresetSpec(
     edge=AUTO_EDGE,
 )
 
-# ``balanced``'s learned edge step, fitted as ``AUTO_EDGE`` is (``bench/fit_edge.py --model
+# ``balanced``'s learned edge step, fitted as ``AUTO_EDGE`` is (``bench/choose_numbers.py --model
 # balanced``); one more member, so one more coefficient.
 # fmt: off
 BALANCED_EDGE = EdgeModel(
@@ -316,7 +316,7 @@ BALANCED = PresetSpec(
     ),
     threshold=0.4,
     sharpen=12.0,
-    parts=0.5,
+    parts=0.4,
     # MODNet fails on some photos that the selfie models get right (several people in the
     # dark) and mends others: each member weighs as much as it agrees with the rest on the
     # photo at hand (k-fold: MAD 0.0206 → 0.0180 on the everyday photos, 0.0107 → 0.0092 on
@@ -325,34 +325,44 @@ BALANCED = PresetSpec(
     edge=BALANCED_EDGE,
 )
 
+# ``quality``'s learned edge step, fitted as ``AUTO_EDGE`` is (``bench/choose_numbers.py
+# --model quality``); five members.
+# fmt: off
+QUALITY_EDGE = EdgeModel(
+    others=(
+        0.554753, -0.527729, 7.60916, -1.280517, -0.631756, 0.100898, -0.245402, -0.023979,
+        0.469343, -0.159183, 0.965574, -4.166187, 0.144778, -0.552378, -0.423538, -0.082248,
+        0.060559, 0.036418, -1.114144, -0.340958, 1.548707,
+    ),
+    standing=(
+        -2.907525, -0.593904, 2.70664, -0.366916, -0.054497, 1.694803, 1.157893, 0.883111,
+        0.338023, -0.144231, -1.95821, 1.654634, 0.479329, 0.19383, -0.097533, 0.234797,
+        0.112456, -1.714607, 0.49766, 0.082748, -0.093931,
+    ),
+)
+# fmt: on
+
 QUALITY = PresetSpec(
     name="quality",
-    description="Slower, better: selfie, MODNet and U²-Net (rembg's default model), each also "
-    "on the mirror image, averaged and sharpened; U²-Net on the person's box, or on the whole "
-    "photo and the square around them for someone standing, seen whole; empty when nobody is "
-    "there. Needs onnxruntime.",
+    description="Slower, better: balanced's members with U²-Net (rembg's default model) on the "
+    "person's box and its mirror image as a fifth, each weighed by how well it agrees with the "
+    "others on the photo, and the learned edge step; empty when nobody is there. Needs "
+    "onnxruntime.",
     guide="selfie",
     members=(
         Member("selfie"),
         Member("selfie", weight=0.5, view="box", margin=0.05),
-        # the mirror image too: +0.01 mIoU on the everyday photos (k-fold), for one more pass
-        # of each
-        Member("modnet"),
-        # A standing person's box, three times as high as wide, is distorted threefold when
-        # stretched to U²-Net's square input: for them U²-Net sees the photo and the square
-        # around them instead (two passes either way; mirroring the photo pass gained nothing).
-        Member("u2net", weight=2.0, view="box", margin=0.1, tall=False),
-        Member("u2net", weight=0.0, flip=False, tall=True),
-        Member("u2net", weight=0.0, view="square", margin=0.1, flip=False, tall=True),
+        Member("pose-segmentation", weight=0.5, view="square", margin=0.25, flip=False),
+        Member("modnet", weight=1.5, view="photo", flip=False, short_side=320, min_person=200),
+        # rembg's default model, on the close-up: a general salient-object model, it only
+        # counts near the person the guide found
+        Member("u2net", weight=1.5, view="box", margin=0.1),
     ),
     threshold=0.35,
     sharpen=6.0,
-    parts=0.5,
-    tall_weights=(1.0, 1.5, 3.0, 0.0, 1.0, 2.0),
-    tall_threshold=0.5,
-    tall_sharpen=4.0,
-    tall_parts=0.2,
-    tall_from=2.5,
+    parts=0.4,
+    agreement=4.0,
+    edge=QUALITY_EDGE,
 )
 
 QUALITY_RVM = PresetSpec(

@@ -1,12 +1,15 @@
-"""Fit a pipeline's learned edge step on folders of photos and reference masks, and print the
-coefficients to paste into ``humanseg.models.presets`` (``AUTO_EDGE``, or ``BALANCED_EDGE``
-with ``--model balanced``).
+"""Choose a pipeline's numbers on folders of photos and reference masks, as ``humanseg eval
+--folds`` chooses them on each fold, and print them to paste into
+``humanseg.models.presets``: the fusion's (from the neutral start, ``evaluation.neutral``),
+then, for a pipeline with a learned edge step, its coefficients (``AUTO_EDGE``,
+``BALANCED_EDGE``).
 
-    .venv/bin/python bench/fit_edge.py ../shared/eval/dev ../shared/eval/dev-fullbody
+    .venv/bin/python bench/choose_numbers.py ../shared/eval/dev ../shared/eval/dev-fullbody \
+        --model auto
 
-The step is fitted on every photo given, with the pipeline's shipped fusion numbers; the
-held-out figures come from ``humanseg eval --folds 5``, which fits it again on the folds a
-photo is not in.
+The shipped numbers are the ones this chooses on every photo of both dev sets; the held-out
+figures come from ``humanseg eval --folds 5``, which chooses them again on the folds a photo
+is not in.
 """
 
 from __future__ import annotations
@@ -28,13 +31,16 @@ def main() -> None:
     pipeline = Pipeline(PipelineSettings())
     pipeline.load(args.model)
     matter = pipeline.resolver.get(args.model)
-    if not isinstance(matter, PresetMatter) or matter.spec.edge is None:
-        parser.error(f"{args.model} is not a pipeline with a learned edge step")
+    if not isinstance(matter, PresetMatter):
+        parser.error(f"{args.model} is not a pipeline")
     pairs = [pair for folder in args.directories for pair in evaluation.find_pairs(folder)]
     items = evaluation.collect(pipeline, matter, pairs)
-    params = evaluation.fit_edge(items, matter.spec.params, matter.spec.edge)
+    params = evaluation.choose_on(items, matter.spec)
+    print(f"chosen on {len(items)} photos: {evaluation.format_params(params)}")
+    if matter.spec.edge is None:
+        return
+    params = evaluation.fit_edge(items, params, matter.spec.edge)
     assert params.edge is not None
-    print(f"fitted on {len(items)} photos")
     for name in ("others", "standing"):
         print(f"{name}=(")
         values = [f"{v}," for v in getattr(params.edge, name)]
