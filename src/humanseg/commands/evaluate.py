@@ -28,9 +28,9 @@ from humanseg.transforms import TRANSFORMS
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="k-fold selection for pipelines: choose their numbers (and fit auto's learned edge "
-    "step) on k-1 folds of every folder, score the held-out fold, rotate. 0: score the numbers "
-    "they ship with.",
+    help="k-fold selection for pipelines: choose their numbers, from a start that knows no "
+    "photo, (and fit their learned edge step) on k-1 folds of every folder, score the "
+    "held-out fold, rotate. 0: score the numbers they ship with.",
 )
 @click.option(
     "--fold-salt",
