@@ -2,7 +2,7 @@
 --folds`` chooses them on each fold, and print them to paste into
 ``humanseg.models.presets``: the fusion's (from the neutral start, ``evaluation.neutral``),
 then, for a pipeline with a learned edge step, its coefficients (``AUTO_EDGE``,
-``BALANCED_EDGE``).
+``BALANCED_EDGE``, ``QUALITY_EDGE``).
 
     .venv/bin/python bench/choose_numbers.py ../shared/eval/dev ../shared/eval/dev-fullbody \
         --model auto
