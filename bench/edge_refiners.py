@@ -22,7 +22,7 @@ scoring at the mask's size:
   around 0.5 (``-hard``: ×100, nearly binary); ``lbdm-B`` solves the same trimap by
   learning-based matting (Zheng & Kambhamettu, 2009; ``pymatting.estimate_alpha_lbdm``);
 - ``STEP-tall``: each step only for a person standing, seen whole (``Evidence.aspect``, the
-  height / width of the person's box, at least 2.5, the `quality` pipeline's ``tall_from``);
+  height / width of the person's box, at least 2.5);
   the others keep the matte.
 
 The table has a row per step and folder; then the step's own time per photo where it runs
@@ -44,7 +44,7 @@ import pymatting
 
 from humanseg import evaluation, matting
 from humanseg.models.matter import Matte, PresetMatter
-from humanseg.models.presets import PRESETS, QUALITY
+from humanseg.models.presets import PRESETS
 from humanseg.pipeline import Pipeline
 from humanseg.settings import PipelineSettings
 
@@ -179,7 +179,7 @@ class Step:
         return aspect >= self.tall_from
 
 
-TALL_FROM = QUALITY.tall_from  # someone standing, seen whole (for `auto` too)
+TALL_FROM = 2.5  # Evidence.aspect from which someone is standing, seen whole
 
 EVERYONE: dict[str, EdgeStep] = {
     "none": lambda rgb, alpha: alpha,

@@ -98,8 +98,6 @@ def main() -> None:
     parser.add_argument("--fold-salt", default="")
     args = parser.parse_args()
     base = PRESETS[args.model]
-    if base.tall_weights is not None:
-        parser.error(f"{args.model} has numbers for standing people: not supported here")
     members = (*base.members, *args.add)
     for variant in args.variant:
         if not variant or any(not 0 <= index < len(members) for index in variant):

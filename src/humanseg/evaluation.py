@@ -15,7 +15,6 @@ not from the shipped ones, which were chosen on every photo. The models run once
 from __future__ import annotations
 
 import hashlib
-import math
 import statistics
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -47,9 +46,6 @@ SHARPENING = (1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0)
 WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 PARTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6)  # ``FusionParams.parts``
 AGREEMENT = (0.0, 1.0, 2.0, 4.0)  # ``FusionParams.agreement``
-# height / width of the person's box from which a pipeline's numbers for tall people apply
-TALL_FROM = (1.5, 2.0, 2.5, 3.0, math.inf)
-NEUTRAL_TALL_FROM = 2.0  # where the selection starts: a box twice as high as wide
 
 
 @dataclass(frozen=True)
@@ -261,8 +257,8 @@ def _value(item: Collected, params: FusionParams) -> float:
 
 class _Objective:
     """Mean over the folders of (mIoU − MAD), at the fused map's size: cheap enough to try
-    hundreds of candidates. Each photo's value is kept per set of numbers that applies to it,
-    so a candidate that changes only the numbers for tall people fuses only their photos."""
+    hundreds of candidates. Each photo's value is kept per set of numbers, so coordinate
+    ascent never fuses a photo twice with the same ones."""
 
     def __init__(self, items: Sequence[Collected]) -> None:
         self.items = items
@@ -271,24 +267,20 @@ class _Objective:
     def __call__(self, params: FusionParams) -> float:
         per_set: dict[str, list[float]] = {}
         for index, item in enumerate(self.items):
-            applying = params.for_aspect(item.evidence.aspect)
-            key = (index, replace(applying, tall=None, tall_from=math.inf))
+            key = (index, params)
             value = self.memo.get(key)
             if value is None:
-                value = self.memo[key] = _value(item, applying)
+                value = self.memo[key] = _value(item, params)
             per_set.setdefault(item.photo.pair.set, []).append(value)
         return float(np.mean([np.mean(values) for values in per_set.values()]))
 
 
-Key = str | int | tuple[str, str | int]
+Key = str | int  # a ``FusionParams`` field's name, or a member's index for its weight
 
 
 def _with(params: FusionParams, key: Key, value: float) -> FusionParams:
-    """``params`` with its threshold, sharpening or member ``key``'s weight set to ``value``;
-    ``("tall", key)``: the same in its numbers for tall people."""
-    if isinstance(key, tuple):
-        assert params.tall is not None
-        return replace(params, tall=_with(params.tall, key[1], value))
+    """``params`` with its number ``key`` (a field's name, or a member's index for its
+    weight) set to ``value``."""
     if isinstance(key, str):
         return replace(params, **{key: value})
     weights = list(params.weights)
@@ -298,30 +290,20 @@ def _with(params: FusionParams, key: Key, value: float) -> FusionParams:
 
 def neutral(params: FusionParams, fixed: Collection[Key] = ()) -> FusionParams:
     """Where the selection starts: numbers that know nothing of any photo (each member's
-    weight 1, threshold 0.5, sharpening 4, every part kept, no weighing by agreement; the same
-    for tall people, from a box twice as high as wide), but for the numbers in ``fixed``,
-    which keep ``params``'s (a member's weight in the regime it is not for). Started from the
-    shipped numbers, chosen on every photo, a fold's selection would know its held-out
-    photos through them, and its held-out figures would flatter the pipeline."""
-
-    def start(own: FusionParams, tall: bool) -> FusionParams:
-        weights = tuple(
-            own.weights[index] if (("tall", index) if tall else index) in fixed else 1.0
-            for index in range(len(own.weights))
-        )
-        agreement = ("tall", "agreement") if tall else "agreement"
-        return FusionParams(
-            weights=weights,
-            threshold=0.5,
-            sharpen=4.0,
-            parts=0.0,
-            agreement=own.agreement if agreement in fixed else 0.0,
-        )
-
-    base = start(params, tall=False)
-    if params.tall is None:
-        return base
-    return replace(base, tall=start(params.tall, tall=True), tall_from=NEUTRAL_TALL_FROM)
+    weight 1, threshold 0.5, sharpening 4, every part kept, no weighing by agreement), but
+    for the numbers in ``fixed``, which keep ``params``'s. Started from the shipped numbers,
+    chosen on every photo, a fold's selection would know its held-out photos through them,
+    and its held-out figures would flatter the pipeline."""
+    weights = tuple(
+        weight if index in fixed else 1.0 for index, weight in enumerate(params.weights)
+    )
+    return FusionParams(
+        weights=weights,
+        threshold=0.5,
+        sharpen=4.0,
+        parts=0.0,
+        agreement=params.agreement if "agreement" in fixed else 0.0,
+    )
 
 
 def choose(
@@ -332,13 +314,8 @@ def choose(
 ) -> FusionParams:
     """Coordinate ascent over the fusion's numbers, from ``start``, on ``items``. The first
     member (the guide on the photo) keeps weight 1: the others' weights are relative to it.
-    The numbers named in ``fixed`` keep their start value.
-
-    With numbers for tall people (``start.tall``), the numbers for everyone are chosen first,
-    on every photo, as without them; then theirs, and the height / width ratio from which
-    they apply. Chosen together, the others' numbers would be chosen on the shorter people
-    alone, most of them from one set: noisier, and worse on held-out photos of that set."""
-    own: list[tuple[str | int, Sequence[float]]] = [
+    The numbers named in ``fixed`` keep their start value."""
+    own: list[tuple[Key, Sequence[float]]] = [
         ("threshold", THRESHOLDS),
         ("sharpen", SHARPENING),
         ("parts", PARTS),
@@ -348,15 +325,7 @@ def choose(
     start = replace(start, edge=None)  # the edge step is fitted after (``fit_edge``)
     objective = _Objective(items)
     grids = [(key, grid) for key, grid in own if key not in fixed]
-    best = _ascend(objective, replace(start, tall_from=math.inf), grids, rounds)
-    if start.tall is None:
-        return replace(best, tall_from=start.tall_from)
-    tall: list[tuple[Key, Sequence[float]]] = [
-        ("tall_from", TALL_FROM),
-        *((("tall", key), grid) for key, grid in own),
-    ]
-    grids = [(key, grid) for key, grid in tall if key not in fixed]
-    return _ascend(objective, replace(best, tall_from=start.tall_from), grids, rounds)
+    return _ascend(objective, start, grids, rounds)
 
 
 def fit_edge(items: Sequence[Collected], params: FusionParams, edge: EdgeModel) -> FusionParams:
@@ -410,8 +379,6 @@ def format_params(params: FusionParams) -> str:
         text += f", parts {params.parts}"
     if params.agreement:
         text += f", agreement {params.agreement}"
-    if params.tall is not None and params.tall_from != math.inf:
-        text += f"; from height/width {params.tall_from}: " + format_params(params.tall)
     if params.edge is not None:
         text += "; the edge step fitted"
     return text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -162,56 +161,10 @@ def test_folds_are_stable_and_cover_every_photo() -> None:
     assert salted != folds and set(salted) == {0, 1, 2, 3, 4}
 
 
-def test_tall_people_get_their_own_numbers() -> None:
-    """From ``tall_from`` (the person's box height / width) on, the numbers for tall people
-    apply, in the fusion and in its confidence."""
-    person, other = MemberMap(_person()), MemberMap(np.zeros((30, 40), dtype=np.float32))
-    params = FusionParams(
-        (1.0, 0.0),
-        threshold=0.5,
-        sharpen=8.0,
-        tall=FusionParams((1.0, 3.0), 0.5, 8.0),
-        tall_from=2.0,
-    )
-    assert params.for_aspect(1.9) is params
-    assert params.for_aspect(2.0) is params.tall
-    wide = Evidence((40, 30), (person, other), 1.0, aspect=1.0)
-    tall = Evidence((40, 30), (person, other), 1.0, aspect=3.0)
-    assert (fuse(wide, params) >= 0.5).sum() == 20 * 20  # the other member has no say
-    assert not (fuse(tall, params) >= 0.5).any()  # it outvotes the first three to one
-    assert confidence(tall, params, fuse(tall, params)) == 0.0  # nobody found: not sure
-    assert confidence(wide, params, fuse(wide, params)) > 0.9
-
-
 def _collected(name: str, evidence: Evidence, truth: np.ndarray) -> evaluation.Collected:
     pair = evaluation.Pair("set", name, None, None)  # type: ignore[arg-type]
     photo = SimpleNamespace(pair=pair)
     return evaluation.Collected(photo, evidence, 0.0, truth)  # type: ignore[arg-type]
-
-
-def test_selection_chooses_numbers_for_tall_people() -> None:
-    """Where one member is right on wide boxes and another on tall ones, the selection gives
-    each regime its own weights: first the numbers for everyone, then those for tall people."""
-    truth = (_person() >= 0.5).astype(np.float32)
-    shifted = np.roll(_person(), 6, axis=1)
-    items = []
-    for i in range(6):
-        aspect = 3.0 if i % 3 == 0 else 1.0  # two tall people, four others
-        right, wrong = MemberMap(_person()), MemberMap(shifted)
-        members = (right, wrong) if aspect < 2 else (wrong, right)
-        items.append(_collected(str(i), Evidence((40, 30), members, 1.0, aspect), truth))
-    start = FusionParams(
-        (1.0, 1.0), 0.5, 8.0, tall=FusionParams((1.0, 1.0), 0.5, 8.0), tall_from=2.0
-    )
-    chosen = evaluation.choose(items, start)
-    assert chosen.tall is not None
-    assert chosen.weights[1] < 1.0 < chosen.tall.weights[1]
-    for item in items:
-        assert np.array_equal(fuse(item.evidence, chosen) >= 0.5, truth >= 0.5)
-    # a member only for tall people keeps weight 0 for the others, and the reverse
-    start = replace(start, weights=(1.0, 0.0))
-    kept = evaluation.choose(items, start, fixed={1, ("tall", 1)})
-    assert kept.weights[1] == 0.0 and kept.tall is not None and kept.tall.weights[1] == 1.0
 
 
 def test_a_doubting_gate_and_a_person_model_that_sees_nobody_give_nobody() -> None:
@@ -243,13 +196,10 @@ def test_dropping_a_few_parts_by_their_boxes_equals_one_lookup(monkeypatch) -> N
         monkeypatch.setattr(fusion, "MANY_PARTS", 32)
 
 
-def test_every_part_keeps_every_part_in_both_sets_of_numbers() -> None:
-    params = FusionParams(
-        (1.0, 1.0), 0.4, 8.0, 0.5, tall=FusionParams((1.0, 2.0), 0.5, 4.0, 0.2), tall_from=2.5
-    )
+def test_every_part_keeps_every_part() -> None:
+    params = FusionParams((1.0, 1.0), 0.4, 8.0, 0.5, agreement=2.0)
     kept = params.every_part()
-    assert kept.parts == 0.0 and kept.tall is not None and kept.tall.parts == 0.0
-    assert replace(kept, parts=0.5, tall=params.tall) == params
+    assert kept.parts == 0.0 and replace(kept, parts=0.5) == params
 
 
 def test_selection_starts_from_numbers_that_know_no_photo() -> None:
@@ -261,19 +211,15 @@ def test_selection_starts_from_numbers_that_know_no_photo() -> None:
         sharpen=12.0,
         parts=0.5,
         agreement=2.0,
-        tall=FusionParams((1.0, 3.0, 0.5), 0.45, 6.0, 0.2),
-        tall_from=3.0,
     )
-    start = evaluation.neutral(shipped, fixed={1, ("tall", 2)})
+    start = evaluation.neutral(shipped, fixed={1})
     assert start == FusionParams(
         (1.0, 0.0, 1.0),  # the weight the selection may not change stays as shipped
         threshold=0.5,
         sharpen=4.0,
-        tall=FusionParams((1.0, 1.0, 0.5), 0.5, 4.0),
-        tall_from=evaluation.NEUTRAL_TALL_FROM,
     )
-    kept = evaluation.neutral(replace(shipped, tall=None), fixed={"agreement"})
-    assert kept.agreement == 2.0 and kept.tall is None and kept.tall_from == math.inf
+    kept = evaluation.neutral(shipped, fixed={"agreement"})
+    assert kept.agreement == 2.0 and kept.weights == (1.0, 1.0, 1.0)
 
     truth = (_person() >= 0.5).astype(np.float32)
     shifted = MemberMap(np.roll(_person(), 6, axis=1))

@@ -253,7 +253,7 @@ def test_quality_is_balanced_with_u2net_on_the_box() -> None:
     assert [seen(m) for m in QUALITY.members[:-1]] == [seen(m) for m in BALANCED.members]
     u2net = QUALITY.members[-1]
     assert (u2net.model, u2net.view, u2net.flip, u2net.weight > 0) == ("u2net", "box", True, True)
-    assert QUALITY.agreement > 0 and QUALITY.tall_weights is None
+    assert QUALITY.agreement > 0
     assert QUALITY.edge is not None
     assert len(QUALITY.edge.others) == len(QUALITY.edge.standing) == feature_count(5) + 1
     assert any(QUALITY.edge.others) and any(QUALITY.edge.standing)  # fitted, not a placeholder

@@ -122,16 +122,13 @@ def test_a_clip_asks_the_gate_once_while_the_person_stays(
 
 def test_a_clip_keeps_every_part_of_the_matte(pipeline: Pipeline) -> None:
     """A passer-by whose size against the subject's crosses the ``parts`` share from frame to
-    frame would vanish and come back: a clip drops no part, in either set of numbers."""
+    frame would vanish and come back: a clip drops no part."""
     for name in ("auto", "quality"):
         matter = pipeline.resolver.get(name)
         assert isinstance(matter, PresetMatter)
         params = ClipMatter(matter)._params
         assert params is not None and params.parts == 0.0
-        assert params.tall is None or params.tall.parts == 0.0
-        assert replace(params, parts=matter.spec.params.parts, tall=matter.spec.params.tall) == (
-            matter.spec.params
-        )
+        assert replace(params, parts=matter.spec.params.parts) == matter.spec.params
 
 
 def _asked(matter: PresetMatter, keyword: str, monkeypatch: pytest.MonkeyPatch) -> list[object]:

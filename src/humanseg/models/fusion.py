@@ -9,7 +9,6 @@ without running the models once per candidate.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import cv2
@@ -59,12 +58,7 @@ class Evidence:
 
 @dataclass(frozen=True)
 class FusionParams:
-    """The numbers a pipeline's fusion is tuned with.
-
-    With ``tall``, a second set of numbers for photos whose person's box is at least
-    ``tall_from`` times as high as wide (someone standing, seen whole): the members' strengths
-    differ there (a box three times as high as wide, stretched to a model's square input, is
-    distorted threefold; the whole photo much less)."""
+    """The numbers a pipeline's fusion is tuned with."""
 
     weights: tuple[float, ...]  # one per member
     threshold: float = 0.5  # the fused probability that becomes 0.5
@@ -77,22 +71,12 @@ class FusionParams:
     # fails on this photo (MODNet on several people in the dark) counts less there; 0: the
     # weights as they are. See ``agreed_weights``
     agreement: float = 0.0
-    tall: FusionParams | None = None
-    tall_from: float = math.inf
-    # the learned edge step (``humanseg.models.edges``), applied after either set of numbers;
-    # only the top level's counts
+    # the learned edge step (``humanseg.models.edges``), applied after the rest
     edge: EdgeModel | None = None
 
     def every_part(self) -> FusionParams:
         """These numbers with every separate part of the matte kept."""
-        tall = self.tall.every_part() if self.tall is not None else None
-        return replace(self, parts=0.0, tall=tall)
-
-    def for_aspect(self, aspect: float) -> FusionParams:
-        """The numbers that apply to a person whose box is ``aspect`` times as high as wide."""
-        if self.tall is not None and aspect >= self.tall_from:
-            return self.tall
-        return self
+        return replace(self, parts=0.0)
 
 
 def fuse(evidence: Evidence, params: FusionParams) -> np.ndarray:
@@ -109,7 +93,6 @@ def fuse_both(evidence: Evidence, params: FusionParams) -> tuple[np.ndarray, np.
     how much the members disagree is measured on that (``confidence``), since the edge step
     moves the outline away from all of them alike."""
     edge = params.edge
-    params = params.for_aspect(evidence.aspect)
     if evidence.presence == 0.0 or _doubted(evidence, params):
         empty = np.zeros(evidence.size[::-1], dtype=np.float32)
         return empty, empty
@@ -131,7 +114,6 @@ def edge_rows(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The pixels near the outline of the fusion with ``params`` (without an edge step), and
     their features for the learned edge step; None where the matte is empty."""
-    params = params.for_aspect(evidence.aspect)
     if evidence.presence == 0.0 or evidence.colour is None or _doubted(evidence, params):
         return None
     out, mean = _fused(evidence, params)
@@ -348,7 +330,6 @@ def confidence(evidence: Evidence, params: FusionParams, fused: np.ndarray) -> f
     the detectors miss: they lean on colour, and miss some people in black-and-white photos)."""
     if evidence.presence == 0.0:
         return float(np.clip(1.0 - evidence.guide_saw / UNSURE_EMPTY_SHARE, 0.0, 1.0))
-    params = params.for_aspect(evidence.aspect)
     person = fused >= 0.5
     area = float(np.count_nonzero(person))
     if area == 0.0:

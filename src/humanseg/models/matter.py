@@ -223,8 +223,8 @@ class PresetMatter:
         spec = self.spec
         width = pixels.shape[1]
         scale = width / size[0]  # from map pixels to ``pixels``' pixels
-        # taken on the guide's own map: the box scaled to a larger one is rounded, and a
-        # standing person's numbers apply from a ratio (``tall_from``) it must not cross
+        # taken on the guide's own map: the box scaled to a larger one is rounded, and the
+        # edge step's coefficients for someone standing apply from a ratio it must not cross
         aspect = geometry.aspect(bounds)
         guide_lead, guide_bounds = lead, bounds  # as the gate found them
         larger = _map_for_person(size, bounds, size_of(pixels))
@@ -232,7 +232,7 @@ class PresetMatter:
             lead = cv2.resize(lead, larger, interpolation=cv2.INTER_LINEAR)
             bounds = geometry.scaled(bounds, larger[0] / size[0]) if bounds else None
             size, scale = larger, width / larger[0]
-        weights = spec.params.for_aspect(aspect).weights
+        weights = spec.params.weights
         running = [index for index, weight in enumerate(weights) if weight != 0.0 or every_member]
         near: np.ndarray | None = None  # where a general model's map counts: near the person
         if any(not self.members[index].spec.person_specific for index in running):

@@ -19,10 +19,8 @@ How a pipeline makes its matte (``humanseg.models.matter.PresetMatter``):
 3. each ``Member`` predicts either on the photo or on the guide's person box widened by its
    margin (a close-up: a small person gets the model's whole input, and the guide's own
    close-up is the "zoomed pass"); general (not person-specific) members only count near
-   the person the guide found, so cars, dogs and furniture stay out. A pipeline may have a
-   second set of numbers for someone standing, seen whole (the guide's person box at least
-   ``tall_from`` times as high as wide: ``tall_weights``…); a member with weight 0 in the
-   set that applies is not run;
+   the person the guide found, so cars, dogs and furniture stay out; a member with weight 0
+   is not run;
 4. ``humanseg.models.fusion.fuse``: the maps are averaged with their weights (a close-up only
    inside its box), sharpened around ``threshold``, which then maps to 0.5, stripped of
    separate parts smaller than ``parts`` times the largest one, decided again near the
@@ -36,7 +34,6 @@ see the docs' quality page for the held-out figures and the commands that give t
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -58,9 +55,6 @@ class Member:
     view: Literal["photo", "box", "square"] = "photo"
     margin: float = 0.0  # for a close-up: each side of the person's box widened by this
     flip: bool = True  # also on the mirror image, averaged back (twice the time)
-    # only for tall people (True) or only for the others (False), with the pipeline's numbers
-    # for tall people (``PresetSpec.tall_weights``); None: for both
-    tall: bool | None = None
     # a model with a dynamic input size: the short side of its input, instead of its own
     short_side: int | None = None
     # not run where the person's box would be under this many pixels high in the model's
@@ -172,13 +166,6 @@ class PresetSpec:
     parts: float = 0.0  # ``FusionParams.parts``: smaller separate parts are dropped
     agreement: float = 0.0  # ``FusionParams.agreement``: a member's weight follows its say
     gate: Gate = field(default_factory=Gate)
-    # the numbers for a person standing, seen whole (``FusionParams.tall``); None: one set
-    tall_weights: tuple[float, ...] | None = None
-    tall_threshold: float = 0.5
-    tall_sharpen: float = 4.0
-    tall_parts: float = 0.0
-    tall_agreement: float = 0.0
-    tall_from: float = math.inf
     # a dim or flat photo: its brightness levels (1st to 99th percentile) span so little that
     # stretching them to the full range multiplies them by this or more; the gate looks at it
     # stretched too when in doubt, and once it has let it through, every model sees it so
@@ -205,38 +192,21 @@ class PresetSpec:
 
     @property
     def params(self) -> FusionParams:
-        tall = None
-        if self.tall_weights is not None:
-            tall = FusionParams(
-                self.tall_weights,
-                self.tall_threshold,
-                self.tall_sharpen,
-                self.tall_parts,
-                self.tall_agreement,
-            )
         return FusionParams(
             weights=tuple(m.weight for m in self.members),
             threshold=self.threshold,
             sharpen=self.sharpen,
             parts=self.parts,
             agreement=self.agreement,
-            tall=tall,
-            tall_from=self.tall_from,
             edge=self.edge,
         )
 
     @property
-    def fixed(self) -> frozenset[int | str | tuple[str, int | str]]:
-        """The numbers that k-fold selection leaves as they are: a member's weight in the
-        regime (tall people or the others) it is not for, and, for a pipeline that does not
-        weigh its members by agreement (``agreement`` 0), that."""
-        weights = (
-            (index if member.tall else ("tall", index))
-            for index, member in enumerate(self.members)
-            if member.tall is not None
-        )
-        agreement = () if self.agreement else ("agreement", ("tall", "agreement"))
-        return frozenset((*weights, *agreement))
+    def fixed(self) -> frozenset[int | str]:
+        """The numbers that k-fold selection leaves as they are (a member's index for its
+        weight): for a pipeline that does not weigh its members by agreement (``agreement``
+        0), that."""
+        return frozenset() if self.agreement else frozenset({"agreement"})
 
     @property
     def opt_in(self) -> bool:
