@@ -11,9 +11,8 @@ then the added ones, in order) is then fused, its numbers chosen and its edge st
 the folds a photo is not in, as ``humanseg eval --folds`` does for the pipeline itself, from
 the same neutral start (``evaluation.neutral``: every weight 1, threshold 0.5…).
 ``--agreement`` (not 0) opens the agreement power to the selection (0: as the pipeline
-has it, open for ``balanced`` and ``quality``, shut for the others). Pipelines with numbers
-for standing people are not supported: their members differ by regime. What was tried with
-it is in docs/quality.md.
+has it, open for ``balanced`` and ``quality``, shut for the others). What was tried with it
+is in docs/quality.md.
 """
 
 from __future__ import annotations
